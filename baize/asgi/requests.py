@@ -1,0 +1,5 @@
+"""Placeholder: replaced by the module's own issue."""
+
+ClientDisconnect: object = NotImplemented
+HTTPConnection: object = NotImplemented
+Request: object = NotImplemented
