@@ -18,8 +18,8 @@ from baize.asgi.routing import Hosts, Router, Subpaths
 from baize.asgi.shortcut import decorator, request_response, websocket_session
 from baize.asgi.staticfiles import Files, Pages
 from baize.asgi.websocket import (
-    WebsocketDenialResponse,
     WebSocket,
+    WebsocketDenialResponse,
     WebSocketDisconnect,
     WebSocketState,
 )
