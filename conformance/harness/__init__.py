@@ -1,0 +1,1 @@
+"""Harness for the conformance suite: servers, clients, verifiers and reports."""
