@@ -349,7 +349,7 @@ class MultipartDecoder:
         rest = buffer[position : position + 2]
         if rest == b"\r\n":
             return True
-        if position == after and rest == b"-" or rest == b"\r" or not rest:
+        if (position == after and rest == b"-") or rest == b"\r" or not rest:
             return None if not self._eof else False
         return False
 
