@@ -1,11 +1,586 @@
-"""Placeholder: replaced by the module's own issue."""
+"""ASGI responses: every response object is itself an ASGI application.
 
-FileResponse: object = NotImplemented
-HTMLResponse: object = NotImplemented
-JSONResponse: object = NotImplemented
-PlainTextResponse: object = NotImplemented
-RedirectResponse: object = NotImplemented
-Response: object = NotImplemented
-SendEventResponse: object = NotImplemented
-SmallResponse: object = NotImplemented
-StreamResponse: object = NotImplemented
+Error handling, decided once for all classes:
+
+- bad arguments (header injection, a bad redirect URL or download name) raise
+  ``ValueError`` in the constructor, before anything is sent;
+- a ``send`` that raises ``OSError`` (the ASGI spec's signal that the client is gone)
+  ends a streaming response quietly;
+- an exception from a :class:`StreamResponse` iterable propagates without ending the
+  body, so the server aborts the connection and the client sees a truncated transfer;
+- an exception from a :class:`SendEventResponse` iterable ends the stream
+  (``more_body=False``) and is then re-raised, so the server logs it.
+"""
+
+from __future__ import annotations
+
+import abc
+import json
+import os
+import stat
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping
+from datetime import datetime
+from functools import lru_cache
+from secrets import token_hex
+from typing import Any, Generic, TypeVar
+from urllib.parse import quote
+
+import anyio
+import anyio.to_thread
+
+from baize.datastructures import URL, Cookie, Headers, MutableHeaders
+from baize.exceptions import RangeNotSatisfiable
+from baize.ranges import byteranges_frames, content_range
+from baize.responses import FileResponseMixin, NotAFileError
+from baize.sse import PING, encode_event
+from baize.typing import Message, Receive, Scope, Send, ServerSentEvent
+
+_ContentType = TypeVar("_ContentType")
+
+# RFC 9110 §6.4.1 and §8.6: these never carry content, nor (204, 1xx) a Content-Length.
+_NO_BODY_STATUS = frozenset((*range(100, 200), 204, 304))
+# RFC 3986 reserved and unreserved characters, plus "%" to keep existing escapes.
+_URI_SAFE = ":/?#[]@!$&'()*+,;=%"
+# Generator cleanup after a disconnect may not hold the connection longer than this.
+_CLOSE_TIMEOUT = 5.0
+
+
+@lru_cache(maxsize=64)
+def _content_type(media_type: str, charset: str) -> bytes:
+    if any(char in media_type or char in charset for char in "\r\n\0"):
+        raise ValueError(f"Invalid media type {media_type!r} or charset {charset!r}")
+    if media_type.startswith("text/") and "charset=" not in media_type:
+        media_type = f"{media_type}; charset={charset}"
+    return media_type.encode("latin-1")
+
+
+class _ClientGone(Exception):
+    """``send`` raised ``OSError``: the server says the client has gone."""
+
+
+async def _cancel_on_disconnect(receive: Receive, scope: anyio.CancelScope) -> None:
+    """Read ``receive`` until ``http.disconnect``, then cancel ``scope``."""
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            scope.cancel()
+            return
+
+
+async def _until_disconnect(receive: Receive, work: Callable[[], Awaitable[None]]) -> None:
+    """Run ``work``, cancelling it when the client disconnects.
+
+    An error of ``work`` propagates as itself, not wrapped in an exception group.
+    """
+    try:
+        async with anyio.create_task_group() as task_group:
+            task_group.start_soon(_cancel_on_disconnect, receive, task_group.cancel_scope)
+            try:
+                await work()
+            finally:
+                task_group.cancel_scope.cancel()
+    except BaseExceptionGroup as group:
+        if len(group.exceptions) == 1:
+            raise group.exceptions[0] from None
+        raise
+
+
+async def _send_body(send: Send, body: bytes, more_body: bool) -> None:
+    """Send one body message; ``OSError`` (client gone) becomes :class:`_ClientGone`."""
+    try:
+        await send({"type": "http.response.body", "body": body, "more_body": more_body})
+    except OSError:
+        raise _ClientGone() from None
+
+
+async def _close(iterator: AsyncIterator[Any]) -> None:
+    """Close an async iterator (run a generator's ``finally``), shielded and bounded."""
+    aclose = getattr(iterator, "aclose", None)
+    if aclose is not None:
+        with anyio.move_on_after(_CLOSE_TIMEOUT, shield=True):
+            await aclose()
+
+
+class Response:
+    """The parent of all responses; an instance is an ASGI application.
+
+    A bare ``Response`` sends its status and headers with an empty body
+    (``content-length: 0`` unless the status forbids content).
+
+    :param status_code: the HTTP status.
+    :param headers: initial headers; ``self.headers`` is a :class:`MutableHeaders`.
+    """
+
+    def __init__(self, status_code: int = 200, headers: Mapping[str, str] | None = None) -> None:
+        self.status_code = status_code
+        self.headers = MutableHeaders(headers)
+
+    def set_cookie(
+        self,
+        key: str,
+        value: str = "",
+        max_age: int = -1,
+        expires: datetime | int | float | str | None = None,
+        path: str | None = "/",
+        domain: str | None = None,
+        secure: bool = False,
+        httponly: bool = False,
+        samesite: str | None = "lax",
+    ) -> None:
+        """Add one ``Set-Cookie`` line (RFC 6265 §4.1).
+
+        :raises ValueError: a name, value or attribute that would break the header.
+        """
+        cookie = Cookie(key, value, max_age, expires, path, domain, secure, httponly, samesite)
+        self.headers.append("set-cookie", str(cookie))
+
+    def delete_cookie(
+        self,
+        key: str,
+        path: str | None = "/",
+        domain: str | None = None,
+        secure: bool = False,
+        httponly: bool = False,
+        samesite: str | None = "lax",
+    ) -> None:
+        """Add a ``Set-Cookie`` line that expires the cookie: empty value, ``Max-Age=0``."""
+        self.set_cookie(
+            key,
+            "",
+            max_age=0,
+            expires="Thu, 01 Jan 1970 00:00:00 GMT",
+            path=path,
+            domain=domain,
+            secure=secure,
+            httponly=httponly,
+            samesite=samesite,
+        )
+
+    def _start(self) -> Message:
+        return {
+            "type": "http.response.start",
+            "status": self.status_code,
+            "headers": self.headers.raw,
+        }
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.status_code not in _NO_BODY_STATUS and "content-length" not in self.headers:
+            self.headers.raw.append((b"content-length", b"0"))
+        await send(self._start())
+        await send({"type": "http.response.body", "body": b""})
+
+
+class SmallResponse(Response, abc.ABC, Generic[_ContentType]):
+    """A response whose whole body is rendered once, in the constructor.
+
+    Sets ``content-length`` and (unless given) ``content-type``, with ``; charset=`` for
+    ``text/*``. HEAD gets the headers without the body; 1xx, 204 and 304 get neither body
+    nor ``content-length``.
+    """
+
+    media_type: str | None = None
+    charset: str = "utf-8"
+
+    def __init__(
+        self,
+        content: _ContentType,
+        status_code: int = 200,
+        headers: Mapping[str, str] | None = None,
+        media_type: str | None = None,
+        charset: str | None = None,
+    ) -> None:
+        super().__init__(status_code, headers)
+        if media_type is not None:
+            self.media_type = media_type
+        if charset is not None:
+            self.charset = charset
+        self.content = content
+        body = self.render(content)
+        raw = self.headers.raw
+        if headers is not None:
+            self.headers.pop("content-length")
+        if status_code in _NO_BODY_STATUS:
+            body = b""
+        else:
+            raw.append((b"content-length", str(len(body)).encode("latin-1")))
+        self.body = body
+        if self.media_type is not None and (headers is None or "content-type" not in self.headers):
+            raw.append((b"content-type", _content_type(self.media_type, self.charset)))
+
+    @abc.abstractmethod
+    def render(self, content: _ContentType) -> bytes:
+        """Turn the content into the body bytes."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send(
+            {"type": "http.response.start", "status": self.status_code, "headers": self.headers.raw}
+        )
+        body = b"" if scope["method"] == "HEAD" else self.body
+        await send({"type": "http.response.body", "body": body})
+
+
+class PlainTextResponse(SmallResponse[bytes | str]):
+    """``text/plain``; a ``str`` is encoded with the charset."""
+
+    media_type = "text/plain"
+
+    def render(self, content: bytes | str) -> bytes:
+        return content if isinstance(content, bytes) else content.encode(self.charset)
+
+
+class HTMLResponse(PlainTextResponse):
+    """``text/html``; a ``str`` is encoded with the charset."""
+
+    media_type = "text/html"
+
+
+class JSONResponse(SmallResponse[Any]):
+    """``application/json``, UTF-8.
+
+    :param kwargs: passed to :func:`json.dumps`, over the defaults: compact separators,
+        ``ensure_ascii=False`` and ``allow_nan=False`` (NaN is not JSON: ``ValueError``).
+    """
+
+    media_type = "application/json"
+
+    def __init__(
+        self,
+        content: Any,
+        status_code: int = 200,
+        headers: Mapping[str, str] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self.json_kwargs: dict[str, Any] = {
+            "ensure_ascii": False,
+            "allow_nan": False,
+            "separators": (",", ":"),
+            **kwargs,
+        }
+        super().__init__(content, status_code, headers)
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, **self.json_kwargs).encode("utf-8")
+
+
+def iri_to_uri(iri: str) -> str:
+    """Percent-encode (as UTF-8) what a URI may not hold, keeping ``%XX`` and reserved characters.
+
+    ``iri_to_uri("/caf\u00e9?q=a b")`` returns ``"/caf%C3%A9?q=a%20b"`` (RFC 3987 §3.1).
+
+    :raises ValueError: the IRI holds CR, LF or NUL.
+    """
+    if any(char in iri for char in "\r\n\0"):
+        raise ValueError(f"Redirect URL must not contain CR, LF or NUL: {iri!r}")
+    return quote(iri, safe=_URI_SAFE, encoding="utf-8")
+
+
+class RedirectResponse(Response):
+    """An empty response with ``Location`` (non-ASCII percent-encoded).
+
+    :raises ValueError: CR, LF or NUL in the URL (in the constructor).
+    """
+
+    def __init__(
+        self,
+        url: str | URL,
+        status_code: int = 307,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(status_code, headers)
+        self.headers["location"] = iri_to_uri(str(url))
+        self.headers["content-length"] = "0"
+
+
+class StreamResponse(Response):
+    """Sends each chunk of an async iterable as it comes (``more_body=True``).
+
+    When the client disconnects, the iteration is cancelled and the iterator closed
+    (``aclose``), and nothing more is sent.
+    """
+
+    def __init__(
+        self,
+        iterable: AsyncIterable[bytes],
+        status_code: int = 200,
+        headers: Mapping[str, str] | None = None,
+        content_type: str = "application/octet-stream",
+    ) -> None:
+        super().__init__(status_code, headers)
+        self.iterable = iterable
+        self.headers.setdefault("content-type", content_type)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send(self._start())
+        iterator = aiter(self.iterable)
+
+        async def stream() -> None:
+            async for chunk in iterator:
+                await _send_body(send, chunk, True)
+            await _send_body(send, b"", False)
+
+        try:
+            await _until_disconnect(receive, stream)
+        except _ClientGone:
+            pass
+        finally:
+            await _close(iterator)
+
+
+class SendEventResponse(Response):
+    """Server-sent events (``text/event-stream``), encoded by :mod:`baize.sse`.
+
+    A ``: ping`` comment goes out whenever nothing was sent for ``ping_interval`` seconds.
+    On disconnect the iterable is closed and nothing more is sent. An exception from the
+    iterable (or a ``ValueError`` from a bad event) ends the stream, then is re-raised.
+    """
+
+    def __init__(
+        self,
+        iterable: AsyncIterable[ServerSentEvent],
+        status_code: int = 200,
+        headers: Mapping[str, str] | None = None,
+        *,
+        ping_interval: float = 3,
+        charset: str = "utf-8",
+    ) -> None:
+        super().__init__(status_code, headers)
+        self.iterable = iterable
+        self.ping_interval = ping_interval
+        self.charset = charset
+        self.headers.setdefault("content-type", f"text/event-stream; charset={charset}")
+        self.headers.setdefault("cache-control", "no-cache")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send(self._start())
+        stream = _EventSender(send, self.charset)
+        iterator = aiter(self.iterable)
+        error: Exception | None = None
+        try:
+            async with anyio.create_task_group() as task_group:
+                task_group.start_soon(stream.watch, receive, task_group.cancel_scope)
+                task_group.start_soon(
+                    stream.keep_alive, self.ping_interval, task_group.cancel_scope
+                )
+                try:
+                    async for event in iterator:
+                        await stream.send(encode_event(event))
+                except _ClientGone:
+                    stream.gone = True
+                except Exception as exc:
+                    error = exc
+                task_group.cancel_scope.cancel()
+        finally:
+            await _close(iterator)
+        if not stream.gone:
+            try:
+                await send({"type": "http.response.body", "body": b""})
+            except OSError:
+                pass
+        if error is not None:
+            raise error
+
+
+class _EventSender:
+    """One event stream's sending side: serialises sends and tracks idleness for pings."""
+
+    def __init__(self, send: Send, charset: str) -> None:
+        self._send = send
+        self._charset = charset
+        self._lock = anyio.Lock()
+        self.last_sent = anyio.current_time()
+        self.gone = False
+
+    async def send(self, text: str) -> None:
+        body = text.encode(self._charset)
+        async with self._lock:
+            await _send_body(self._send, body, True)
+            self.last_sent = anyio.current_time()
+
+    async def keep_alive(self, interval: float, scope: anyio.CancelScope) -> None:
+        while True:
+            delay = self.last_sent + interval - anyio.current_time()
+            if delay > 0:
+                await anyio.sleep(delay)
+                continue
+            try:
+                await self.send(PING)
+            except _ClientGone:
+                self.gone = True
+                scope.cancel()
+                return
+
+    async def watch(self, receive: Receive, scope: anyio.CancelScope) -> None:
+        await _cancel_on_disconnect(receive, scope)
+        self.gone = True
+
+
+class FileResponse(Response, FileResponseMixin):
+    """A file, with ``ETag``, ``Last-Modified``, ``Accept-Ranges`` and RFC 9110 ranges.
+
+    The content type is guessed from ``download_name`` (else the path) unless given.
+    ``Content-Disposition: attachment`` is set when ``download_name`` is given or the type
+    is ``application/octet-stream``. The file is never read whole: the server's
+    ``http.response.pathsend`` (whole file) or ``http.response.zerocopysend`` is used
+    when offered, else ``chunk_size`` reads in a worker thread.
+
+    :raises ValueError: CR, LF or NUL in ``download_name``, or ``chunk_size`` < 1.
+    :raises NotAFileError: (when called, before sending) the path is missing or not a
+        regular file.
+    """
+
+    def __init__(
+        self,
+        filepath: str,
+        headers: Mapping[str, str] | None = None,
+        content_type: str | None = None,
+        download_name: str | None = None,
+        stat_result: os.stat_result | None = None,
+        chunk_size: int = 256 * 1024,
+    ) -> None:
+        super().__init__(200, headers)
+        if chunk_size < 1:
+            raise ValueError(f"chunk_size must be positive: {chunk_size!r}")
+        if download_name is not None:
+            self.content_disposition(download_name)
+        self.filepath = os.fspath(filepath)
+        self.content_type = content_type
+        self.download_name = download_name
+        self.stat_result = stat_result
+        self.chunk_size = chunk_size
+
+    def _stat(self) -> os.stat_result:
+        try:
+            return os.stat(self.filepath)
+        except FileNotFoundError:
+            raise NotAFileError(self.filepath, "no such file") from None
+        except OSError as exc:
+            raise NotAFileError(self.filepath, exc.strerror or str(exc)) from None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        stat_result = self.stat_result
+        if stat_result is None:
+            stat_result = await anyio.to_thread.run_sync(self._stat)
+        if not stat.S_ISREG(stat_result.st_mode):
+            raise NotAFileError(self.filepath, "not a regular file (a directory?)")
+        size = stat_result.st_size
+        headers = self.headers
+        for key, value in self.file_headers(
+            self.filepath, stat_result, self.content_type, self.download_name
+        ).items():
+            headers.setdefault(key, value)
+        request_headers = Headers(scope=scope)
+        method = scope["method"]
+        try:
+            ranges = self.select_ranges(
+                method,
+                request_headers.get("range"),
+                request_headers.get("if-range"),
+                headers.get("etag"),
+                headers.get("last-modified"),
+                size,
+            )
+        except RangeNotSatisfiable:
+            self.status_code = 416
+            headers["content-range"] = f"bytes */{size}"
+            headers["content-length"] = "0"
+            await send(self._start())
+            await send({"type": "http.response.body", "body": b""})
+            return
+        segments: list[bytes | tuple[int, int]]
+        if ranges is None:
+            self.status_code = 200
+            segments = [(0, size)]
+            headers["content-length"] = str(size)
+        elif len(ranges) == 1:
+            self.status_code = 206
+            start, stop = ranges[0]
+            segments = [(start, stop)]
+            headers["content-range"] = content_range(start, stop, size)
+            headers["content-length"] = str(stop - start)
+        else:
+            self.status_code = 206
+            boundary = token_hex(16)
+            parts, closing, length = byteranges_frames(
+                ranges, size, headers.get("content-type", "application/octet-stream"), boundary
+            )
+            segments = []
+            for head, start, stop in parts:
+                segments += (head, (start, stop))
+            segments.append(closing)
+            headers["content-type"] = f"multipart/byteranges; boundary={boundary}"
+            headers["content-length"] = str(length)
+        if method == "HEAD" or size == 0:
+            await send(self._start())
+            await send({"type": "http.response.body", "body": b""})
+            return
+        extensions = scope.get("extensions") or {}
+        if ranges is None and "http.response.pathsend" in extensions:
+            await send(self._start())
+            await send({"type": "http.response.pathsend", "path": os.path.abspath(self.filepath)})
+        elif "http.response.zerocopysend" in extensions:
+            await self._send_zerocopy(segments, send)
+        else:
+            await self._send_chunks(segments, receive, send)
+
+    async def _send_zerocopy(self, segments: list[bytes | tuple[int, int]], send: Send) -> None:
+        file = await anyio.to_thread.run_sync(open, self.filepath, "rb")
+        try:
+            await send(self._start())
+            for segment in segments:
+                if isinstance(segment, bytes):
+                    message: Message = {"type": "http.response.body", "body": segment}
+                else:
+                    start, stop = segment
+                    message = {
+                        "type": "http.response.zerocopysend",
+                        "file": file,
+                        "offset": start,
+                        "count": stop - start,
+                    }
+                message["more_body"] = True
+                await send(message)
+            await send({"type": "http.response.body", "body": b""})
+        finally:
+            await anyio.to_thread.run_sync(file.close)
+
+    async def _send_chunks(
+        self, segments: list[bytes | tuple[int, int]], receive: Receive, send: Send
+    ) -> None:
+        async with await anyio.open_file(self.filepath, "rb") as file:
+            await send(self._start())
+
+            async def stream() -> None:
+                for segment in segments:
+                    if isinstance(segment, bytes):
+                        await _send_body(send, segment, True)
+                        continue
+                    start, stop = segment
+                    await file.seek(start)
+                    while start < stop:
+                        chunk = await file.read(min(self.chunk_size, stop - start))
+                        if not chunk:
+                            raise RuntimeError(
+                                f"FileResponse: {self.filepath!r} shrank while being sent"
+                            )
+                        start += len(chunk)
+                        await _send_body(send, chunk, True)
+                await _send_body(send, b"", False)
+
+            try:
+                await _until_disconnect(receive, stream)
+            except _ClientGone:
+                pass
+
+
+__all__ = [
+    "FileResponse",
+    "HTMLResponse",
+    "JSONResponse",
+    "PlainTextResponse",
+    "RedirectResponse",
+    "Response",
+    "SendEventResponse",
+    "SmallResponse",
+    "StreamResponse",
+    "iri_to_uri",
+]
