@@ -274,8 +274,8 @@ class MultipartDecoder:
             raise
         if event is None:
             if self._eof and self.state is not State.EPILOGUE:
-                self.state = State.ERROR
                 self._error = MalformedMultipart(self._truncated_message())
+                self.state = State.ERROR
                 raise self._error
             return NEED_DATA
         self.state = TRANSITIONS[(self.state, _kind(event))]
