@@ -373,7 +373,7 @@ class SendEventResponse(Response):
             await _close(iterator)
         if not stream.gone:
             try:
-                await send({"type": "http.response.body", "body": b""})
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
             except OSError:
                 pass
         if error is not None:
