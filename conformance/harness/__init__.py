@@ -1,1 +1,23 @@
-"""Harness for the conformance suite: servers, clients, verifiers and reports."""
+"""Harness for the conformance suite: servers, clients, verifiers and reports.
+
+Cases import from here: :func:`not_applicable` and the ``expect_*`` verifiers.
+"""
+
+from conformance.harness.outcomes import NotApplicable, not_applicable
+from conformance.harness.verify import (
+    ExpectationFailed,
+    expect_equal,
+    expect_in,
+    expect_true,
+    expect_type,
+)
+
+__all__ = [
+    "ExpectationFailed",
+    "NotApplicable",
+    "expect_equal",
+    "expect_in",
+    "expect_true",
+    "expect_type",
+    "not_applicable",
+]

@@ -1,0 +1,85 @@
+"""Plain-ASGI entry point: dispatch on the first path segment to ``conformance_apps.<name>``.
+
+Every sibling module not starting with ``_`` defines ``PREFIX`` and ``app``. ``/__ready__`` answers
+the harness readiness probe. Lifespan is handled here: startup is recorded (``STARTUP``) and a
+``state`` key is set when the server offers lifespan state; shutdown writes
+``lifespan-shutdown.json`` into ``$CONFORMANCE_STATE_DIR``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import pkgutil
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+App = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+STARTUP: dict[str, Any] = {}
+STATE_VALUE = "set-by-lifespan-startup"
+
+
+def _load_apps() -> dict[str, App]:
+    apps: dict[str, App] = {}
+    package = __name__.rpartition(".")[0]
+    for info in pkgutil.iter_modules(importlib.import_module(package).__path__):
+        if info.name.startswith("_") or info.name == "main":
+            continue
+        module = importlib.import_module(f"{package}.{info.name}")
+        apps[module.PREFIX.strip("/")] = module.app
+    return apps
+
+
+APPS = _load_apps()
+
+
+async def _plain(send: Send, status: int, body: bytes) -> None:
+    headers = [(b"content-type", b"text/plain"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _lifespan(scope: Scope, receive: Receive, send: Send) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            STARTUP.update(
+                received=True,
+                asgi=dict(scope.get("asgi", {})),
+                state_offered=isinstance(scope.get("state"), dict),
+            )
+            if isinstance(scope.get("state"), dict):
+                scope["state"]["conformance"] = STATE_VALUE
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            state_dir = os.environ.get("CONFORMANCE_STATE_DIR")
+            if state_dir:
+                path = os.path.join(state_dir, "lifespan-shutdown.json")
+                with open(path, "w", encoding="utf-8") as file:
+                    json.dump({"received": True}, file)
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+
+
+async def app(scope: Scope, receive: Receive, send: Send) -> None:
+    """Route ``/name/...`` to the scenario app ``name``; 404 otherwise."""
+    if scope["type"] == "lifespan":
+        await _lifespan(scope, receive, send)
+        return
+    first = scope["path"].lstrip("/").partition("/")[0]
+    if first == "__ready__" and scope["type"] == "http":
+        await _plain(send, 200, b"ready")
+        return
+    target = APPS.get(first)
+    if target is not None:
+        await target(scope, receive, send)
+    elif scope["type"] == "http":
+        await _plain(send, 404, b"no scenario app at this prefix")
+    else:
+        await send({"type": "websocket.close", "code": 1008})

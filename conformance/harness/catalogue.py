@@ -1,0 +1,85 @@
+"""The requirement catalogue: ``conformance/requirements/*.toml`` loaded and validated."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+LEVELS = ("MUST", "SHOULD", "API")
+FIELDS = ("id", "area", "source", "clause", "level", "text")
+REQUIREMENTS_DIR = Path(__file__).resolve().parent.parent / "requirements"
+
+
+class CatalogueError(ValueError):
+    """The catalogue is malformed; the message lists every problem with its file."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("requirement catalogue is invalid:\n  " + "\n  ".join(problems))
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """One ``[[requirement]]`` entry."""
+
+    id: str
+    area: str
+    source: str
+    clause: str
+    level: str
+    text: str
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _entry_problems(entry: Any, where: str) -> list[str]:
+    if not isinstance(entry, dict):
+        return [f"{where}: not a table"]
+    problems = [f"{where}: missing field {name!r}" for name in FIELDS if name not in entry]
+    problems += [
+        f"{where}: field {name!r} must be a non-empty string"
+        for name in FIELDS
+        if name in entry and (not isinstance(entry[name], str) or not entry[name].strip())
+    ]
+    problems += [f"{where}: unknown field {name!r}" for name in entry if name not in FIELDS]
+    level = entry.get("level")
+    if isinstance(level, str) and level not in LEVELS:
+        problems.append(f"{where}: level {level!r} is not one of {', '.join(LEVELS)}")
+    return problems
+
+
+def load_catalogue(directory: Path = REQUIREMENTS_DIR) -> dict[str, Requirement]:
+    """Load every ``*.toml`` in ``directory``, keyed by id, in file then entry order.
+
+    :raises CatalogueError: on duplicate ids, missing or unknown fields, or a bad level.
+    """
+    problems: list[str] = []
+    found: dict[str, tuple[Requirement, str]] = {}
+    for path in sorted(directory.glob("*.toml")):
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as error:
+            problems.append(f"{path.name}: {error}")
+            continue
+        entries = data.get("requirement", [])
+        if not isinstance(entries, list):
+            problems.append(f"{path.name}: 'requirement' must be an array of tables")
+            continue
+        for index, entry in enumerate(entries):
+            where = f"{path.name} requirement #{index + 1}"
+            entry_problems = _entry_problems(entry, where)
+            if entry_problems:
+                problems += entry_problems
+                continue
+            requirement = Requirement(**{name: entry[name] for name in FIELDS})
+            if requirement.id in found:
+                first = found[requirement.id][1]
+                problems.append(f"{where}: duplicate id {requirement.id!r} (first in {first})")
+                continue
+            found[requirement.id] = (requirement, path.name)
+    if problems:
+        raise CatalogueError(problems)
+    return {key: value[0] for key, value in found.items()}

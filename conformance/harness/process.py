@@ -1,0 +1,233 @@
+"""One server process: spawn on a race-free socket, wait until ready, stop and reap.
+
+Every phase is bounded and a timeout raises a named error carrying the log tail:
+
+1. spawn in a new session (its own process group) with the listening socket inherited
+   (``socket = "fd"``) or on a port this session never hands out twice (``socket = "port"``);
+2. ready when ``GET /__ready__`` answers 200, within ``ready_timeout``;
+3. stop: SIGTERM to the leader, ``stop_timeout`` of grace, SIGKILL to the whole group, reap
+   within :data:`REAP_TIMEOUT`; stragglers of the group get SIGKILL too.
+"""
+
+from __future__ import annotations
+
+import atexit
+import http.client
+import os
+import signal
+import socket
+import subprocess
+import threading
+import time
+from collections import deque
+from pathlib import Path
+
+from conformance.harness.serverconfig import ServerConfig
+
+HOST = "127.0.0.1"
+REAP_TIMEOUT = 5.0
+PROBE_INTERVAL = 0.05
+LOG_TAIL_LINES = 40
+
+
+class ServerError(RuntimeError):
+    """A server process failed; the message ends with the last lines of its log."""
+
+    def __init__(self, name: str, problem: str, log_tail: str) -> None:
+        self.name = name
+        self.problem = problem
+        self.log_tail = log_tail
+        super().__init__(f"server {name!r} {problem}\n--- last lines of its log ---\n{log_tail}")
+
+
+class ServerNotReady(ServerError):
+    """The readiness probe did not answer within ``ready_timeout``."""
+
+
+class ServerExited(ServerError):
+    """The process exited (before becoming ready, or mid-run)."""
+
+
+class ServerStopTimeout(ServerError):
+    """The process group survived SIGKILL for :data:`REAP_TIMEOUT` seconds."""
+
+
+class PortFactory:
+    """Hands out free TCP ports, never the same one twice in this process."""
+
+    def __init__(self) -> None:
+        self._given: set[int] = set()
+        self._lock = threading.Lock()
+
+    def __call__(self) -> int:
+        with self._lock:
+            while True:
+                with socket.socket() as probe:
+                    probe.bind((HOST, 0))
+                    port = int(probe.getsockname()[1])
+                if port not in self._given:
+                    self._given.add(port)
+                    return port
+
+
+FREE_PORTS = PortFactory()
+_LIVE: set[ServerProcess] = set()
+_LIVE_LOCK = threading.Lock()
+
+
+def stop_all() -> None:
+    """Stop every live server of this process (atexit, signal handlers, session end)."""
+    with _LIVE_LOCK:
+        live = list(_LIVE)
+    for process in live:
+        try:
+            process.stop()
+        except ServerError:
+            pass
+
+
+atexit.register(stop_all)
+
+
+class ServerProcess:
+    """A server configuration running as a child process group."""
+
+    def __init__(
+        self,
+        config: ServerConfig,
+        *,
+        python: str,
+        app_root: Path,
+        log_path: Path,
+        env: dict[str, str],
+    ) -> None:
+        self.config = config
+        self.python = python
+        self.app_root = app_root
+        self.log_path = log_path
+        self.env = env
+        self.port = 0
+        self.command: list[str] = []
+        self._popen: subprocess.Popen[bytes] | None = None
+
+    @property
+    def pid(self) -> int | None:
+        return None if self._popen is None else self._popen.pid
+
+    def start(self) -> None:
+        """Spawn the process (does not wait for readiness)."""
+        listener: socket.socket | None = None
+        values = {"python": self.python, "host": HOST, "app": "conformance_apps.main:app"}
+        if self.config.socket == "fd":
+            listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            listener.bind((HOST, 0))
+            listener.listen(128)
+            listener.set_inheritable(True)
+            self.port = int(listener.getsockname()[1])
+            values["fd"] = str(listener.fileno())
+        else:
+            self.port = FREE_PORTS()
+        values["port"] = str(self.port)
+        self.command = self.config.render_command(**values)
+        try:
+            with open(self.log_path, "ab") as log:
+                self._popen = subprocess.Popen(
+                    self.command,
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    cwd=self.app_root,
+                    env=self.env,
+                    start_new_session=True,
+                    pass_fds=() if listener is None else (listener.fileno(),),
+                )
+        finally:
+            if listener is not None:
+                listener.close()
+        with _LIVE_LOCK:
+            _LIVE.add(self)
+
+    def exit_code(self) -> int | None:
+        """The exit status, or None while running."""
+        return None if self._popen is None else self._popen.poll()
+
+    def log_tail(self, lines: int = LOG_TAIL_LINES) -> str:
+        """The last ``lines`` lines of the captured stdout and stderr."""
+        try:
+            with open(self.log_path, encoding="utf-8", errors="replace") as log:
+                return "".join(deque(log, maxlen=lines)) or "(empty log)"
+        except OSError as error:
+            return f"(no log: {error})"
+
+    def check_alive(self) -> None:
+        """:raises ServerExited: if the process has exited."""
+        code = self.exit_code()
+        if code is not None:
+            raise ServerExited(self.config.name, f"exited with status {code}", self.log_tail())
+
+    def wait_ready(self) -> None:
+        """Probe ``GET /__ready__`` until it answers 200 or ``ready_timeout`` passes.
+
+        :raises ServerExited: the process exited first.
+        :raises ServerNotReady: no answer in time.
+        """
+        deadline = time.monotonic() + self.config.ready_timeout
+        while True:
+            self.check_alive()
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise ServerNotReady(
+                    self.config.name,
+                    f"did not answer GET /__ready__ within {self.config.ready_timeout:g} s",
+                    self.log_tail(),
+                )
+            if self._probe(min(remaining, 1.0)):
+                return
+            if self.config.socket == "port":
+                time.sleep(PROBE_INTERVAL)  # nothing to await: the port is not listening yet
+
+    def _probe(self, timeout: float) -> bool:
+        connection = http.client.HTTPConnection(HOST, self.port, timeout=timeout)
+        try:
+            connection.request("GET", "/__ready__")
+            return connection.getresponse().status == 200
+        except (OSError, http.client.HTTPException):
+            return False
+        finally:
+            connection.close()
+
+    def stop(self) -> None:
+        """SIGTERM, grace, SIGKILL to the group, reap; idempotent.
+
+        :raises ServerStopTimeout: the process could not be reaped.
+        """
+        popen = self._popen
+        if popen is None:
+            return
+        try:
+            if popen.poll() is None:
+                popen.send_signal(signal.SIGTERM)
+                try:
+                    popen.wait(self.config.stop_timeout)
+                except subprocess.TimeoutExpired:
+                    _kill_group(popen.pid)
+                    try:
+                        popen.wait(REAP_TIMEOUT)
+                    except subprocess.TimeoutExpired as error:
+                        raise ServerStopTimeout(
+                            self.config.name,
+                            f"survived SIGKILL for {REAP_TIMEOUT:g} s (pid {popen.pid})",
+                            self.log_tail(),
+                        ) from error
+            _kill_group(popen.pid)
+        finally:
+            with _LIVE_LOCK:
+                _LIVE.discard(self)
+
+
+def _kill_group(pgid: int) -> None:
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass

@@ -1,0 +1,189 @@
+"""Reports: ``conformance.json`` (canonical) and the Markdown and HTML grids rendered from it."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable
+from typing import Any
+
+from conformance.harness.catalogue import Requirement
+from conformance.harness.outcomes import OUTCOMES, Result
+
+# A cell shows the worst outcome of its results, in this order.
+SEVERITY = ("fail", "unexpected-pass", "deviation", "pass", "not-applicable")
+LABELS = {
+    "pass": "pass",
+    "fail": "FAIL",
+    "not-applicable": "n/a",
+    "deviation": "deviation",
+    "unexpected-pass": "XPASS",
+    None: "–",
+}
+SHOWN = ("fail", "deviation", "unexpected-pass")
+
+
+def build(
+    run: dict[str, Any], requirements: Iterable[Requirement], results: Iterable[Result]
+) -> dict[str, Any]:
+    """The ``conformance.json`` document, results sorted by (requirement, server, case)."""
+    ordered = sorted(results, key=lambda r: (r.requirement, r.server, r.case))
+    return {
+        "run": run,
+        "requirements": [r.to_json() for r in requirements],
+        "results": [r.to_json() for r in ordered],
+    }
+
+
+def _servers(data: dict[str, Any]) -> list[str]:
+    names = [s["name"] for s in data["run"]["servers"]]
+    names += sorted({r["server"] for r in data["results"]} - set(names))
+    return names
+
+
+def _cell(data: dict[str, Any], requirement: str, server: str) -> str | None:
+    outcomes = {
+        r["outcome"]
+        for r in data["results"]
+        if r["requirement"] == requirement and r["server"] == server
+    }
+    return next((o for o in SEVERITY if o in outcomes), None)
+
+
+def _areas(data: dict[str, Any]) -> list[tuple[str, list[dict[str, Any]]]]:
+    known = {r["id"] for r in data["requirements"]}
+    rows = list(data["requirements"])
+    for rid in sorted({r["requirement"] for r in data["results"]} - known):
+        rows.append({"id": rid, "area": "(not in catalogue)", "source": "", "clause": ""})
+        rows[-1].update(level="", text="")
+    areas: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        areas.setdefault(row["area"], []).append(row)
+    return list(areas.items())
+
+
+def _counts(data: dict[str, Any], server: str) -> dict[str, int]:
+    counts = dict.fromkeys(OUTCOMES, 0)
+    for requirement in {r["requirement"] for r in data["results"] if r["server"] == server}:
+        outcome = _cell(data, requirement, server)
+        if outcome is not None:
+            counts[outcome] += 1
+    return counts
+
+
+def _run_line(run: dict[str, Any]) -> str:
+    return (
+        f"implementation {run['impl']} {run['impl_version'] or '(unknown version)'} "
+        f"on {run['python']}; started {run['started']}, {run['duration_s']} s"
+    )
+
+
+def _notable(data: dict[str, Any]) -> list[dict[str, Any]]:
+    return [r for r in data["results"] if r["outcome"] in SHOWN]
+
+
+def render_markdown(data: dict[str, Any]) -> str:
+    """The grid as Markdown: summary per server, then requirements by area, then details."""
+    servers = _servers(data)
+    versions = {s["name"]: s["version"] for s in data["run"]["servers"]}
+    out = ["# Conformance report", "", _run_line(data["run"]), "", "## Summary", ""]
+    out.append("| server | version | " + " | ".join(OUTCOMES) + " |")
+    out.append("|---|---|" + "---:|" * len(OUTCOMES))
+    for server in servers:
+        counts = _counts(data, server)
+        cells = " | ".join(str(counts[o]) for o in OUTCOMES)
+        out.append(f"| {server} | {versions.get(server) or '?'} | {cells} |")
+    for area, rows in _areas(data):
+        out += ["", f"## {area}", ""]
+        out.append("| requirement | level | source | " + " | ".join(servers) + " |")
+        out.append("|---|---|---|" + "---|" * len(servers))
+        for row in rows:
+            cells = " | ".join(LABELS[_cell(data, row["id"], s)] for s in servers)
+            source = f"{row['source']} {row['clause']}".strip()
+            out.append(f"| `{row['id']}` | {row['level']} | {source} | {cells} |")
+    notable = _notable(data)
+    if notable:
+        out += ["", "## Failures and deviations", ""]
+        for result in notable:
+            out.append(
+                f"### `{result['requirement']}` on {result['server']}: {result['outcome']}"
+            )
+            out += ["", f"Case `{result['case']}`", "", "```", result["detail"].rstrip(), "```", ""]
+    return "\n".join(out).rstrip() + "\n"
+
+
+_CSS = """
+body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}
+table{border-collapse:collapse;margin:1em 0}
+th,td{border:1px solid #ccc;padding:.25em .5em;text-align:left;vertical-align:top}
+th{background:#f3f3f3}
+td.pass{background:#d9f2d9}td.fail{background:#f8c9c9;font-weight:bold}
+td.not-applicable{background:#eee;color:#666}td.deviation{background:#fbe7b5}
+td.unexpected-pass{background:#f3d0f3;font-weight:bold}td.none{color:#999}
+td.num{text-align:right}
+pre{background:#f7f7f7;padding:.5em;overflow-x:auto;white-space:pre-wrap}
+details{margin:.3em 0}summary{cursor:pointer}
+a{color:inherit}
+""".strip()
+
+
+def _e(text: Any) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def _anchor(requirement: str, server: str) -> str:
+    return f"r-{requirement}-{server}"
+
+
+def render_html(data: dict[str, Any]) -> str:
+    """A self-contained page (inline CSS, no script): summary, grid, expandable failures."""
+    servers = _servers(data)
+    versions = {s["name"]: s["version"] for s in data["run"]["servers"]}
+    notable = {(r["requirement"], r["server"]) for r in _notable(data)}
+    out = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        "<title>Conformance report</title>",
+        f"<style>{_CSS}</style></head><body>",
+        "<h1>Conformance report</h1>",
+        f"<p>{_e(_run_line(data['run']))}</p>",
+        "<h2>Summary</h2><table><tr><th>server</th><th>version</th><th>command</th>",
+    ]
+    out.append("".join(f"<th>{_e(o)}</th>" for o in OUTCOMES) + "</tr>")
+    commands = {s["name"]: s["command"] for s in data["run"]["servers"]}
+    for server in servers:
+        counts = _counts(data, server)
+        out.append(
+            f"<tr><td>{_e(server)}</td><td>{_e(versions.get(server) or '?')}</td>"
+            f"<td><code>{_e(commands.get(server, ''))}</code></td>"
+            + "".join(f'<td class="num">{counts[o]}</td>' for o in OUTCOMES)
+            + "</tr>"
+        )
+    out.append("</table>")
+    for area, rows in _areas(data):
+        out.append(f"<h2>{_e(area)}</h2><table><tr><th>requirement</th><th>level</th>")
+        out.append("<th>source</th>" + "".join(f"<th>{_e(s)}</th>" for s in servers) + "</tr>")
+        for row in rows:
+            out.append(
+                f'<tr><td title="{_e(row["text"])}"><code>{_e(row["id"])}</code></td>'
+                f"<td>{_e(row['level'])}</td><td>{_e(row['source'])} {_e(row['clause'])}</td>"
+            )
+            for server in servers:
+                outcome = _cell(data, row["id"], server)
+                label = _e(LABELS[outcome])
+                if (row["id"], server) in notable:
+                    label = f'<a href="#{_e(_anchor(row["id"], server))}">{label}</a>'
+                out.append(f'<td class="{_e(outcome or "none")}">{label}</td>')
+            out.append("</tr>")
+        out.append("</table>")
+    if notable:
+        out.append("<h2>Failures and deviations</h2>")
+        for result in _notable(data):
+            rid, server = result["requirement"], result["server"]
+            out.append(
+                f'<details id="{_e(_anchor(rid, server))}"><summary><code>{_e(rid)}</code> on '
+                f"{_e(server)}: <b>{_e(result['outcome'])}</b></summary>"
+                f"<p>case <code>{_e(result['case'])}</code></p>"
+                f"<pre>{_e(result['detail'])}</pre></details>"
+            )
+    out.append("</body></html>")
+    return "\n".join(out) + "\n"

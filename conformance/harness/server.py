@@ -1,0 +1,203 @@
+"""What a case receives as ``server``: one running configuration and its clients."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+from websockets.sync.client import ClientConnection, connect
+
+from conformance.harness.process import HOST, ServerError, ServerProcess
+from conformance.harness.serverconfig import ServerConfig
+
+HTTP_TIMEOUT = 10.0
+WS_TIMEOUT = 5.0
+RAW_TIMEOUT = 5.0
+
+
+class Server:
+    """A ready server; client factories all carry timeouts."""
+
+    def __init__(self, process: ServerProcess, version: str | None) -> None:
+        self._process = process
+        self.version = version
+
+    @property
+    def name(self) -> str:
+        return self.config.name
+
+    @property
+    def config(self) -> ServerConfig:
+        return self._process.config
+
+    @property
+    def host(self) -> str:
+        return HOST
+
+    @property
+    def port(self) -> int:
+        return self._process.port
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://{HOST}:{self.port}"
+
+    @property
+    def command(self) -> list[str]:
+        return list(self._process.command)
+
+    def offers(self, extension: str) -> bool:
+        """Whether the configuration declares ``extension`` (checked live by ASGI-EXTENSIONS)."""
+        return extension in self.config.offers.extensions
+
+    def log_tail(self, lines: int = 40) -> str:
+        return self._process.log_tail(lines)
+
+    def check_alive(self) -> None:
+        """:raises ServerExited: the process died."""
+        self._process.check_alive()
+
+    @contextlib.contextmanager
+    def http(self, timeout: float = HTTP_TIMEOUT) -> Iterator[httpx.Client]:
+        """An ``httpx.Client`` on ``base_url`` with a timeout on every call."""
+        with httpx.Client(base_url=self.base_url, timeout=timeout) as client:
+            yield client
+
+    @contextlib.contextmanager
+    def ws(
+        self, path: str, subprotocols: list[str] | None = None, timeout: float = WS_TIMEOUT
+    ) -> Iterator[ClientConnection]:
+        """A ``websockets`` sync client connected to ``path``; ``recv`` needs its own timeout."""
+        with connect(
+            self.ws_url + path,
+            subprotocols=subprotocols,  # type: ignore[arg-type]
+            open_timeout=timeout,
+            close_timeout=timeout,
+        ) as connection:
+            yield connection
+
+    def connect(self, timeout: float = RAW_TIMEOUT) -> socket.socket:
+        """A plain TCP socket to the server with ``timeout`` on every operation."""
+        return socket.create_connection((HOST, self.port), timeout=timeout)
+
+    def raw(self, data: bytes, timeout: float = RAW_TIMEOUT) -> bytes:
+        """Send ``data``, half-close, read until the server closes (bounded by ``timeout``)."""
+        deadline = time.monotonic() + timeout
+        chunks: list[bytes] = []
+        with self.connect(timeout) as sock:
+            sock.sendall(data)
+            sock.shutdown(socket.SHUT_WR)
+            while True:
+                sock.settimeout(max(deadline - time.monotonic(), 0.001))
+                try:
+                    chunk = sock.recv(65536)
+                except TimeoutError:
+                    break
+                if not chunk:
+                    break
+                chunks.append(chunk)
+        return b"".join(chunks)
+
+
+class ServerPool:
+    """Starts each configuration at most once per pytest process, lazily or ahead of time."""
+
+    def __init__(
+        self,
+        configs: dict[str, ServerConfig],
+        *,
+        python: str,
+        app_root: Path,
+        work_dir: Path,
+        env: dict[str, str],
+        versions: dict[str, str | None],
+    ) -> None:
+        self._configs = configs
+        self._python = python
+        self._app_root = app_root
+        self._work_dir = work_dir
+        self._env = env
+        self._versions = versions
+        self._processes: dict[str, ServerProcess] = {}
+        self._ready: dict[str, Server] = {}
+        self._failed: dict[str, ServerError] = {}
+
+    def spawn(self, name: str) -> ServerProcess:
+        """Spawn ``name`` if not yet spawned (no readiness wait: several start in parallel)."""
+        if name not in self._processes:
+            state_dir = self._work_dir / f"{name}.state"
+            state_dir.mkdir(exist_ok=True)
+            env = dict(self._env, CONFORMANCE_STATE_DIR=str(state_dir))
+            process = ServerProcess(
+                self._configs[name],
+                python=self._python,
+                app_root=self._app_root,
+                log_path=self._work_dir / f"{name}.log",
+                env=env,
+            )
+            self._processes[name] = process
+            process.start()
+        return self._processes[name]
+
+    def get(self, name: str) -> Server:
+        """A ready server; a failed start is remembered so later cases fail at once.
+
+        :raises ServerError: the server is not ready, exited, or exited mid-run.
+        """
+        if name in self._failed:
+            raise self._failed[name]
+        server = self._ready.get(name)
+        if server is None:
+            process = self.spawn(name)
+            try:
+                process.wait_ready()
+            except ServerError as error:
+                self._failed[name] = error
+                process.stop()
+                raise
+            server = Server(process, self._versions.get(name))
+            self._ready[name] = server
+        server.check_alive()
+        return server
+
+    def process(self, name: str) -> ServerProcess | None:
+        return self._processes.get(name)
+
+    @contextlib.contextmanager
+    def private(self, name: str) -> Iterator[tuple[Server, ServerProcess]]:
+        """A second, private instance of ``name`` for cases that must stop the server."""
+        config = self._configs[name]
+        work = self._work_dir / f"{name}.private.{len(list(self._work_dir.iterdir()))}"
+        work.mkdir()
+        process = ServerProcess(
+            config,
+            python=self._python,
+            app_root=self._app_root,
+            log_path=work / "server.log",
+            env=dict(self._env, CONFORMANCE_STATE_DIR=str(work)),
+        )
+        process.start()
+        try:
+            process.wait_ready()
+            yield Server(process, self._versions.get(name)), process
+        finally:
+            process.stop()
+
+    def stop_all(self) -> None:
+        """Stop every server this pool spawned."""
+        errors = []
+        for process in self._processes.values():
+            try:
+                process.stop()
+            except ServerError as error:
+                errors.append(error)
+        if errors:
+            raise errors[0]

@@ -1,0 +1,121 @@
+"""Server configurations: one ``servers/NAME.toml`` each, loaded through :meth:`from_mapping`."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+SocketKind = Literal["fd", "port"]
+PLACEHOLDERS = ("python", "fd", "host", "port", "app")
+DEFAULT_READY_TIMEOUT = 20.0
+DEFAULT_STOP_TIMEOUT = 5.0
+
+
+class ServerConfigError(ValueError):
+    """A server TOML is malformed; the message names the file and the field."""
+
+
+@dataclass(frozen=True)
+class Offers:
+    """What a configuration offers: ASGI extensions in its scopes, HTTP/2, a trio loop."""
+
+    extensions: frozenset[str] = frozenset()
+    http2: bool = False
+    trio: bool = False
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    """One server configuration.
+
+    ``command`` items may contain ``{python}``, ``{fd}`` (``socket = "fd"``), ``{host}``,
+    ``{port}`` and ``{app}``; the harness fills them in.
+    """
+
+    name: str
+    distribution: str
+    command: tuple[str, ...]
+    socket: SocketKind = "fd"
+    description: str = ""
+    offers: Offers = field(default_factory=Offers)
+    deviations: Mapping[str, str] = field(default_factory=dict)
+    ready_timeout: float = DEFAULT_READY_TIMEOUT
+    stop_timeout: float = DEFAULT_STOP_TIMEOUT
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any], where: str) -> ServerConfig:
+        """Validate ``data`` (a parsed TOML); errors name ``where``."""
+
+        def fail(message: str) -> ServerConfigError:
+            return ServerConfigError(f"{where}: {message}")
+
+        known = {"name", "distribution", "command", "socket", "description", "offers"}
+        known |= {"deviations", "ready_timeout", "stop_timeout"}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise fail(f"unknown keys {unknown}")
+        for key in ("name", "distribution"):
+            if not isinstance(data.get(key), str) or not data[key]:
+                raise fail(f"{key!r} must be a non-empty string")
+        command = data.get("command")
+        if not isinstance(command, list) or not command or not all(
+            isinstance(item, str) for item in command
+        ):
+            raise fail("'command' must be a non-empty list of strings")
+        socket = data.get("socket", "fd")
+        if socket not in ("fd", "port"):
+            raise fail("'socket' must be \"fd\" (inherited listening socket) or \"port\"")
+        needed = "{fd}" if socket == "fd" else "{port}"
+        if not any(needed in item for item in command):
+            raise fail(f"socket = {socket!r} but no command item contains {needed}")
+        offers = data.get("offers", {})
+        extensions = offers.get("extensions", [])
+        if not isinstance(extensions, list) or not all(isinstance(e, str) for e in extensions):
+            raise fail("'offers.extensions' must be a list of strings")
+        for flag in ("http2", "trio"):
+            if not isinstance(offers.get(flag, False), bool):
+                raise fail(f"'offers.{flag}' must be a boolean")
+        deviations = data.get("deviations", {})
+        if not all(isinstance(v, str) and v.strip() for v in deviations.values()):
+            raise fail("every '[deviations]' value must be a one-line reason")
+        timeouts = {}
+        for key in ("ready_timeout", "stop_timeout"):
+            value = data.get(key, getattr(cls, key))
+            if not isinstance(value, int | float) or isinstance(value, bool) or value <= 0:
+                raise fail(f"{key!r} must be a positive number of seconds")
+            timeouts[key] = float(value)
+        return cls(
+            name=data["name"],
+            distribution=data["distribution"],
+            command=tuple(command),
+            socket=socket,
+            description=str(data.get("description", "")),
+            offers=Offers(frozenset(extensions), offers.get("http2", False), offers.get("trio", False)),
+            deviations=dict(deviations),
+            **timeouts,
+        )
+
+    def render_command(self, **values: str) -> list[str]:
+        """Fill the placeholders of ``command``."""
+        return [item.format(**values) for item in self.command]
+
+
+def load_servers(directory: Path) -> dict[str, ServerConfig]:
+    """Load ``directory/*.toml``, keyed by name (which must equal the file stem).
+
+    :raises ServerConfigError: on a malformed file.
+    """
+    configs: dict[str, ServerConfig] = {}
+    for path in sorted(directory.glob("*.toml")):
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as error:
+            raise ServerConfigError(f"{path}: {error}") from error
+        config = ServerConfig.from_mapping(data, str(path))
+        if config.name != path.stem:
+            raise ServerConfigError(f"{path}: name {config.name!r} differs from the file name")
+        configs[config.name] = config
+    return configs

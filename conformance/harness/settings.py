@@ -1,0 +1,54 @@
+"""Command-line options of ``pytest conformance`` resolved into one frozen :class:`Settings`."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+SERVER_DESC = "server configuration to run (repeatable; default: every installed one)"
+IMPL_DESC = "import name of the implementation under test (default: baize)"
+IMPL_PYTHON_DESC = (
+    "interpreter whose environment holds the implementation and the servers "
+    "(default: the running one)"
+)
+REPORT_DIR_DESC = "directory for conformance.json/.md/.html (default: reports/ under rootdir)"
+SERVERS_DIR_DESC = "directory of server TOML files (default: servers/ under rootdir)"
+CASE_TIMEOUT = 30.0
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved options."""
+
+    servers: tuple[str, ...]
+    impl: str
+    impl_python: str
+    report_dir: Path
+    servers_dir: Path
+
+
+def add_options(parser: pytest.Parser) -> None:
+    group = parser.getgroup("conformance", "baize conformance suite")
+    group.addoption("--server", action="append", default=[], metavar="NAME", help=SERVER_DESC)
+    group.addoption("--impl", default="baize", metavar="MODULE", help=IMPL_DESC)
+    group.addoption("--impl-python", default=None, metavar="PATH", help=IMPL_PYTHON_DESC)
+    group.addoption("--report-dir", default=None, metavar="DIR", help=REPORT_DIR_DESC)
+    group.addoption("--servers-dir", default=None, metavar="DIR", help=SERVERS_DIR_DESC)
+
+
+def resolve(config: pytest.Config) -> Settings:
+    """Options > defaults; paths relative to the invocation directory, defaults to rootdir."""
+    root = Path(config.rootpath)
+    invoked = Path(config.invocation_params.dir)
+    report_dir = config.getoption("report_dir")
+    servers_dir = config.getoption("servers_dir")
+    return Settings(
+        servers=tuple(config.getoption("server")),
+        impl=config.getoption("impl"),
+        impl_python=config.getoption("impl_python") or sys.executable,
+        report_dir=invoked / report_dir if report_dir else root / "reports",
+        servers_dir=invoked / servers_dir if servers_dir else root / "servers",
+    )

@@ -1,0 +1,48 @@
+"""Verifiers in the manner of h2spec: a failure states the requirement, what was expected, what came.
+
+Each raises :class:`ExpectationFailed` (an ``AssertionError``), whose text goes to ``detail``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Container, Iterable
+from typing import Any
+
+
+class ExpectationFailed(AssertionError):
+    """A server or implementation broke the rule a case checks (not a harness error)."""
+
+    def __init__(self, what: str, expected: Iterable[str], actual: str) -> None:
+        lines = [f"requirement: {what}", "expected:"]
+        lines += [f"  {item}" for item in expected]
+        lines.append(f"actual:\n  {actual}")
+        super().__init__("\n".join(lines))
+
+
+def expect_equal(actual: Any, expected: Any, what: str) -> None:
+    """Fail unless ``actual == expected``."""
+    if actual != expected:
+        raise ExpectationFailed(what, [repr(expected)], repr(actual))
+
+
+def expect_in(actual: Any, accepted: Container[Any] | Iterable[Any], what: str) -> None:
+    """Fail unless ``actual`` is one of ``accepted`` (h2spec's list of acceptable results)."""
+    if actual not in accepted:  # type: ignore[operator]
+        raise ExpectationFailed(what, [f"one of {list(accepted)!r}"], repr(actual))  # type: ignore[call-overload]
+
+
+def expect_type(actual: Any, expected: type | tuple[type, ...], what: str) -> None:
+    """Fail unless ``actual`` is an instance of ``expected``."""
+    if not isinstance(actual, expected):
+        names = expected if isinstance(expected, tuple) else (expected,)
+        raise ExpectationFailed(
+            what,
+            [f"a value of type {' or '.join(t.__name__ for t in names)}"],
+            f"{actual!r} ({type(actual).__name__})",
+        )
+
+
+def expect_true(condition: bool, what: str, expected: str, actual: str) -> None:
+    """Fail with the given wording unless ``condition`` holds."""
+    if not condition:
+        raise ExpectationFailed(what, [expected], actual)
