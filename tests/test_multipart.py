@@ -193,7 +193,10 @@ def test_windows_path_filename_keeps_lone_backslashes() -> None:
 
 
 def test_filename_star_wins_over_filename() -> None:
-    line = b"Content-Disposition: form-data; name=f; filename=\"eur.txt\"; filename*=UTF-8''%E2%82%AC.txt"
+    line = (
+        b"Content-Disposition: form-data; name=f; "
+        b"filename=\"eur.txt\"; filename*=UTF-8''%E2%82%AC.txt"
+    )
     assert t_body_reader(encode([([line], b"x")]))[0][2] == "\u20ac.txt"
 
 
@@ -276,7 +279,7 @@ def test_every_truncation_is_malformed() -> None:
     body = encode([field(b"a", b"1"), ([disposition(b"f", b"x")], b"data")])
     end = body.index(b"--b0undary--") + len(b"--b0undary--")
     for cut in range(end):
-        with pytest.raises(MalformedMultipart, match="ended|boundary"):
+        with pytest.raises(MalformedMultipart, match=r"ended|boundary"):
             feed([body[:cut]])
     assert simple(parts_of(feed([body[:end]]))) == [
         ("field", "a", None, b"1"),
