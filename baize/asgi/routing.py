@@ -104,7 +104,7 @@ def request_host(scope: Scope) -> str:
     """
     for name, value in scope.get("headers") or ():
         if name == b"host":
-            host = value.decode("latin-1")
+            host = bytes(value).decode("latin-1")
             break
     else:
         server = scope.get("server")
