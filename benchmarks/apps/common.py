@@ -1,0 +1,74 @@
+"""What the benchmark apps of every implementation share: data, payloads, lifespan."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Awaitable, Callable, MutableMapping
+from pathlib import Path
+from typing import Any
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+App = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+#: Environment variable naming the directory holding ``file.bin`` and ``big.bin``.
+DATA_DIR_ENV = "BAIZE_BENCH_DATA_DIR"
+HELLO = b"Hello, world!"
+FILE_NAME = "file.bin"
+BIG_FILE_NAME = "big.bin"
+FILE_SIZE = 1024 * 1024
+BIG_FILE_SIZE = 1024 * 1024 * 1024
+ROUTE_COUNT = 50
+#: The route every JSON request hits: the last of the 50, so every router scans them all.
+JSON_PATH = f"/route{ROUTE_COUNT - 1}/42"
+#: The single range requested in the range scenario: 64 KiB in the middle of the file.
+RANGE_FIRST = FILE_SIZE // 2
+RANGE_LAST = RANGE_FIRST + 64 * 1024 - 1
+RANGE_HEADER = f"bytes={RANGE_FIRST}-{RANGE_LAST}"
+SSE_DATA = "hello"
+#: Backstop: an event stream ends by itself after this many seconds.
+SSE_MAX_SECONDS = 120.0
+
+
+def data_dir() -> Path:
+    """Return the data directory the runner created (``BAIZE_BENCH_DATA_DIR``)."""
+    value = os.environ.get(DATA_DIR_ENV)
+    if not value:
+        raise RuntimeError(f"{DATA_DIR_ENV} is not set: start the apps through benchmarks.run")
+    return Path(value)
+
+
+def file_path() -> str:
+    return str(data_dir() / FILE_NAME)
+
+
+def big_file_path() -> str:
+    return str(data_dir() / BIG_FILE_NAME)
+
+
+def json_payload(route: int, item_id: int) -> dict[str, int]:
+    """The JSON object every implementation answers for ``/route{route}/{item_id}``."""
+    return {"route": route, "item_id": item_id}
+
+
+def with_lifespan(app: App) -> App:
+    """Answer the lifespan protocol and hand every other scope to ``app``.
+
+    Every implementation goes through this same wrapper, so its cost cancels in the ratios.
+    """
+
+    async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "lifespan":
+            await app(scope, receive, send)
+            return
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    return wrapped

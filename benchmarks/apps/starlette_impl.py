@@ -1,0 +1,83 @@
+"""Starlette's equivalent classes for every scenario: the second reference."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import anyio
+import anyio.lowlevel
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, StreamingResponse
+from starlette.routing import Route, Router
+from starlette.websockets import WebSocket
+
+from benchmarks.apps.common import (
+    HELLO,
+    ROUTE_COUNT,
+    SSE_DATA,
+    SSE_MAX_SECONDS,
+    Receive,
+    Scope,
+    Send,
+    big_file_path,
+    file_path,
+    json_payload,
+    with_lifespan,
+)
+
+
+async def _hello(scope: Scope, receive: Receive, send: Send) -> None:
+    await PlainTextResponse(HELLO)(scope, receive, send)
+
+
+def _endpoint(route: int) -> object:
+    async def endpoint(request: Request) -> JSONResponse:
+        return JSONResponse(json_payload(route, request.path_params["item_id"]))
+
+    return endpoint
+
+
+_router = Router(
+    routes=[Route(f"/route{i}/{{item_id:int}}", _endpoint(i)) for i in range(ROUTE_COUNT)]  # type: ignore[arg-type]
+)
+
+
+async def _file(scope: Scope, receive: Receive, send: Send) -> None:
+    await FileResponse(file_path())(scope, receive, send)
+
+
+async def _big_file(scope: Scope, receive: Receive, send: Send) -> None:
+    await FileResponse(big_file_path())(scope, receive, send)
+
+
+async def _events() -> AsyncIterator[bytes]:
+    event = f"data: {SSE_DATA}\n\n".encode()
+    deadline = anyio.current_time() + SSE_MAX_SECONDS
+    sent = 0
+    while sent % 1000 or anyio.current_time() < deadline:
+        yield event
+        await anyio.lowlevel.checkpoint()
+        sent += 1
+
+
+async def _sse(scope: Scope, receive: Receive, send: Send) -> None:
+    headers = {"cache-control": "no-cache"}
+    await StreamingResponse(_events(), headers=headers, media_type="text/event-stream")(
+        scope, receive, send
+    )
+
+
+async def _websocket(scope: Scope, receive: Receive, send: Send) -> None:
+    ws = WebSocket(scope, receive, send)
+    await ws.accept()
+    async for text in ws.iter_text():
+        await ws.send_text(text)
+
+
+hello = with_lifespan(_hello)
+json_router = with_lifespan(_router)
+file = with_lifespan(_file)
+range_file = file
+big_file = with_lifespan(_big_file)
+sse = with_lifespan(_sse)
+websocket = with_lifespan(_websocket)

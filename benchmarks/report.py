@@ -1,0 +1,275 @@
+"""Pure parts of the performance report: medians, paired ratios, targets, Markdown.
+
+The JSON document is the canonical output; the Markdown is rendered from it.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+IMPLS = ("raw", "starlette", "baize")
+REFERENCES = ("raw", "starlette")
+#: A file download may grow the server's RSS by at most this much to count as flat.
+MEMORY_FLAT_LIMIT = 32 * 1024 * 1024
+MIB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Target:
+    """A ratio the issue asks for: ``baize/<reference>`` at least ``minimum`` on ``scenarios``."""
+
+    name: str
+    scenarios: tuple[str, ...]
+    reference: str
+    minimum: float
+
+
+TARGETS = (
+    Target("small responses >= 0.95x raw ASGI", ("hello", "json-router"), "raw", 0.95),
+    Target("small responses >= 1.0x Starlette", ("hello", "json-router"), "starlette", 1.0),
+    Target("FileResponse >= 1.0x Starlette", ("file-1mib",), "starlette", 1.0),
+)
+
+
+def paired_ratios(numerators: Sequence[float], denominators: Sequence[float]) -> list[float]:
+    """Ratio of each round's figure to the same round's reference (interleaved pairs).
+
+    Rounds where the reference is 0 are dropped.
+    """
+    if len(numerators) != len(denominators):
+        raise ValueError(f"{len(numerators)} rounds against {len(denominators)} reference rounds")
+    return [n / d for n, d in zip(numerators, denominators, strict=True) if d > 0]
+
+
+def median_or_none(values: Iterable[float | None]) -> float | None:
+    present = [v for v in values if v is not None]
+    return statistics.median(present) if present else None
+
+
+def summarize(samples: Mapping[str, Sequence[Mapping[str, Any]]]) -> dict[str, Any]:
+    """Medians per implementation and ``baize/<reference>`` ratios from per-round samples.
+
+    :param samples: implementation name -> one sample dict (``rate``, ``p50_ms``...) per round.
+    """
+    medians = {
+        impl: {
+            key: median_or_none(s[key] for s in rounds)
+            for key in ("rate", "p50_ms", "p90_ms", "p99_ms")
+        }
+        for impl, rounds in samples.items()
+        if rounds
+    }
+    ratios: dict[str, Any] = {}
+    baize = [s["rate"] for s in samples.get("baize", ())]
+    for reference in REFERENCES:
+        other = [s["rate"] for s in samples.get(reference, ())]
+        if baize and other:
+            per_round = paired_ratios(baize, other)
+            ratios[f"baize/{reference}"] = {
+                "per_round": per_round,
+                "median": median_or_none(per_round),
+            }
+    return {"median": medians, "ratios": ratios}
+
+
+def evaluate_targets(
+    results: Sequence[Mapping[str, Any]],
+    memory: Sequence[Mapping[str, Any]],
+    servers: Sequence[str],
+) -> list[dict[str, Any]]:
+    """One verdict per (target, server, scenario): PASS, MISS, or NOT MEASURED (never guessed)."""
+    by_key = {(r["server"], r["scenario"]): r for r in results}
+    verdicts: list[dict[str, Any]] = []
+    for target in TARGETS:
+        for server in servers:
+            for scenario in target.scenarios:
+                result = by_key.get((server, scenario))
+                if result is None:
+                    continue
+                ratio = result["ratios"].get(f"baize/{target.reference}", {}).get("median")
+                verdicts.append(
+                    {
+                        "target": target.name,
+                        "server": server,
+                        "scenario": scenario,
+                        "value": ratio,
+                        "threshold": target.minimum,
+                        "verdict": _verdict(ratio, target.minimum),
+                    }
+                )
+    for entry in memory:
+        if entry["impl"] != "baize":
+            continue
+        growth = entry.get("growth_bytes")
+        verdicts.append(
+            {
+                "target": "memory flat serving 1 GiB (RSS growth <= 32 MiB)",
+                "server": entry["server"],
+                "scenario": "memory-1gib",
+                "value": growth,
+                "threshold": MEMORY_FLAT_LIMIT,
+                "verdict": "NOT MEASURED"
+                if growth is None
+                else ("PASS" if growth <= MEMORY_FLAT_LIMIT else "MISS"),
+            }
+        )
+    return verdicts
+
+
+def _verdict(value: float | None, minimum: float) -> str:
+    if value is None:
+        return "NOT MEASURED"
+    return "PASS" if value >= minimum else "MISS"
+
+
+def _fmt_ratio(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2f}x"
+
+
+def _fmt_rate(value: float | None) -> str:
+    if value is None:
+        return "–"
+    return f"{value:,.0f}"
+
+
+def _fmt_ms(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2f}"
+
+
+def _fmt_mib(value: float | None) -> str:
+    return "–" if value is None else f"{value / MIB:.1f}"
+
+
+def render_markdown(report: Mapping[str, Any]) -> str:
+    """The Markdown page of a performance report (the JSON document of ``benchmarks.run``)."""
+    env = report["environment"]
+    settings = report["settings"]
+    results: Sequence[Mapping[str, Any]] = report["results"]
+    servers: list[str] = list(dict.fromkeys(r["server"] for r in results))
+    scenarios: list[str] = list(dict.fromkeys(r["scenario"] for r in results))
+    by_key = {(r["server"], r["scenario"]): r for r in results}
+    lines = [
+        "# Performance report",
+        "",
+        f"Generated by `{report['command']}` on {env['date']}.",
+        "",
+        f"- Machine: {env['cpu_count']} CPUs, {env['platform']}, Python {env['python']}",
+        f"- Load: {env['wrk']}, {settings['threads']} thread,"
+        f" {settings['connections']} connections,"
+        f" {settings['duration']:g} s per measurement, {settings['rounds']} interleaved rounds"
+        f" (medians); SSE and WebSocket: {settings['stream_clients']} Python socket clients",
+        "- Versions: " + ", ".join(f"{k} {v}" for k, v in sorted(env["versions"].items())),
+        "",
+        "Ratios are medians of per-round ratios; every round measures the implementations back"
+        " to back (A B C, rotated each round), so that the noise of a shared machine cancels.",
+        "",
+    ]
+    if report.get("notes"):
+        lines += ["## Notes", "", *(f"- {note}" for note in report["notes"]), ""]
+    verdicts = report.get("targets", [])
+    if verdicts:
+        counts = {
+            v: sum(1 for t in verdicts if t["verdict"] == v)
+            for v in ("PASS", "MISS", "NOT MEASURED")
+        }
+        lines += [
+            "## Targets",
+            "",
+            f"{counts['PASS']} PASS, {counts['MISS']} MISS, {counts['NOT MEASURED']} not measured.",
+            "",
+            "| target | server | scenario | value | verdict |",
+            "|---|---|---|---|---|",
+        ]
+        for t in verdicts:
+            value = (
+                f"{_fmt_mib(t['value'])} MiB"
+                if t["scenario"] == "memory-1gib"
+                else _fmt_ratio(t["value"])
+            )
+            lines.append(
+                f"| {t['target']} | {t['server']} | {t['scenario']} | {value} | {t['verdict']} |"
+            )
+        lines.append("")
+    if results:
+        lines += [
+            "## Ratios: baize / raw ASGI and baize / Starlette",
+            "",
+            "| server | " + " | ".join(scenarios) + " |",
+            "|---|" + "---|" * len(scenarios),
+        ]
+        for server in servers:
+            cells = []
+            for scenario in scenarios:
+                r = by_key.get((server, scenario))
+                if r is None:
+                    cells.append("")
+                    continue
+                raw = r["ratios"].get("baize/raw", {}).get("median")
+                star = r["ratios"].get("baize/starlette", {}).get("median")
+                cells.append(f"{_fmt_ratio(raw)} / {_fmt_ratio(star)}")
+            lines.append(f"| {server} | " + " | ".join(cells) + " |")
+        lines += ["", "## Absolute numbers (medians)", ""]
+        for scenario in scenarios:
+            unit = next(r["unit"] for r in results if r["scenario"] == scenario)
+            lines += [
+                f"### {scenario} ({unit}; latency p50 / p90 / p99 in ms)",
+                "",
+                "| server | " + " | ".join(IMPLS) + " | errors |",
+                "|---|" + "---|" * (len(IMPLS) + 1),
+            ]
+            for server in servers:
+                r = by_key.get((server, scenario))
+                if r is None:
+                    continue
+                cells = []
+                for impl in IMPLS:
+                    m = r["median"].get(impl)
+                    if m is None:
+                        cells.append("–")
+                        continue
+                    latency = ""
+                    if m["p50_ms"] is not None:
+                        percentiles = (m["p50_ms"], m["p90_ms"], m["p99_ms"])
+                        latency = " (" + " / ".join(_fmt_ms(p) for p in percentiles) + ")"
+                    cells.append(_fmt_rate(m["rate"]) + latency)
+                errors = "; ".join(f"{k}: {v}" for k, v in r.get("errors", {}).items()) or "none"
+                lines.append(f"| {server} | " + " | ".join(cells) + f" | {errors} |")
+            lines.append("")
+    memory = report.get("memory", [])
+    if memory:
+        lines += [
+            "## Memory while serving a 1 GiB sparse file",
+            "",
+            "RSS of the server's whole process tree, sampled every 4 MiB of download.",
+            "",
+            "| server | impl | before MiB | peak MiB | after MiB | growth MiB | MiB/s | error |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        for m in memory:
+            speed = m.get("throughput_bytes_per_s")
+            lines.append(
+                f"| {m['server']} | {m['impl']} | {_fmt_mib(m.get('rss_before'))} |"
+                f" {_fmt_mib(m.get('rss_peak'))} | {_fmt_mib(m.get('rss_after'))} |"
+                f" {_fmt_mib(m.get('growth_bytes'))} | {_fmt_mib(speed)} | {m.get('error') or ''} |"
+            )
+        lines.append("")
+    timing = report.get("suite_timing")
+    lines += ["## Conformance suite wall time", ""]
+    if timing:
+        lines += [
+            f"Measured on {timing['date']} with `{timing['command']}`.",
+            "",
+            "| mode | wall time s | exit code | summary |",
+            "|---|---|---|---|",
+        ]
+        for run in timing["runs"]:
+            lines.append(
+                f"| {run['mode']} | {run['seconds']:.1f} | {run['returncode']} | {run['summary']} |"
+            )
+    else:
+        lines.append("Not measured yet: `python -m benchmarks.run --suite-timing`.")
+    lines.append("")
+    return "\n".join(lines)

@@ -1,0 +1,525 @@
+"""The load-benchmark runner: ``python -m benchmarks.run``.
+
+For each server configuration (``servers/*.toml``) and each scenario it starts one server
+per implementation (raw ASGI, Starlette, baize), measures them in interleaved rounds, and
+writes ``reports/performance.json`` and ``reports/performance.md``. See benchmarks/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import importlib.metadata
+import json
+import os
+import platform
+import shlex
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from benchmarks import loadgen, report
+from benchmarks.apps import common
+from benchmarks.servers import RunningServer, ServerConfig, ServerStartError, load_servers
+
+ROOT = Path(__file__).resolve().parent.parent
+REPORT_DIR = ROOT / "reports"
+APP_MODULES = {
+    "raw": "benchmarks.apps.raw",
+    "starlette": "benchmarks.apps.starlette_impl",
+    "baize": "benchmarks.apps.baize_impl",
+}
+VERSIONED = (
+    "baize-reference",
+    "starlette",
+    "uvicorn",
+    "httptools",
+    "uvloop",
+    "websockets",
+    "wsproto",
+    "h11",
+    "hypercorn",
+    "trio",
+    "daphne",
+    "granian",
+    "gunicorn",
+    "anyio",
+)
+MEMORY_SCENARIO = "memory-1gib"
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One load: which app attribute serves it, how it is driven and checked."""
+
+    name: str
+    app: str
+    kind: str  # "wrk", "sse" or "websocket"
+    unit: str
+    baize_names: tuple[str, ...]
+    path: str = "/"
+    headers: tuple[str, ...] = ()
+
+
+SCENARIOS = {
+    s.name: s
+    for s in (
+        Scenario("hello", "hello", "wrk", "req/s", ("PlainTextResponse",)),
+        Scenario(
+            "json-router",
+            "json_router",
+            "wrk",
+            "req/s",
+            ("JSONResponse", "Router", "Request", "request_response"),
+            path=common.JSON_PATH,
+        ),
+        Scenario("file-1mib", "file", "wrk", "req/s", ("FileResponse",)),
+        Scenario(
+            "range-64kib",
+            "range_file",
+            "wrk",
+            "req/s",
+            ("FileResponse",),
+            headers=(f"Range: {common.RANGE_HEADER}",),
+        ),
+        Scenario("sse", "sse", "sse", "events/s", ("SendEventResponse",)),
+        Scenario("websocket", "websocket", "websocket", "messages/s", ("WebSocket",)),
+    )
+}
+ALL_SCENARIOS = (*SCENARIOS, MEMORY_SCENARIO)
+
+
+@dataclass(frozen=True)
+class Settings:
+    duration: int
+    rounds: int
+    warmup_requests: int
+    connections: int
+    threads: int
+    stream_clients: int
+
+    def to_json(self) -> dict[str, float | int]:
+        return dict(self.__dict__)
+
+
+def missing_baize_names(names: Sequence[str]) -> list[str]:
+    """The ``baize.asgi`` names still placeholders (``NotImplemented``) or absent."""
+    import baize.asgi
+
+    return [n for n in names if getattr(baize.asgi, n, NotImplemented) is NotImplemented]
+
+
+def make_data(directory: Path) -> bytes:
+    """Write the 1 MiB file (deterministic bytes) and the 1 GiB sparse file; return the former."""
+    content = bytes(range(256)) * (common.FILE_SIZE // 256)
+    (directory / common.FILE_NAME).write_bytes(content)
+    with (directory / common.BIG_FILE_NAME).open("wb") as f:
+        f.truncate(common.BIG_FILE_SIZE)
+    return content
+
+
+def check_response(scenario: Scenario, port: int, content: bytes) -> str | None:
+    """Send one request the way the load will and check the answer; return what is wrong."""
+    if scenario.kind == "sse":
+        sample = loadgen.count_sse_events(port, scenario.path, 0.3, 1)
+        return (
+            None if sample.count > 0 and not sample.errors else "no event stream (status or events)"
+        )
+    if scenario.kind == "websocket":
+        sample = loadgen.websocket_echo(port, scenario.path, 0.3, 1)
+        return None if sample.count > 0 and not sample.errors else "no WebSocket echo"
+    status, body = loadgen.http_get(port, scenario.path, scenario.headers)
+    expected: tuple[int, bytes]
+    if scenario.name == "hello":
+        expected = (200, common.HELLO)
+    elif scenario.name == "json-router":
+        ok = status == 200 and json.loads(body or b"null") == common.json_payload(
+            common.ROUTE_COUNT - 1, 42
+        )
+        return None if ok else f"status {status}, body {body[:80]!r}"
+    elif scenario.name == "file-1mib":
+        expected = (200, content)
+    else:
+        expected = (206, content[common.RANGE_FIRST : common.RANGE_LAST + 1])
+    if (status, body) != expected:
+        wanted = f"{expected[0]} and {len(expected[1])}"
+        return f"status {status} and {len(body)} body bytes, expected {wanted}"
+    return None
+
+
+def measure(scenario: Scenario, port: int, duration: float, settings: Settings) -> loadgen.Sample:
+    if scenario.kind == "sse":
+        return loadgen.count_sse_events(port, scenario.path, duration, settings.stream_clients)
+    if scenario.kind == "websocket":
+        return loadgen.websocket_echo(port, scenario.path, duration, settings.stream_clients)
+    return loadgen.run_wrk(
+        port,
+        scenario.path,
+        duration,
+        connections=settings.connections,
+        threads=settings.threads,
+        headers=scenario.headers,
+    )
+
+
+def start_servers(
+    config: ServerConfig, app: str, impls: Sequence[str], workdir: Path, env: dict[str, str]
+) -> tuple[dict[str, RunningServer], dict[str, str]]:
+    """Start one server per implementation at once; return those ready and the errors of others."""
+    running: dict[str, RunningServer] = {}
+    errors: dict[str, str] = {}
+    for impl in impls:
+        log = workdir / f"{config.name}-{app}-{impl}.log"
+        server = RunningServer(config, f"{APP_MODULES[impl]}:{app}", log, env)
+        server.start()
+        running[impl] = server
+    for impl, server in list(running.items()):
+        try:
+            server.wait_ready()
+        except ServerStartError as exc:
+            errors[impl] = str(exc).splitlines()[0]
+            print(f"    {impl}: {exc}", file=sys.stderr)
+            server.stop()
+            del running[impl]
+    return running, errors
+
+
+def run_scenario(
+    config: ServerConfig,
+    scenario: Scenario,
+    impls: Sequence[str],
+    settings: Settings,
+    workdir: Path,
+    env: dict[str, str],
+    content: bytes,
+) -> dict[str, Any]:
+    """Measure every implementation of one scenario on one server, interleaved by round."""
+    servers, errors = start_servers(config, scenario.app, impls, workdir, env)
+    samples: dict[str, list[dict[str, Any]]] = {}
+    try:
+        for impl, server in list(servers.items()):
+            try:
+                problem = check_response(scenario, server.port, content)
+            except (OSError, ValueError) as exc:
+                problem = f"{type(exc).__name__}: {exc}"
+            if problem:
+                errors[impl] = f"wrong answer: {problem}"
+                print(f"    {impl}: {errors[impl]}", file=sys.stderr)
+                server.stop()
+                del servers[impl]
+        order = list(servers)
+        for impl in order:
+            for _ in range(settings.warmup_requests if scenario.kind == "wrk" else 0):
+                loadgen.http_get(servers[impl].port, scenario.path, scenario.headers)
+        for round_index in range(settings.rounds):
+            shift = round_index % len(order) if order else 0
+            for impl in order[shift:] + order[:shift]:
+                try:
+                    sample = measure(scenario, servers[impl].port, settings.duration, settings)
+                except (OSError, ValueError, subprocess.TimeoutExpired) as exc:
+                    errors[impl] = f"{type(exc).__name__}: {exc}"
+                    continue
+                samples.setdefault(impl, []).append(sample.to_json())
+        for impl in order:
+            if samples.get(impl) and len(samples[impl]) != settings.rounds:
+                samples.pop(impl)  # unpaired rounds would skew the ratios
+            failed = sum(int(s["errors"]) for s in samples.get(impl, []))
+            if failed:
+                errors.setdefault(impl, f"{failed} failed requests or socket errors")
+    finally:
+        for server in servers.values():
+            server.stop()
+    summary = report.summarize(samples)
+    result = {
+        "server": config.name,
+        "scenario": scenario.name,
+        "unit": scenario.unit,
+        "samples": samples,
+        **summary,
+        "errors": errors,
+    }
+    ratios = "  ".join(
+        f"{k} {v['median']:.2f}x" for k, v in summary["ratios"].items() if v["median"]
+    )
+    rates = "  ".join(f"{k} {v['rate']:,.0f}" for k, v in summary["median"].items())
+    print(f"    {scenario.name:12} {rates} {scenario.unit}  {ratios}")
+    return result
+
+
+def measure_memory(
+    config: ServerConfig, impls: Sequence[str], workdir: Path, env: dict[str, str]
+) -> list[dict[str, Any]]:
+    """Download the 1 GiB sparse file from each implementation; record the server's RSS."""
+    entries: list[dict[str, Any]] = []
+    for impl in impls:
+        entry: dict[str, Any] = {"server": config.name, "impl": impl}
+        servers, errors = start_servers(config, "big_file", [impl], workdir, env)
+        server = servers.get(impl)
+        if server is None:
+            entries.append({**entry, "error": errors.get(impl, "did not start")})
+            continue
+        try:
+            time.sleep(0.3)
+            before = server.rss_bytes()
+            peak = before
+
+            def sample_rss(server: RunningServer = server) -> None:
+                nonlocal peak
+                peak = max(peak, server.rss_bytes())
+
+            received, seconds = loadgen.download(server.port, "/", sample_rss, timeout=120)
+            sample_rss()
+            time.sleep(0.5)
+            after = server.rss_bytes()
+            entry.update(
+                rss_before=before,
+                rss_peak=peak,
+                rss_after=after,
+                growth_bytes=peak - before,
+                received_bytes=received,
+                seconds=seconds,
+                throughput_bytes_per_s=received / seconds if seconds else None,
+            )
+            if received < common.BIG_FILE_SIZE:
+                entry["error"] = f"incomplete: {received} of {common.BIG_FILE_SIZE} bytes"
+        except OSError as exc:
+            entry["error"] = f"{type(exc).__name__}: {exc}"
+        finally:
+            server.stop()
+        entries.append(entry)
+        growth = entry.get("growth_bytes")
+        speed = entry.get("throughput_bytes_per_s")
+        print(
+            f"    memory-1gib  {impl}: growth "
+            + (
+                f"{growth / report.MIB:.1f} MiB, {speed / report.MIB:,.0f} MiB/s"
+                if growth is not None and speed
+                else "?"
+            )
+            + (f"  ERROR {entry['error']}" if entry.get("error") else "")
+        )
+    return entries
+
+
+def environment() -> dict[str, Any]:
+    versions = {}
+    for name in VERSIONED:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    return {
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpu_count": os.cpu_count(),
+        "load_average_at_start": list(os.getloadavg()),
+        "wrk": loadgen.wrk_version(),
+        "git_commit": commit,
+        "versions": versions,
+    }
+
+
+def write_report(document: dict[str, Any], directory: Path) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "performance.json").write_text(json.dumps(document, indent=2) + "\n")
+    (directory / "performance.md").write_text(report.render_markdown(document))
+
+
+def previous_report(directory: Path) -> dict[str, Any]:
+    try:
+        loaded: dict[str, Any] = json.loads((directory / "performance.json").read_text())
+    except (OSError, ValueError):
+        return {}
+    return loaded
+
+
+def print_targets(verdicts: Sequence[dict[str, Any]]) -> None:
+    print("\nTargets:")
+    for t in verdicts:
+        if t["scenario"] == MEMORY_SCENARIO:
+            value = "?" if t["value"] is None else f"{t['value'] / report.MIB:.1f} MiB growth"
+        else:
+            value = "?" if t["value"] is None else f"{t['value']:.3f}x"
+        print(f"  {t['verdict']:12} {t['target']:40} {t['server']:16} {t['scenario']:12} {value}")
+
+
+def run_load(args: argparse.Namespace, command: str) -> int:
+    if loadgen.wrk_path() is None:
+        print(loadgen.WRK_INSTALL_HINT, file=sys.stderr)
+        return 2
+    configs = load_servers()
+    unknown = [s for s in args.server if s not in configs]
+    if unknown:
+        print(f"unknown server(s) {unknown}; known: {sorted(configs)}", file=sys.stderr)
+        return 2
+    chosen = [configs[s] for s in (args.server or configs)]
+    scenario_names = args.scenario or [
+        s for s in ALL_SCENARIOS if not (args.quick and s == MEMORY_SCENARIO)
+    ]
+    settings = Settings(
+        duration=args.duration or 1,
+        rounds=args.rounds or (1 if args.quick else 3),
+        warmup_requests=20,
+        connections=args.connections,
+        threads=args.threads,
+        stream_clients=args.stream_clients,
+    )
+    notes: list[str] = []
+    document: dict[str, Any] = {
+        "command": command,
+        "environment": environment(),
+        "settings": settings.to_json(),
+        "notes": notes,
+        "results": [],
+        "memory": [],
+    }
+    with tempfile.TemporaryDirectory(prefix="baize-bench-") as tmp:
+        workdir = Path(tmp)
+        content = make_data(workdir)
+        env = {common.DATA_DIR_ENV: str(workdir)}
+        for config in chosen:
+            print(f"== {config.name}")
+            for name in scenario_names:
+                if name == MEMORY_SCENARIO:
+                    impls = _impls_for(("FileResponse",), notes, name)
+                    document["memory"] += measure_memory(config, impls, workdir, env)
+                    continue
+                scenario = SCENARIOS[name]
+                impls = _impls_for(scenario.baize_names, notes, name)
+                document["results"].append(
+                    run_scenario(config, scenario, impls, settings, workdir, env, content)
+                )
+    document["notes"] = list(dict.fromkeys(notes))
+    document["targets"] = report.evaluate_targets(
+        document["results"], document["memory"], [c.name for c in chosen]
+    )
+    if "suite_timing" in (old := previous_report(args.report_dir)):
+        document["suite_timing"] = old["suite_timing"]
+    write_report(document, args.report_dir)
+    print_targets(document["targets"])
+    print(f"\nwrote {args.report_dir / 'performance.json'} and performance.md")
+    return 0
+
+
+def _impls_for(baize_names: Sequence[str], notes: list[str], scenario: str) -> list[str]:
+    missing = missing_baize_names(baize_names)
+    if missing:
+        notes.append(
+            f"{scenario}: baize not measured, baize.asgi.{', '.join(missing)} not implemented yet"
+        )
+        return ["raw", "starlette"]
+    return ["raw", "starlette", "baize"]
+
+
+def suite_timing(args: argparse.Namespace) -> int:
+    """Time ``pytest conformance`` serial and with ``-n auto``; merge it into the report."""
+    base = [sys.executable, "-m", "pytest", "conformance", "-q"]
+    runs = []
+    saved = _save_files(ROOT / "reports", "conformance.*")
+    try:
+        for mode, extra in (("serial", []), ("-n auto", ["-n", "auto"])):
+            print(f"timing: {shlex.join(['pytest', 'conformance', '-q', *extra])}")
+            started = time.perf_counter()
+            result = subprocess.run(
+                [*base, *extra], cwd=ROOT, capture_output=True, text=True, check=False, timeout=3600
+            )
+            seconds = time.perf_counter() - started
+            lines = [ln for ln in result.stdout.splitlines() if ln.strip()]
+            summary = lines[-1] if lines else result.stderr.strip()[-200:]
+            runs.append(
+                {
+                    "mode": mode,
+                    "seconds": seconds,
+                    "returncode": result.returncode,
+                    "summary": summary,
+                }
+            )
+            print(f"  {mode}: {seconds:.1f} s, exit {result.returncode}: {summary}")
+    finally:
+        _restore_files(saved)
+    document = previous_report(args.report_dir)
+    if not document:
+        print("no reports/performance.json yet: run the load benchmark first", file=sys.stderr)
+        return 2
+    document["suite_timing"] = {
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "command": "pytest conformance -q  (and with -n auto)",
+        "cpu_count": os.cpu_count(),
+        "runs": runs,
+    }
+    write_report(document, args.report_dir)
+    return 0
+
+
+def _save_files(directory: Path, pattern: str) -> dict[Path, bytes | None]:
+    """Keep the committed conformance report: a timing run must not replace it."""
+    return {p: p.read_bytes() for p in directory.glob(pattern)}
+
+
+def _restore_files(saved: dict[Path, bytes | None]) -> None:
+    for path, data in saved.items():
+        if data is not None:
+            path.write_bytes(data)
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__)
+    parser.add_argument(
+        "--server", action="append", default=[], help="servers/NAME.toml (repeat); default: all"
+    )
+    parser.add_argument(
+        "--scenario",
+        action="append",
+        default=[],
+        choices=ALL_SCENARIOS,
+        help="repeat; default: all",
+    )
+    parser.add_argument(
+        "--duration", type=int, help="whole seconds per measurement, as wrk takes them (default 1)"
+    )
+    parser.add_argument("--rounds", type=int, help="interleaved rounds (default 3)")
+    parser.add_argument("--quick", action="store_true", help="1 round, no 1 GiB memory check")
+    parser.add_argument("--connections", type=int, default=32, help="wrk connections (default 32)")
+    parser.add_argument("--threads", type=int, default=1, help="wrk threads (default 1)")
+    parser.add_argument(
+        "--stream-clients", type=int, default=4, help="SSE/WebSocket clients (default 4)"
+    )
+    parser.add_argument("--report-dir", type=Path, default=REPORT_DIR, help="default: reports/")
+    parser.add_argument(
+        "--suite-timing",
+        action="store_true",
+        help="time `pytest conformance` serial and -n auto instead",
+    )
+    args = parser.parse_args(argv)
+    if args.rounds is not None and args.rounds < 1:
+        parser.error("--rounds must be at least 1")
+    if args.duration is not None and args.duration < 1:
+        parser.error("--duration must be at least 1 (wrk takes whole seconds)")
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    command = shlex.join(
+        ["python", "-m", "benchmarks.run", *(sys.argv[1:] if argv is None else argv)]
+    )
+    if args.suite_timing:
+        return suite_timing(args)
+    return run_load(args, command)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
