@@ -9,6 +9,10 @@ segment and ``%252e`` (arriving as ``%2e``) is a literal file name that simply
 does not exist. Every lookup ends with a containment check of the real path
 (symlinks resolved) against the real path of the served directory.
 
+Not covered: dotfiles (``.env``) below the directory are served like any other
+file, and a writer of the served directory who swaps a component for a symlink
+between the check and the open can race it; serve directories you control.
+
 Conditional requests follow RFC 9110 §13.1 and the precedence of §13.2.2.
 """
 

@@ -14,6 +14,8 @@ from collections.abc import Awaitable, Callable
 from typing import Literal, get_args
 from urllib.parse import quote, quote_from_bytes
 
+import anyio.to_thread
+
 from baize.asgi.responses import FileResponse, RedirectResponse, Response
 from baize.datastructures import Headers
 from baize.exceptions import HTTPException
@@ -107,7 +109,8 @@ class Files:
         if scope["method"] not in ("GET", "HEAD"):
             raise HTTPException(405, {"Allow": "GET, HEAD"})
         route = split_route_path(route_path(scope))
-        target = None if route is None else self.select(route)
+        # realpath and stat may block (a network file system): a worker thread.
+        target = None if route is None else await anyio.to_thread.run_sync(self.select, route)
         if isinstance(target, Found):
             await self.serve(target, scope, receive, send)
         elif isinstance(target, RoutePath):
