@@ -23,6 +23,8 @@ from baize.datastructures import (
     UploadFile,
 )
 
+pytestmark = pytest.mark.anyio  # parametrized async tests need the marker at collection
+
 
 def http_scope(**overrides: Any) -> dict[str, Any]:
     scope: dict[str, Any] = {
