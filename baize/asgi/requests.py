@@ -377,13 +377,9 @@ class Request(HTTPConnection):
         boundary = content_type.options.get("boundary", "")
         if not boundary:
             raise MalformedMultipart("The multipart/form-data content type has no boundary.")
-        try:
-            boundary_bytes = boundary.encode("latin-1")
-        except UnicodeEncodeError:
-            raise MalformedMultipart("The multipart boundary is not latin-1 text.") from None
         return await parse_async_stream(
             self.stream(),
-            boundary_bytes,
+            boundary.encode("latin-1"),  # header values are latin-1 decoded bytes
             content_type.options.get("charset", "utf-8"),
             file_factory=self._make_upload,
             max_form_parts=self.max_form_parts,
