@@ -34,6 +34,7 @@ The event stream is always::
 
 from __future__ import annotations
 
+import codecs
 import enum
 import re
 from dataclasses import dataclass
@@ -51,6 +52,7 @@ MAX_HEADER_SIZE: Final = 16 * 1024
 MAX_PADDING: Final = 1024
 
 _PADDING = b" \t"
+_DELIMITER_ENDS = (b"--", b"\r\n")
 
 
 def safe_decode(data: bytes, charset: str) -> str:
@@ -142,6 +144,10 @@ class State(enum.Enum):
     EPILOGUE = "epilogue"  # after the close delimiter
     ERROR = "error"  # a malformed body was seen; every later call raises
 
+    # Members are singletons: hash by identity in C, not by name in Python
+    # (the transition table is looked up once per event).
+    __hash__ = object.__hash__
+
 
 class _Kind(enum.Enum):
     PREAMBLE = "Preamble"
@@ -150,6 +156,8 @@ class _Kind(enum.Enum):
     MORE_DATA = "Data(more_data=True)"
     LAST_DATA = "Data(more_data=False)"
     EPILOGUE = "Epilogue"
+
+    __hash__ = object.__hash__
 
 
 #: (state, event kind) -> next state. A missing key is a bug in a reader.
@@ -163,10 +171,12 @@ TRANSITIONS: Final[dict[tuple[State, _Kind], State]] = {
 }
 
 
-def _kind(event: Preamble | Field | File | Data | Epilogue) -> _Kind:
-    if type(event) is Data:
-        return _Kind.MORE_DATA if event.more_data else _Kind.LAST_DATA
-    return _Kind(type(event).__name__)
+_KIND_OF: Final[dict[type, _Kind]] = {
+    Preamble: _Kind.PREAMBLE,
+    Field: _Kind.FIELD,
+    File: _Kind.FILE,
+    Epilogue: _Kind.EPILOGUE,
+}
 
 
 # Content-Disposition (RFC 7578 §4.2, RFC 6266 §4.1, RFC 2616 §2.2) ------------
@@ -174,9 +184,17 @@ def _kind(event: Preamble | Field | File | Data | Epilogue) -> _Kind:
 #   quoted-string    = DQUOTE *( qdtext / quoted-pair ) DQUOTE
 #   quoted-pair      = "\" CHAR
 # An unterminated quoted string takes the rest of the parameter as a token.
-_PARAM = re.compile(r';\s*([^\s=;]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^;]*)', re.DOTALL)
+_PARAM = re.compile(r';\s*([^\s=;]+)\s*=\s*("[^"\\]*(?:\\.[^"\\]*)*"|[^;]*)', re.DOTALL)
 # Only \" and \\ are unescaped: browsers send Windows paths with lone backslashes.
 _QUOTED_PAIR = re.compile(r'\\(["\\])')
+# The usual header block, a lone ``Content-Disposition: form-data; name="..."``
+# with an optional ``filename="..."`` and no escapes, takes this shortcut; it
+# gives the same result as _parse_headers and _disposition_params.
+_SIMPLE_DISPOSITION = re.compile(
+    rb'content-disposition[ \t]*:[ \t]*(form-data[ \t]*;[ \t]*name="([^"\\\r\n]*)"'
+    rb'(?:[ \t]*;[ \t]*filename="([^"\\\r\n]*)")?)[ \t]*',
+    re.IGNORECASE,
+)
 #   ext-value = charset "'" [ language ] "'" value-chars   (RFC 8187 §3.2.1)
 _EXT_VALUE = re.compile(r"([^']*)'[^']*'(.*)", re.DOTALL)
 
@@ -188,11 +206,17 @@ def _disposition_params(value: str) -> dict[str, str]:
     {'name': 'a"b', 'filename': 'x.txt'}
     """
     params: dict[str, str] = {}
-    for match in _PARAM.finditer(value):
-        key, raw = match.group(1).lower(), match.group(2).strip()
-        if len(raw) >= 2 and raw[0] == '"' and raw[-1] == '"':
-            raw = _QUOTED_PAIR.sub(r"\1", raw[1:-1])
-        params.setdefault(key, raw)
+    for key, raw in _PARAM.findall(value):
+        key = key.lower()
+        if key in params:
+            continue
+        if raw[-1:] == '"' and raw[:1] == '"' and len(raw) >= 2:
+            raw = raw[1:-1]
+            if "\\" in raw:
+                raw = _QUOTED_PAIR.sub(r"\1", raw)
+        else:
+            raw = raw.strip()
+        params[key] = raw
     return params
 
 
@@ -215,7 +239,8 @@ class MultipartDecoder:
     """Turn the bytes of a ``multipart/form-data`` body into events.
 
     :param boundary: the ``boundary`` parameter of the request's ``Content-Type``.
-    :param charset: the charset that part names and file names are decoded with.
+    :param charset: the charset that part names and file names are decoded with
+        (UTF-8 when Python does not know it).
     :param max_header_size: the largest header block one part may have, in bytes.
     :raises MalformedMultipart: the boundary is empty, too long or holds CR/LF.
     """
@@ -229,7 +254,10 @@ class MultipartDecoder:
             )
         if b"\r" in boundary or b"\n" in boundary:
             raise MalformedMultipart("Multipart boundary must not contain CR or LF.")
-        self.charset = charset
+        try:
+            self.charset = codecs.lookup(charset).name
+        except LookupError:
+            self.charset = "utf-8"
         self.max_header_size = max_header_size
         self.state = State.PREAMBLE
         self._delimiter = b"\r\n--" + boundary
@@ -266,34 +294,34 @@ class MultipartDecoder:
         """
         if self._error is not None:
             raise self._error
+        state = self.state
+        event: Preamble | Field | File | Data | Epilogue | None
         try:
-            event = self._read()
+            if state is State.PART_DATA:
+                event = self._read_data()
+            elif state is State.PART_START:
+                event = self._read_part_start()
+            elif state is State.PREAMBLE:
+                event = self._read_preamble()
+            else:  # EPILOGUE: ignore everything.
+                self._pos = len(self._buffer)
+                event = None
         except (MalformedMultipart, RequestEntityTooLarge) as exc:
             self.state = State.ERROR
             self._error = exc
             raise
         if event is None:
-            if self._eof and self.state is not State.EPILOGUE:
+            if self._eof and state is not State.EPILOGUE:
                 self._error = MalformedMultipart(self._truncated_message())
                 self.state = State.ERROR
                 raise self._error
             return NEED_DATA
-        self.state = TRANSITIONS[(self.state, _kind(event))]
+        if type(event) is Data:
+            kind = _Kind.MORE_DATA if event.more_data else _Kind.LAST_DATA
+        else:
+            kind = _KIND_OF[type(event)]
+        self.state = TRANSITIONS[state, kind]
         return event
-
-    # Readers: each returns an event, or None when it needs more data. ---------
-
-    def _read(self) -> Preamble | Field | File | Data | Epilogue | None:
-        state = self.state
-        if state is State.PART_DATA:
-            return self._read_data()
-        if state is State.PART_START:
-            return self._read_part_start()
-        if state is State.PREAMBLE:
-            return self._read_preamble()
-        # EPILOGUE: ignore everything.
-        self._pos = len(self._buffer)
-        return None
 
     def _truncated_message(self) -> str:
         if self.state is State.PREAMBLE:
@@ -317,6 +345,8 @@ class MultipartDecoder:
             if index < 0:
                 break
             after = index + len(delimiter)
+            if buffer[after : after + 2] in _DELIMITER_ENDS:
+                return index, True
             decided = self._delimiter_follows(buffer, after)
             if decided is None:
                 return index, False
@@ -397,8 +427,16 @@ class MultipartDecoder:
                 f"Multipart part headers exceed {self.max_header_size} bytes."
             )
         self._header_scan = 0
-        headers = _parse_headers(buffer[start:block_end])
-        return self._part_event(headers)
+        block = buffer[start:block_end]
+        simple = _SIMPLE_DISPOSITION.fullmatch(block)
+        if simple is None:
+            return self._part_event(_parse_headers(block))
+        value, name, filename = simple.groups()
+        headers = ((b"content-disposition", value),)
+        charset = self.charset
+        if filename is None:
+            return Field(name.decode(charset, "replace"), headers)
+        return File(name.decode(charset, "replace"), filename.decode(charset, "replace"), headers)
 
     def _part_event(self, headers: tuple[tuple[bytes, bytes], ...]) -> Field | File:
         disposition = None
@@ -429,6 +467,11 @@ def _parse_headers(block: bytes) -> tuple[tuple[bytes, bytes], ...]:
     """
     if not block:
         return ()
+    if b"\r\n" not in block:  # the usual case: Content-Disposition alone
+        name, colon, value = block.partition(b":")
+        name = name.strip(b" \t")
+        if colon and name and block[:1] not in (b" ", b"\t"):
+            return ((name.lower(), value.strip(b" \t")),)
     headers: list[tuple[bytes, bytes]] = []
     for line in block.split(b"\r\n"):
         if line[:1] in (b" ", b"\t") and headers:

@@ -438,9 +438,7 @@ _PIECES = [
     b"b0undary",
 ]
 _contents = st.lists(st.sampled_from(_PIECES), max_size=25).map(b"".join)
-_names = st.text(
-    st.characters(blacklist_characters="\r\n", blacklist_categories=("Cs",)), max_size=12
-)
+_names = st.text(st.characters(exclude_characters="\r\n", exclude_categories=["Cs"]), max_size=12)
 # A real delimiter: CRLF--boundary then "--", or transport padding and CRLF.
 _REAL_DELIMITER = re.compile(re.escape(DELIMITER) + rb"(?:--|[ \t]*\r\n)")
 
