@@ -5,24 +5,29 @@ format string and one :class:`Convertor` per parameter (:func:`compile_path`).
 :class:`RouteTable` matches a route path against many templates.
 
 Theory of operation of :class:`RouteTable`: matching must cost about the same
-with 5 routes as with 500, yet keep *first match wins* exactly.
+with 5 routes as with 500, yet keep *first match wins* exactly, as if every
+route were tried in the order given.
 
 * Every route keeps its position (its index in the order given).
-* Routes without parameters live in a dict ``path -> index`` (first one wins
-  for a duplicated path).
-* A route with parameters whose first segment is literal (``/users/{id}``
-  starts with ``/users/``) can only match a path whose first segment is that
-  literal, so it is filed under that segment. Every other route with
-  parameters (``/{lang}/about``, ``/{path:any}``) can match anything: it is a
-  *wildcard* route and joins every bucket.
-* Each bucket is sorted by index once, at construction. Matching a path looks
-  up the static index and the bucket of the path's first segment, then tries
-  the bucket's routes in order, stopping at the first that matches *or* as
-  soon as a route's index is above the static index. So a static route
-  declared after a dynamic route that also matches loses to it, and a static
-  route declared first wins, as in a linear scan.
-* A route whose regex matches but whose convertor refuses the value
+* Routes without parameters live in a dict ``path -> route`` (the first one
+  wins for a duplicated path).
+* A route with parameters is filed in a trie under the whole literal segments
+  that start its template: ``/api/users/{id}`` under ``api`` then ``users``;
+  ``/{lang}/about`` and ``/api{v}`` at the root (``api{v}`` is not a whole
+  literal segment). A route can only match a path that starts with its
+  literal segments, so the routes that can match a path are those filed on
+  the trie walk that follows the path's segments as deep as it goes.
+* Each trie node holds, sorted by index once at construction, its own routes
+  and those of its ancestors. Matching looks up the static route, walks the
+  trie, and tries the deepest node's routes in order, stopping at the first
+  that matches *or* at the first whose index is above the static route's. So
+  a static route declared after a dynamic route that also matches loses to
+  it, and a static route declared first wins, exactly as in a linear scan.
+* A route whose regex matches but whose convertor refuses the text
   (``2023-02-30`` for ``date``) does not match; the scan goes on.
+
+Only routes that start with parameters (``/{lang}/...``) are tried for every
+path; everything else costs a dict lookup, a short trie walk and a few regexes.
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ import datetime
 import decimal
 import re
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Generic, TypeVar
 
@@ -260,15 +265,25 @@ class Route(Generic[T]):
     format: str = field(repr=False)
     convertors: dict[str, Convertor] = field(repr=False)
 
+    conversions: tuple[tuple[str, Callable[[str], Any]], ...] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        conversions = tuple(
+            (key, convertor.to_python)
+            for key, convertor in self.convertors.items()
+            if type(convertor).to_python is not Convertor.to_python
+        )
+        object.__setattr__(self, "conversions", conversions)
+
     def match(self, path: str) -> dict[str, Any] | None:
         """The converted parameters when ``path`` matches, else ``None``."""
         matched = self.regex.fullmatch(path)
         if matched is None:
             return None
-        params: dict[str, Any] = {}
+        params: dict[str, Any] = matched.groupdict()
         try:
-            for key, value in matched.groupdict().items():
-                params[key] = self.convertors[key].to_python(value)
+            for key, to_python in self.conversions:
+                params[key] = to_python(params[key])
         except ValueError:
             return None
         return params
@@ -297,10 +312,30 @@ class Route(Generic[T]):
         return built
 
 
-def first_segment(path: str) -> str:
-    """The text between the leading ``/`` and the next one (``""`` when absent)."""
-    end = path.find("/", 1)
-    return path[1:end] if end != -1 else path[1:]
+class _Node(Generic[T]):
+    """A trie node: child nodes by literal segment, routes filed here, candidates."""
+
+    __slots__ = ("candidates", "children", "routes")
+
+    def __init__(self) -> None:
+        self.children: dict[str, _Node[T]] = {}
+        self.routes: list[Route[T]] = []
+        self.candidates: list[Route[T]] = []
+
+    def finish(self, inherited: list[Route[T]]) -> None:
+        """Sort this node's and its ancestors' routes by index, recursively."""
+        self.candidates = sorted(inherited + self.routes, key=lambda route: route.index)
+        for child in self.children.values():
+            child.finish(self.candidates)
+
+
+def literal_segments(path: str) -> list[str]:
+    """The whole literal segments that start a template, before any parameter."""
+    head = PARAM_REGEX.search(path)
+    literal = path[: head.start()] if head is not None else path
+    if not literal.startswith("/"):
+        return []
+    return literal.split("/")[1:-1]
 
 
 class RouteTable(Generic[T]):
@@ -314,8 +349,7 @@ class RouteTable(Generic[T]):
         self.routes: list[Route[T]] = []
         self.names: dict[str, Route[T]] = {}
         self.static: dict[str, Route[T]] = {}
-        wildcard: list[Route[T]] = []
-        by_segment: dict[str, list[Route[T]]] = {}
+        self.root: _Node[T] = _Node()
         for index, item in enumerate(routes):
             path, endpoint = item[0], item[1]
             name = item[2] if len(item) == 3 else None
@@ -329,23 +363,28 @@ class RouteTable(Generic[T]):
             if not convertors:
                 self.static.setdefault(path, route)
                 continue
-            head = PARAM_REGEX.search(path)
-            literal_head = path[: head.start()] if head is not None else path
-            if literal_head.startswith("/") and literal_head.find("/", 1) != -1:
-                by_segment.setdefault(first_segment(literal_head), []).append(route)
-            else:
-                wildcard.append(route)
-        self.wildcard = wildcard
-        self.buckets = {
-            segment: sorted(bucket + wildcard, key=lambda route: route.index)
-            for segment, bucket in by_segment.items()
-        }
+            node = self.root
+            for segment in literal_segments(path):
+                node = node.children.setdefault(segment, _Node())
+            node.routes.append(route)
+        self.root.finish([])
 
     def match(self, path: str) -> tuple[Route[T], dict[str, Any]] | None:
         """The first route matching ``path`` and its converted parameters."""
         static = self.static.get(path)
         limit = static.index if static is not None else len(self.routes)
-        for route in self.buckets.get(first_segment(path), self.wildcard):
+        node = self.root
+        if node.children and path.startswith("/"):
+            start = 1
+            while (end := path.find("/", start)) != -1:
+                child = node.children.get(path[start:end])
+                if child is None:
+                    break
+                node = child
+                start = end + 1
+            else:
+                node = node.children.get(path[start:], node)
+        for route in node.candidates:
             if route.index > limit:
                 break
             params = route.match(path)
