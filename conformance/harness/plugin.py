@@ -36,6 +36,9 @@ SERVER_KEY = "conformance.server"
 REQUIREMENT_MARKER = (
     "requirement(*ids): the catalogue ids (conformance/requirements/*.toml) a case checks"
 )
+STOPS_SERVER_MARKER = (
+    "stops_server: the case stops its server (pool.stop); such cases run after the others"
+)
 DETAIL_LOG_LINES = 20
 
 
@@ -46,6 +49,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", REQUIREMENT_MARKER)
+    config.addinivalue_line("markers", STOPS_SERVER_MARKER)
     config.addinivalue_line("markers", "xdist_group(name): run in the same xdist worker")
     _default_to_loadgroup(config)
     if config.pluginmanager.has_plugin("conformance"):
@@ -143,6 +147,7 @@ class ConformancePlugin:
     def pytest_collection_modifyitems(
         self, session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
     ) -> None:
+        items.sort(key=lambda item: item.get_closest_marker("stops_server") is not None)
         timeout_given = config.getoption("timeout", None) is not None
         needed: list[str] = []
         for item in items:

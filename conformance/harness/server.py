@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import socket
+import ssl
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +19,12 @@ from conformance.harness.serverconfig import ServerConfig
 HTTP_TIMEOUT = 10.0
 WS_TIMEOUT = 5.0
 RAW_TIMEOUT = 5.0
+
+
+@functools.cache
+def _ssl_context() -> ssl.SSLContext:
+    """One TLS context for every client: building one per ``httpx.Client`` costs ~0.1 s."""
+    return httpx.create_ssl_context()
 
 
 class Server:
@@ -68,7 +76,7 @@ class Server:
     @contextlib.contextmanager
     def http(self, timeout: float = HTTP_TIMEOUT) -> Iterator[httpx.Client]:
         """An ``httpx.Client`` on ``base_url`` with a timeout on every call."""
-        with httpx.Client(base_url=self.base_url, timeout=timeout) as client:
+        with httpx.Client(base_url=self.base_url, timeout=timeout, verify=_ssl_context()) as client:
             yield client
 
     @contextlib.contextmanager
@@ -89,12 +97,15 @@ class Server:
         return socket.create_connection((HOST, self.port), timeout=timeout)
 
     def raw(self, data: bytes, timeout: float = RAW_TIMEOUT) -> bytes:
-        """Send ``data``, half-close, read until the server closes (bounded by ``timeout``)."""
+        """Send ``data``, read until the server closes or ``timeout`` passes; answer the bytes.
+
+        Ask for ``Connection: close`` in ``data``; the socket is not half-closed (several
+        servers drop a request whose sender half-closed).
+        """
         deadline = time.monotonic() + timeout
         chunks: list[bytes] = []
         with self.connect(timeout) as sock:
             sock.sendall(data)
-            sock.shutdown(socket.SHUT_WR)
             while True:
                 sock.settimeout(max(deadline - time.monotonic(), 0.001))
                 try:
@@ -129,19 +140,20 @@ class ServerPool:
         self._processes: dict[str, ServerProcess] = {}
         self._ready: dict[str, Server] = {}
         self._failed: dict[str, ServerError] = {}
+        self._generation = 0
 
     def spawn(self, name: str) -> ServerProcess:
         """Spawn ``name`` if not yet spawned (no readiness wait: several start in parallel)."""
         if name not in self._processes:
-            state_dir = self._work_dir / f"{name}.state"
-            state_dir.mkdir(exist_ok=True)
-            env = dict(self._env, CONFORMANCE_STATE_DIR=str(state_dir))
+            self._generation += 1
+            work = self._work_dir / f"{name}.{self._generation}"
+            work.mkdir()
             process = ServerProcess(
                 self._configs[name],
                 python=self._python,
                 app_root=self._app_root,
-                log_path=self._work_dir / f"{name}.log",
-                env=env,
+                log_path=work / "server.log",
+                env=dict(self._env, CONFORMANCE_STATE_DIR=str(work)),
             )
             self._processes[name] = process
             process.start()
@@ -171,25 +183,15 @@ class ServerPool:
     def process(self, name: str) -> ServerProcess | None:
         return self._processes.get(name)
 
-    @contextlib.contextmanager
-    def private(self, name: str) -> Iterator[tuple[Server, ServerProcess]]:
-        """A second, private instance of ``name`` for cases that must stop the server."""
-        config = self._configs[name]
-        work = self._work_dir / f"{name}.private.{len(list(self._work_dir.iterdir()))}"
-        work.mkdir()
-        process = ServerProcess(
-            config,
-            python=self._python,
-            app_root=self._app_root,
-            log_path=work / "server.log",
-            env=dict(self._env, CONFORMANCE_STATE_DIR=str(work)),
-        )
-        process.start()
-        try:
-            process.wait_ready()
-            yield Server(process, self._versions.get(name)), process
-        finally:
-            process.stop()
+    def stop(self, name: str) -> ServerProcess:
+        """Stop ``name`` gracefully and forget it: the next :meth:`get` starts a fresh one.
+
+        For cases that observe shutdown; mark them ``stops_server`` so they run last.
+        """
+        process = self._processes.pop(name)
+        self._ready.pop(name, None)
+        process.stop()
+        return process
 
     def stop_all(self) -> None:
         """Stop every server this pool spawned."""
