@@ -265,14 +265,16 @@ class Headers(Mapping[str, str]):
     """Read-only, case-insensitive HTTP headers; keys are lower-case.
 
     Duplicate field lines are joined with ``", "`` on lookup; :meth:`getlist`
-    gives them one by one. The lookup table is built on first use.
+    gives them one by one. Lookups scan the raw pairs (a request carries few
+    headers, and nothing is decoded but the value asked for); names are
+    lower-cased once, on first use, only if the server did not do it.
 
     :param headers: a mapping of names to values.
     :param raw: ``(name, value)`` byte pairs, as in an ASGI message.
     :param scope: an ASGI scope whose ``headers`` to use.
     """
 
-    __slots__ = ("_dict", "_raw")
+    __slots__ = ("_lowered", "_raw")
 
     def __init__(
         self,
@@ -281,82 +283,110 @@ class Headers(Mapping[str, str]):
         raw: Iterable[tuple[bytes, bytes]] | None = None,
         scope: Scope | None = None,
     ) -> None:
+        self._lowered = False
         if scope is not None:
-            self._raw: list[tuple[bytes, bytes]] = list(scope.get("headers") or ())
-        elif raw is not None:
-            self._raw = list(raw)
+            raw = scope.get("headers") or ()
+        if raw is not None:
+            self._raw: list[tuple[bytes, bytes]] = raw if isinstance(raw, list) else list(raw)
         elif headers is not None:
             self._raw = [
                 (key.lower().encode("latin-1"), value.encode("latin-1"))
                 for key, value in headers.items()
             ]
+            self._lowered = True
         else:
             self._raw = []
-        self._dict: dict[str, str] | None = None
+            self._lowered = True
+
+    def _pairs(self) -> list[tuple[bytes, bytes]]:
+        if not self._lowered:
+            for name, _ in self._raw:
+                if not name.islower():
+                    self._raw = [(name.lower(), value) for name, value in self._raw]
+                    break
+            self._lowered = True
+        return self._raw
 
     @property
     def raw(self) -> list[tuple[bytes, bytes]]:
         """The header lines as ``(lower-case name, value)`` byte pairs."""
-        return [(name.lower(), value) for name, value in self._raw]
+        return list(self._pairs())
 
-    def _table(self) -> dict[str, str]:
-        table = self._dict
-        if table is None:
-            table = {}
-            for name, value in self._raw:
-                key = name.decode("latin-1").lower()
-                text = value.decode("latin-1")
-                table[key] = f"{table[key]}, {text}" if key in table else text
-            self._dict = table
-        return table
+    def _joined(self, key: str) -> bytes | None:
+        name = key.lower().encode("latin-1", "replace")
+        found: bytes | None = None
+        for raw_name, value in self._pairs():
+            if raw_name == name:
+                found = value if found is None else found + b", " + value
+        return found
 
     def __getitem__(self, key: str) -> str:
-        return self._table()[key.lower()]
+        found = self._joined(key)
+        if found is None:
+            raise KeyError(key)
+        return found.decode("latin-1")
+
+    @overload
+    def get(self, key: str) -> str | None: ...
+    @overload
+    def get(self, key: str, default: str | T) -> str | T: ...
+    def get(self, key: str, default: Any = None) -> Any:
+        found = self._joined(key)
+        return default if found is None else found.decode("latin-1")
 
     def __contains__(self, key: object) -> bool:
-        return isinstance(key, str) and key.lower() in self._table()
+        return isinstance(key, str) and self._joined(key) is not None
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._table())
+        return iter(dict.fromkeys(name.decode("latin-1") for name, _ in self._pairs()))
 
     def __len__(self) -> int:
-        return len(self._table())
+        return len({name for name, _ in self._pairs()})
 
     def getlist(self, key: str) -> list[str]:
         """Every value of the field ``key``, one per field line, in order."""
         name = key.lower().encode("latin-1", "replace")
-        return [value.decode("latin-1") for raw, value in self._raw if raw.lower() == name]
+        return [value.decode("latin-1") for raw, value in self._pairs() if raw == name]
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(raw={self.raw!r})"
 
 
+_NAME_CACHE: dict[str, bytes] = {}
+
+
 def _check_header(key: str, value: str) -> tuple[bytes, bytes]:
-    if not isinstance(key, str) or not _TOKEN.fullmatch(key):
-        raise ValueError(f"Invalid header name {key!r}: it must be an RFC 9110 token")
+    name = _NAME_CACHE.get(key)
+    if name is None:
+        if not isinstance(key, str) or not _TOKEN.fullmatch(key):
+            raise ValueError(f"Invalid header name {key!r}: it must be an RFC 9110 token")
+        name = key.lower().encode("latin-1")
+        if len(_NAME_CACHE) < 1024:
+            _NAME_CACHE[key] = name
     if not isinstance(value, str):
         raise ValueError(f"Invalid value for header {key!r}: expected str, got {type(value)}")
+    if value.isascii() and value.isprintable():  # the common case: VCHAR and SP only
+        return name, value.strip(" ").encode("ascii")
     if _FORBIDDEN_IN_VALUE.search(value):
         raise ValueError(
             f"Invalid value for header {key!r}: CR, LF, NUL and other control characters"
             " are not allowed"
         )
     try:
-        encoded = value.strip(" \t").encode("latin-1")
+        return name, value.strip(" \t").encode("latin-1")
     except UnicodeEncodeError:
         raise ValueError(
             f"Invalid value for header {key!r}: only latin-1 characters are allowed"
         ) from None
-    return key.lower().encode("latin-1"), encoded
 
 
 class MutableHeaders(Headers):
     """Headers of a response; :attr:`raw` is the live list sent in ``http.response.start``.
 
-    Lookups scan :attr:`raw` (response headers are few), so direct edits of the
-    list are always seen. Names must be RFC 9110 tokens and values free of
-    control characters (``ValueError`` names the header); surrounding
-    whitespace of a value is dropped.
+    Lookups scan :attr:`raw`, so direct edits of the list are always seen (add
+    names lower-cased there). Names set through the methods must be RFC 9110
+    tokens and values free of control characters (``ValueError`` names the
+    header); surrounding whitespace of a value is dropped.
     """
 
     __slots__ = ()
@@ -369,33 +399,18 @@ class MutableHeaders(Headers):
         scope: Scope | None = None,
     ) -> None:
         super().__init__(raw=raw, scope=scope)
-        self._raw = [(name.lower(), value) for name, value in self._raw]
+        self._raw = [(name.lower(), value) for name, value in self._raw]  # a copy of our own
         if headers is not None:
             for key, value in headers.items():
                 self.append(key, value)
 
-    @property
-    def raw(self) -> list[tuple[bytes, bytes]]:
+    def _pairs(self) -> list[tuple[bytes, bytes]]:
         return self._raw
 
-    def _values(self, key: str) -> list[bytes]:
-        name = key.lower().encode("latin-1", "replace")
-        return [value for raw, value in self._raw if raw == name]
-
-    def __getitem__(self, key: str) -> str:
-        values = self._values(key)
-        if not values:
-            raise KeyError(key)
-        return b", ".join(values).decode("latin-1")
-
-    def __contains__(self, key: object) -> bool:
-        return isinstance(key, str) and bool(self._values(key))
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(dict.fromkeys(name.decode("latin-1") for name, _ in self._raw))
-
-    def __len__(self) -> int:
-        return len({name for name, _ in self._raw})
+    @property
+    def raw(self) -> list[tuple[bytes, bytes]]:
+        """The live list of ``(name, value)`` pairs."""
+        return self._raw
 
     def __setitem__(self, key: str, value: str) -> None:
         """Set ``key`` to ``value``, replacing every earlier line of that field."""
@@ -419,9 +434,10 @@ class MutableHeaders(Headers):
 
     def setdefault(self, key: str, value: str) -> str:
         """Set ``key`` unless present; return its value."""
-        if key not in self:
-            self[key] = value
-            return self[key]
+        found = self._joined(key)
+        if found is not None:
+            return found.decode("latin-1")
+        self[key] = value
         return self[key]
 
     def update(self, other: Mapping[str, str] | Iterable[tuple[str, str]] = (), /) -> None:
@@ -432,11 +448,11 @@ class MutableHeaders(Headers):
 
     def pop(self, key: str, default: str | None = None) -> str | None:
         """Remove every line of ``key``; return their joined value or ``default``."""
-        if key not in self:
+        found = self._joined(key)
+        if found is None:
             return default
-        value = self[key]
         del self[key]
-        return value
+        return found.decode("latin-1")
 
 
 # ------------------------------------------------------------------ multi-value
