@@ -152,22 +152,45 @@ def run_wrk(
 def http_get(
     port: int, path: str, headers: Sequence[str] = (), timeout: float = 10.0
 ) -> tuple[int, bytes]:
-    """One HTTP/1.1 GET with ``Connection: close``; return the status and the decoded body."""
+    """One HTTP/1.1 GET with ``Connection: close``; return the status and the decoded body.
+
+    The body ends at ``Content-Length``, at the last chunk, or at EOF, whichever the response
+    declares (a server that keeps the connection open anyway does not stall the check).
+    """
     extra = "".join(f"{h}\r\n" for h in headers)
     request = f"GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n{extra}\r\n"
-    chunks: list[bytes] = []
     with socket.create_connection((HOST, port), timeout=timeout) as s:
         s.sendall(request.encode())
-        while data := s.recv(65536):
+        raw = b""
+        while b"\r\n\r\n" not in raw:
+            data = s.recv(65536)
+            if not data:
+                raise ConnectionError(f"connection closed after {len(raw)} header bytes")
+            raw += data
+        head, _, body = raw.partition(b"\r\n\r\n")
+        lines = head.split(b"\r\n")
+        status = int(lines[0].split()[1])
+        fields = {
+            k.strip().lower(): v.strip() for k, _, v in (ln.partition(b":") for ln in lines[1:])
+        }
+        chunked = fields.get(b"transfer-encoding", b"").lower() == b"chunked"
+        length = None if chunked else int(fields.get(b"content-length", b"-1"))
+        chunks = [body]
+        received = len(body)
+        while not _complete(chunks, received, length, chunked):
+            data = s.recv(65536)
+            if not data:
+                break
             chunks.append(data)
-    raw = b"".join(chunks)
-    head, _, body = raw.partition(b"\r\n\r\n")
-    lines = head.split(b"\r\n")
-    status = int(lines[0].split()[1])
-    fields = {k.strip().lower(): v.strip() for k, _, v in (ln.partition(b":") for ln in lines[1:])}
-    if fields.get(b"transfer-encoding", b"").lower() == b"chunked":
-        body = dechunk(body)
-    return status, body
+            received += len(data)
+    body = b"".join(chunks)
+    return status, dechunk(body) if chunked else body
+
+
+def _complete(chunks: list[bytes], received: int, length: int | None, chunked: bool) -> bool:
+    if chunked:
+        return b"".join(chunks[-2:]).endswith(b"0\r\n\r\n")
+    return length is not None and 0 <= length <= received
 
 
 def dechunk(data: bytes) -> bytes:
@@ -301,6 +324,8 @@ def download(
 ) -> tuple[int, float]:
     """GET ``path`` and discard the body; call ``on_progress`` every 4 MiB read.
 
+    Reading stops at ``Content-Length`` if the response has one, else at EOF.
+
     :returns: (bytes received after the header, seconds taken)
     """
     request = f"GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n".encode()
@@ -316,9 +341,11 @@ def download(
             if not data:
                 raise ConnectionError("connection closed before the response header")
             header += data
-        received = len(header.partition(b"\r\n\r\n")[2])
+        head, _, rest = header.partition(b"\r\n\r\n")
+        length = _content_length(head)
+        received = len(rest)
         buffer = bytearray(1 << 20)
-        while time.perf_counter() < deadline:
+        while time.perf_counter() < deadline and (length is None or received < length):
             n = s.recv_into(buffer)
             if n == 0:
                 break
@@ -328,3 +355,11 @@ def download(
                 since = 0
                 on_progress()
     return received, time.perf_counter() - started
+
+
+def _content_length(head: bytes) -> int | None:
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            return int(value)
+    return None

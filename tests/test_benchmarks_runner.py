@@ -1,0 +1,270 @@
+"""The pure parts of the load-benchmark runner: wrk parsing, ratios, targets, Markdown."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+# benchmarks/ is not an installed package; `pytest tests/...` does not put the root on sys.path.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks import loadgen, report, run
+from benchmarks.servers import ServerConfig, load_servers
+
+WRK_OUTPUT = """\
+Running 1s test @ http://127.0.0.1:8000/
+  1 threads and 32 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency     3.21ms  412.00us   9.80ms   91.00%
+    Req/Sec     9.91k   310.00     10.20k    80.00%
+  Latency Distribution
+     50%    3.10ms
+     75%    3.30ms
+     90%  850.00us
+     99%    1.20s
+  9904 requests in 1.00s, 1.33MB read
+  Socket errors: connect 0, read 2, write 1, timeout 0
+  Non-2xx or 3xx responses: 4
+Requests/sec:   9876.54
+Transfer/sec:      1.33MB
+"""
+
+
+def test_parse_wrk_output_reads_rate_percentiles_and_errors() -> None:
+    sample = loadgen.parse_wrk_output(WRK_OUTPUT)
+    assert sample.rate == 9876.54
+    assert sample.p50_ms == 3.10
+    assert sample.p90_ms == pytest.approx(0.85)
+    assert sample.p99_ms == 1200.0
+    assert sample.count == 9904
+    assert sample.seconds == 1.0
+    assert sample.errors == 2 + 1 + 4
+
+
+def test_parse_wrk_output_without_errors_counts_zero() -> None:
+    clean = "\n".join(
+        ln for ln in WRK_OUTPUT.splitlines() if not ln.strip().startswith(("Socket", "Non-2xx"))
+    )
+    assert loadgen.parse_wrk_output(clean).errors == 0
+
+
+def test_parse_wrk_output_without_latency_table_is_an_error() -> None:
+    without = WRK_OUTPUT.replace("     99%    1.20s\n", "")
+    with pytest.raises(loadgen.WrkOutputError, match="99% latency"):
+        loadgen.parse_wrk_output(without)
+
+
+def test_parse_wrk_output_without_rate_is_an_error() -> None:
+    with pytest.raises(loadgen.WrkOutputError, match="Requests/sec"):
+        loadgen.parse_wrk_output("unable to connect to 127.0.0.1:1 Connection refused")
+
+
+@pytest.mark.parametrize(
+    ("text", "ms"), [("812.00us", 0.812), ("1.25ms", 1.25), ("2.00s", 2000.0), ("1.50m", 90000.0)]
+)
+def test_parse_duration_ms_units(text: str, ms: float) -> None:
+    assert loadgen.parse_duration_ms(text) == pytest.approx(ms)
+
+
+def test_parse_duration_ms_refuses_garbage() -> None:
+    with pytest.raises(loadgen.WrkOutputError):
+        loadgen.parse_duration_ms("3 parsecs")
+
+
+def test_wrk_command_has_whole_seconds_latency_and_headers() -> None:
+    command = loadgen.wrk_command(
+        "http://127.0.0.1:1/", 2, connections=32, threads=1, headers=["Range: bytes=0-9"]
+    )
+    assert command[1:] == [
+        "-t1",
+        "-c32",
+        "-d2s",
+        "--latency",
+        "--timeout",
+        "5s",
+        "-H",
+        "Range: bytes=0-9",
+        "http://127.0.0.1:1/",
+    ]
+
+
+def test_dechunk() -> None:
+    assert loadgen.dechunk(b"5\r\nhello\r\n1;ext=1\r\n!\r\n0\r\n\r\n") == b"hello!"
+
+
+def test_paired_ratios_pair_rounds_and_drop_zero_references() -> None:
+    assert report.paired_ratios([10, 20, 30], [5, 0, 60]) == [2.0, 0.5]
+    with pytest.raises(ValueError, match="3 rounds against 2"):
+        report.paired_ratios([1, 2, 3], [1, 2])
+
+
+def _sample(rate: float, p50: float | None = 1.0) -> dict[str, Any]:
+    return {"rate": rate, "p50_ms": p50, "p90_ms": p50, "p99_ms": p50, "errors": 0}
+
+
+def test_summarize_takes_median_of_per_round_ratios() -> None:
+    samples = {
+        "raw": [_sample(100), _sample(50), _sample(200)],
+        "starlette": [_sample(80), _sample(40), _sample(100)],
+        "baize": [_sample(90), _sample(60), _sample(150)],
+    }
+    summary = report.summarize(samples)
+    assert summary["median"]["raw"]["rate"] == 100
+    assert summary["ratios"]["baize/raw"]["per_round"] == [0.9, 1.2, 0.75]
+    assert summary["ratios"]["baize/raw"]["median"] == 0.9
+    assert summary["ratios"]["baize/starlette"]["median"] == 1.5
+    # The median of paired ratios differs from the ratio of medians (90/100): pairs cancel noise.
+    assert summary["ratios"]["baize/starlette"]["per_round"] == [1.125, 1.5, 1.5]
+
+
+def test_summarize_without_baize_has_no_ratios() -> None:
+    summary = report.summarize({"raw": [_sample(1)], "starlette": [_sample(2)]})
+    assert summary["ratios"] == {}
+    assert set(summary["median"]) == {"raw", "starlette"}
+
+
+def _result(server: str, scenario: str, raw: float | None, star: float | None) -> dict[str, Any]:
+    ratios = {}
+    if raw is not None:
+        ratios["baize/raw"] = {"per_round": [raw], "median": raw}
+    if star is not None:
+        ratios["baize/starlette"] = {"per_round": [star], "median": star}
+    return {
+        "server": server,
+        "scenario": scenario,
+        "unit": "req/s",
+        "samples": {},
+        "median": {"raw": _sample(1000), "baize": _sample(960, None)},
+        "ratios": ratios,
+        "errors": {"starlette": "did not start"} if star is None else {},
+    }
+
+
+def test_evaluate_targets_pass_miss_and_not_measured() -> None:
+    results = [
+        _result("uvicorn", "hello", 0.96, 1.01),
+        _result("uvicorn", "json-router", 0.94, None),
+        _result("uvicorn", "file-1mib", 0.5, 0.99),
+    ]
+    memory = [
+        {"server": "uvicorn", "impl": "baize", "growth_bytes": 40 * report.MIB},
+        {"server": "uvicorn", "impl": "starlette", "growth_bytes": 0},
+    ]
+    verdicts = report.evaluate_targets(results, memory, ["uvicorn"])
+    got = {(v["target"], v["scenario"]): v["verdict"] for v in verdicts}
+    vs_raw, vs_starlette, file_target = (t.name for t in report.TARGETS)
+    assert got == {
+        (vs_raw, "hello"): "PASS",
+        (vs_raw, "json-router"): "MISS",
+        (vs_starlette, "hello"): "PASS",
+        (vs_starlette, "json-router"): "NOT MEASURED",
+        (file_target, "file-1mib"): "MISS",
+        ("memory flat serving 1 GiB (RSS growth <= 32 MiB)", "memory-1gib"): "MISS",
+    }
+
+
+def _document() -> dict[str, Any]:
+    results = [_result("uvicorn", "hello", 0.96, 1.01), _result("daphne", "hello", 0.5, None)]
+    memory = [
+        {
+            "server": "uvicorn",
+            "impl": "baize",
+            "rss_before": 30 * report.MIB,
+            "rss_peak": 31 * report.MIB,
+            "rss_after": 30 * report.MIB,
+            "growth_bytes": report.MIB,
+            "throughput_bytes_per_s": 200 * report.MIB,
+        }
+    ]
+    return {
+        "command": "python -m benchmarks.run --quick",
+        "environment": {
+            "date": "2026-01-01T00:00:00+00:00",
+            "cpu_count": 2,
+            "platform": "Linux",
+            "python": "3.11.9",
+            "wrk": "wrk 4.1.0",
+            "versions": {"starlette": "1.0", "uvicorn": "0.30"},
+        },
+        "settings": {
+            "duration": 1,
+            "rounds": 3,
+            "connections": 32,
+            "threads": 1,
+            "stream_clients": 4,
+        },
+        "notes": ["json-router: baize not measured"],
+        "results": results,
+        "memory": memory,
+        "targets": report.evaluate_targets(results, memory, ["uvicorn", "daphne"]),
+    }
+
+
+def test_render_markdown_has_targets_ratio_grid_numbers_and_memory() -> None:
+    text = report.render_markdown(_document())
+    lines = text.splitlines()
+    assert lines[0] == "# Performance report"
+    assert "Generated by `python -m benchmarks.run --quick` on 2026-01-01T00:00:00+00:00." in text
+    assert "- json-router: baize not measured" in lines
+    assert "3 PASS, 1 MISS, 1 not measured." in text
+    assert "| small responses >= 0.95x raw ASGI | daphne | hello | 0.50x | MISS |" in lines
+    assert "| server | hello |" in lines
+    assert "| uvicorn | 0.96x / 1.01x |" in lines
+    assert "| daphne | 0.50x / – |" in lines
+    assert "| uvicorn | 1,000 (1.00 / 1.00 / 1.00) | – | 960 | none |" in lines
+    assert "| daphne | 1,000 (1.00 / 1.00 / 1.00) | – | 960 | starlette: did not start |" in lines
+    assert "| uvicorn | baize | 30.0 | 31.0 | 30.0 | 1.0 | 200.0 |  |" in lines
+    assert "Not measured yet: `python -m benchmarks.run --suite-timing`." in lines
+
+
+def test_render_markdown_suite_timing() -> None:
+    document = _document()
+    document["suite_timing"] = {
+        "date": "2026-01-02",
+        "command": "pytest conformance -q",
+        "runs": [
+            {"mode": "serial", "seconds": 61.25, "returncode": 0, "summary": "10 passed"},
+            {"mode": "-n auto", "seconds": 33.0, "returncode": 1, "summary": "1 failed"},
+        ],
+    }
+    lines = report.render_markdown(document).splitlines()
+    assert "| serial | 61.2 | 0 | 10 passed |" in lines
+    assert "| -n auto | 33.0 | 1 | 1 failed |" in lines
+
+
+def test_server_config_from_mapping_validates() -> None:
+    config = ServerConfig.from_mapping(
+        {"name": "x", "command": ["{python}", "{app}"], "socket": "fd"}, "x.toml"
+    )
+    assert config.command == ("{python}", "{app}")
+    with pytest.raises(ValueError, match=r"x\.toml: 'socket' must be"):
+        ServerConfig.from_mapping({"name": "x", "command": [], "socket": "pipe"}, "x.toml")
+    with pytest.raises(ValueError, match="'command' must be a list of strings"):
+        ServerConfig.from_mapping({"name": "x", "command": "uvicorn app"}, "x.toml")
+
+
+def test_load_servers_reads_toml_files(tmp_path: Path) -> None:
+    (tmp_path / "b.toml").write_text('name = "b"\ncommand = ["{python}"]\nsocket = "port"\n')
+    (tmp_path / "a.toml").write_text('name = "a"\ncommand = ["{python}", "{fd}"]\nsocket = "fd"\n')
+    assert list(load_servers(tmp_path)) == ["a", "b"]
+
+
+def test_run_without_wrk_says_how_to_install_and_exits_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    monkeypatch.setattr(loadgen, "wrk_path", lambda: None)
+    assert run.main(["--quick", "--report-dir", str(tmp_path)]) == 2
+    assert "apt-get install -y wrk" in capsys.readouterr().err
+    assert not (tmp_path / "performance.json").exists()
+
+
+def test_parse_args_refuses_fractional_or_zero_durations() -> None:
+    with pytest.raises(SystemExit):
+        run.parse_args(["--duration", "0"])
+    with pytest.raises(SystemExit):
+        run.parse_args(["--duration", "0.5"])
+    with pytest.raises(SystemExit):
+        run.parse_args(["--scenario", "nope"])
