@@ -104,7 +104,7 @@ class File:
     headers: tuple[tuple[bytes, bytes], ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class Data:
     """A piece of the current part's content.
 
@@ -114,6 +114,16 @@ class Data:
 
     data: bytes
     more_data: bool
+
+    def __init__(self, data: bytes, more_data: bool) -> None:
+        # One Data per chunk of a large file: set the slots directly, which is
+        # cheaper than the object.__setattr__ calls of a frozen dataclass.
+        _set_data(self, data)
+        _set_more_data(self, more_data)
+
+
+_set_data = vars(Data)["data"].__set__
+_set_more_data = vars(Data)["more_data"].__set__
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,6 +181,9 @@ TRANSITIONS: Final[dict[tuple[State, _Kind], State]] = {
 }
 
 
+_PART_DATA: Final = State.PART_DATA
+_PART_START: Final = State.PART_START
+_DATA_KIND: Final = {True: _Kind.MORE_DATA, False: _Kind.LAST_DATA}
 _KIND_OF: Final[dict[type, _Kind]] = {
     Preamble: _Kind.PREAMBLE,
     Field: _Kind.FIELD,
@@ -279,7 +292,7 @@ class MultipartDecoder:
             self._eof = True
         elif data:
             if self._pos == len(self._buffer):
-                self._buffer = bytes(data)
+                self._buffer = data if type(data) is bytes else bytes(data)
                 self._header_scan -= self._pos
             else:
                 self._buffer = self._buffer[self._pos :] + data
@@ -297,9 +310,9 @@ class MultipartDecoder:
         state = self.state
         event: Preamble | Field | File | Data | Epilogue | None
         try:
-            if state is State.PART_DATA:
-                event = self._read_data()
-            elif state is State.PART_START:
+            if state is _PART_DATA:
+                event = self._read_data() if self._pos < len(self._buffer) else None
+            elif state is _PART_START:
                 event = self._read_part_start()
             elif state is State.PREAMBLE:
                 event = self._read_preamble()
@@ -317,7 +330,7 @@ class MultipartDecoder:
                 raise self._error
             return NEED_DATA
         if type(event) is Data:
-            kind = _Kind.MORE_DATA if event.more_data else _Kind.LAST_DATA
+            kind = _DATA_KIND[event.more_data]
         else:
             kind = _KIND_OF[type(event)]
         self.state = TRANSITIONS[state, kind]
@@ -393,6 +406,15 @@ class MultipartDecoder:
 
     def _read_data(self) -> Data | None:
         buffer, pos = self._buffer, self._pos
+        end = len(buffer)
+        # Fast path for a chunk in the middle of a large part: no delimiter in it,
+        # and no CR near its end that could begin one. Then the whole chunk goes out
+        # (without a copy when nothing of it was consumed yet).
+        delimiter = self._delimiter
+        tail = end - len(delimiter) + 1
+        if buffer.find(delimiter, pos) < 0 and buffer.find(b"\r", tail if tail > pos else pos) < 0:
+            self._pos = end
+            return Data(buffer[pos:] if pos else buffer, True)
         index, found = self._find_delimiter()
         if found:
             self._pos = index + len(self._delimiter)
