@@ -100,9 +100,7 @@ def test_http_scope_type_and_asgi_version(server: Server) -> None:
 @pytest.mark.requirement("ASGI-HTTP-SCOPE-HTTP-VERSION")
 def test_http_scope_http_version(server: Server) -> None:
     for version in ("1.0", "1.1"):
-        request = (
-            f"GET /asgi/scope HTTP/{version}\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
-        )
+        request = f"GET /asgi/scope HTTP/{version}\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
         head, body = raw_request(server, request.encode())
         expect_true(b" 200 " in head.split(b"\r\n")[0], "200", "200", repr(head))
         if b"transfer-encoding: chunked" in head.lower():
@@ -326,7 +324,9 @@ def test_ws_scope_keys_and_types(server: Server) -> None:
         check_pair(scope["server"], "server", server.port)
 
 
-@pytest.mark.requirement("ASGI-WS-SCOPE-SUBPROTOCOLS", "ASGI-WS-ACCEPT-SUBPROTOCOL", "ASGI-WS-ACCEPT")
+@pytest.mark.requirement(
+    "ASGI-WS-SCOPE-SUBPROTOCOLS", "ASGI-WS-ACCEPT-SUBPROTOCOL", "ASGI-WS-ACCEPT"
+)
 def test_ws_subprotocol_negotiation(server: Server) -> None:
     with server.ws("/asgi/ws/subprotocol", subprotocols=["first.v1", "second.v2"]) as ws:
         offered = json.loads(ws.recv(timeout=5))

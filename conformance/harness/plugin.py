@@ -28,7 +28,7 @@ from conformance.harness.catalogue import CatalogueError, Requirement, load_cata
 from conformance.harness.outcomes import NotApplicable, Outcome, Result, apply_deviation
 from conformance.harness.process import ServerError, stop_all
 from conformance.harness.server import Server, ServerPool
-from conformance.harness.serverconfig import ServerConfig, ServerConfigError, load_servers
+from conformance.harness.serverconfig import ServerConfigError, load_servers
 from conformance.harness.settings import CASE_TIMEOUT, Settings, add_options, resolve
 
 RESULTS_KEY = "conformance.results"
@@ -240,14 +240,15 @@ class ConformancePlugin:
             elif outcome == "unexpected-pass":
                 text = f"declared deviation ({declared}) but the case passed"
             results.append(
-                Result(requirement, name, item.nodeid, outcome, round(test_report.duration, 4), text)
+                Result(
+                    requirement, name, item.nodeid, outcome, round(test_report.duration, 4), text
+                )
             )
         outcomes = {r.outcome for r in results}
         if base == "fail" and outcomes == {"deviation"}:
             test_report.outcome = "skipped"
-            test_report.wasxfail = "deviation: " + "; ".join(  # type: ignore[attr-defined]
-                config.deviations[i] for i in ids
-            )
+            reasons = "; ".join(config.deviations[i] for i in ids)
+            test_report.wasxfail = f"deviation: {reasons}"
         elif "unexpected-pass" in outcomes:
             test_report.outcome = "failed"
             test_report.longrepr = (
@@ -267,10 +268,11 @@ class ConformancePlugin:
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         for key, value in report.user_properties:
+            data: Any = value
             if key == RESULTS_KEY:
-                self.results.extend(Result.from_json(item) for item in value)
+                self.results.extend(Result.from_json(item) for item in data)
             elif key == SERVER_KEY:
-                self.servers_seen[value["name"]] = value
+                self.servers_seen[data["name"]] = data
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         if self._pool is not None:

@@ -62,7 +62,7 @@ def _areas(data: dict[str, Any]) -> list[tuple[str, list[dict[str, Any]]]]:
 
 
 def _counts(data: dict[str, Any], server: str) -> dict[str, int]:
-    counts = dict.fromkeys(OUTCOMES, 0)
+    counts: dict[str, int] = dict.fromkeys(OUTCOMES, 0)
     for requirement in {r["requirement"] for r in data["results"] if r["server"] == server}:
         outcome = _cell(data, requirement, server)
         if outcome is not None:
@@ -104,9 +104,7 @@ def render_markdown(data: dict[str, Any]) -> str:
     if notable:
         out += ["", "## Failures and deviations", ""]
         for result in notable:
-            out.append(
-                f"### `{result['requirement']}` on {result['server']}: {result['outcome']}"
-            )
+            out.append(f"### `{result['requirement']}` on {result['server']}: {result['outcome']}")
             out += ["", f"Case `{result['case']}`", "", "```", result["detail"].rstrip(), "```", ""]
     return "\n".join(out).rstrip() + "\n"
 
@@ -177,10 +175,14 @@ def render_html(data: dict[str, Any]) -> str:
         out.append("</table>")
     if notable:
         out.append("<h2>Failures and deviations</h2>")
+        anchored: set[str] = set()
         for result in _notable(data):
             rid, server = result["requirement"], result["server"]
+            anchor = _anchor(rid, server)
+            id_attr = "" if anchor in anchored else f' id="{_e(anchor)}"'
+            anchored.add(anchor)
             out.append(
-                f'<details id="{_e(_anchor(rid, server))}"><summary><code>{_e(rid)}</code> on '
+                f"<details{id_attr}><summary><code>{_e(rid)}</code> on "
                 f"{_e(server)}: <b>{_e(result['outcome'])}</b></summary>"
                 f"<p>case <code>{_e(result['case'])}</code></p>"
                 f"<pre>{_e(result['detail'])}</pre></details>"

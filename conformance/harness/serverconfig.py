@@ -61,13 +61,15 @@ class ServerConfig:
             if not isinstance(data.get(key), str) or not data[key]:
                 raise fail(f"{key!r} must be a non-empty string")
         command = data.get("command")
-        if not isinstance(command, list) or not command or not all(
-            isinstance(item, str) for item in command
+        if (
+            not isinstance(command, list)
+            or not command
+            or not all(isinstance(item, str) for item in command)
         ):
             raise fail("'command' must be a non-empty list of strings")
         socket = data.get("socket", "fd")
         if socket not in ("fd", "port"):
-            raise fail("'socket' must be \"fd\" (inherited listening socket) or \"port\"")
+            raise fail('\'socket\' must be "fd" (inherited listening socket) or "port"')
         needed = "{fd}" if socket == "fd" else "{port}"
         if not any(needed in item for item in command):
             raise fail(f"socket = {socket!r} but no command item contains {needed}")
@@ -93,7 +95,9 @@ class ServerConfig:
             command=tuple(command),
             socket=socket,
             description=str(data.get("description", "")),
-            offers=Offers(frozenset(extensions), offers.get("http2", False), offers.get("trio", False)),
+            offers=Offers(
+                frozenset(extensions), offers.get("http2", False), offers.get("trio", False)
+            ),
             deviations=dict(deviations),
             **timeouts,
         )

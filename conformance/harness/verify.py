@@ -1,11 +1,11 @@
-"""Verifiers in the manner of h2spec: a failure states the requirement, what was expected, what came.
+"""Verifiers in the manner of h2spec: a failure states the rule, what was expected, what came.
 
 Each raises :class:`ExpectationFailed` (an ``AssertionError``), whose text goes to ``detail``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Container, Iterable
+from collections.abc import Collection, Iterable
 from typing import Any
 
 
@@ -25,10 +25,10 @@ def expect_equal(actual: Any, expected: Any, what: str) -> None:
         raise ExpectationFailed(what, [repr(expected)], repr(actual))
 
 
-def expect_in(actual: Any, accepted: Container[Any] | Iterable[Any], what: str) -> None:
+def expect_in(actual: Any, accepted: Collection[Any], what: str) -> None:
     """Fail unless ``actual`` is one of ``accepted`` (h2spec's list of acceptable results)."""
-    if actual not in accepted:  # type: ignore[operator]
-        raise ExpectationFailed(what, [f"one of {list(accepted)!r}"], repr(actual))  # type: ignore[call-overload]
+    if actual not in accepted:
+        raise ExpectationFailed(what, [f"one of {list(accepted)!r}"], repr(actual))
 
 
 def expect_type(actual: Any, expected: type | tuple[type, ...], what: str) -> None:
