@@ -1,0 +1,507 @@
+"""FileResponse through ASGI calls: headers, RFC 9110 ranges, If-Range, I/O paths, errors."""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from baize.asgi import FileResponse
+from baize.responses import FileResponseMixin, NotAFileError
+from baize.typing import Message
+
+DATA = bytes(range(256)) * 4  # 1024 bytes
+
+
+@pytest.fixture
+def data_file(tmp_path: Path) -> Path:
+    path = tmp_path / "data.bin"
+    path.write_bytes(DATA)
+    return path
+
+
+async def never_disconnects() -> Message:
+    await anyio.sleep_forever()
+    raise AssertionError("unreachable")
+
+
+async def call(
+    response: FileResponse,
+    method: str = "GET",
+    headers: dict[str, str] | None = None,
+    extensions: dict[str, Any] | None = None,
+) -> tuple[int, dict[str, str], bytes, list[Message]]:
+    scope = {
+        "type": "http",
+        "method": method,
+        "path": "/",
+        "headers": [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()],
+    }
+    if extensions is not None:
+        scope["extensions"] = extensions
+    sent: list[Message] = []
+
+    async def send(message: Message) -> None:
+        if message["type"] == "http.response.zerocopysend":  # read while the file is open
+            message = dict(message)
+            message["data"] = os.pread(
+                message["file"].fileno(), message["count"], message["offset"]
+            )
+        sent.append(message)
+
+    with anyio.fail_after(10):
+        await response(scope, never_disconnects, send)
+    start = sent[0]
+    assert start["type"] == "http.response.start"
+    names = [name for name, _ in start["headers"]]
+    assert len(names) == len(set(names)), "a header was sent twice"
+    response_headers = {name.decode(): value.decode() for name, value in start["headers"]}
+    body = b""
+    for message in sent[1:]:
+        if message["type"] == "http.response.body":
+            body += message.get("body", b"")
+    return start["status"], response_headers, body, sent
+
+
+def decode_byteranges(body: bytes, boundary: str) -> list[tuple[str, str, bytes]]:
+    """A strict multipart/byteranges decoder: CRLF only, exact part lengths, nothing extra."""
+    delimiter = b"--" + boundary.encode()
+    assert body.startswith(delimiter + b"\r\n"), body[:80]
+    position = len(delimiter) + 2
+    parts: list[tuple[str, str, bytes]] = []
+    while True:
+        end_of_head = body.index(b"\r\n\r\n", position)
+        lines = body[position:end_of_head].split(b"\r\n")
+        fields = dict(line.decode().split(": ", 1) for line in lines)
+        assert set(fields) == {"Content-Type", "Content-Range"}, fields
+        match = re.fullmatch(r"bytes (\d+)-(\d+)/(\d+)", fields["Content-Range"])
+        assert match, fields["Content-Range"]
+        first, last = int(match.group(1)), int(match.group(2))
+        start = end_of_head + 4
+        data = body[start : start + last - first + 1]
+        parts.append((fields["Content-Type"], fields["Content-Range"], data))
+        position = start + last - first + 1
+        assert body[position : position + 2 + len(delimiter)] == b"\r\n" + delimiter
+        position += 2 + len(delimiter)
+        if body[position:] == b"--\r\n":
+            return parts
+        assert body[position : position + 2] == b"\r\n"
+        position += 2
+
+
+# ------------------------------------------------------------------- headers
+
+
+async def test_full_file(data_file: Path) -> None:
+    status, headers, body, sent = await call(FileResponse(str(data_file)))
+    assert status == 200
+    assert body == DATA
+    assert sent[-1].get("more_body", False) is False
+    stat = data_file.stat()
+    assert headers["content-length"] == "1024"
+    assert headers["accept-ranges"] == "bytes"
+    assert headers["etag"] == f'"{stat.st_mtime_ns:x}-{stat.st_size:x}"'
+    assert headers["last-modified"].endswith(" GMT")
+    assert headers["content-type"] == "application/octet-stream"
+    assert (
+        headers["content-disposition"]
+        == "attachment; filename=\"data.bin\"; filename*=UTF-8''data.bin"
+    )
+
+
+async def test_text_file_gets_charset_and_no_disposition(tmp_path: Path) -> None:
+    path = tmp_path / "page.html"
+    path.write_text("<p>hi</p>")
+    status, headers, body, _ = await call(FileResponse(str(path)))
+    assert headers["content-type"] == "text/html; charset=utf-8"
+    assert "content-disposition" not in headers
+    assert body == b"<p>hi</p>"
+
+
+async def test_explicit_content_type_and_user_headers(data_file: Path) -> None:
+    response = FileResponse(
+        str(data_file), headers={"cache-control": "no-store"}, content_type="image/png"
+    )
+    _, headers, _, _ = await call(response)
+    assert headers["content-type"] == "image/png"
+    assert headers["cache-control"] == "no-store"
+    assert "content-disposition" not in headers
+
+
+async def test_non_ascii_download_name(data_file: Path) -> None:
+    response = FileResponse(str(data_file), download_name='résumé "final"\\€.pdf')
+    _, headers, _, _ = await call(response)
+    assert headers["content-type"] == "application/pdf"
+    assert headers["content-disposition"] == (
+        'attachment; filename="r_sum_ \\"final\\"\\\\_.pdf"; '
+        "filename*=UTF-8''r%C3%A9sum%C3%A9%20%22final%22%5C%E2%82%AC.pdf"
+    )
+
+
+@pytest.mark.parametrize("name", ["a\r\nSet-Cookie: x=1", "a\nb", "a\rb", "a\x00b"])
+def test_download_name_injection_refused(data_file: Path, name: str) -> None:
+    with pytest.raises(ValueError, match="CR, LF or NUL"):
+        FileResponse(str(data_file), download_name=name)
+
+
+def test_bad_chunk_size_refused(data_file: Path) -> None:
+    with pytest.raises(ValueError):
+        FileResponse(str(data_file), chunk_size=0)
+
+
+async def test_missing_file_is_a_clear_error_before_sending(tmp_path: Path) -> None:
+    sent: list[Message] = []
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "method": "GET", "path": "/", "headers": []}
+    missing = str(tmp_path / "missing.txt")
+    with pytest.raises(NotAFileError, match="missing.txt"):
+        await FileResponse(missing)(scope, never_disconnects, send)
+    with pytest.raises(NotAFileError, match="not a regular file"):
+        await FileResponse(str(tmp_path))(scope, never_disconnects, send)
+    assert sent == []
+
+
+async def test_head_gets_get_headers_without_body(data_file: Path) -> None:
+    _, get_headers, _, _ = await call(FileResponse(str(data_file)))
+    status, headers, body, _ = await call(FileResponse(str(data_file)), "HEAD")
+    assert status == 200
+    assert headers == get_headers
+    assert body == b""
+
+
+async def test_head_ignores_range(data_file: Path) -> None:
+    # RFC 9110 §14.2: range handling is defined for GET only.
+    status, headers, body, _ = await call(
+        FileResponse(str(data_file)), "HEAD", {"range": "bytes=0-9"}
+    )
+    assert status == 200
+    assert headers["content-length"] == "1024"
+    assert "content-range" not in headers
+    assert body == b""
+
+
+async def test_post_ignores_range(data_file: Path) -> None:
+    status, _, body, _ = await call(FileResponse(str(data_file)), "POST", {"range": "bytes=0-9"})
+    assert status == 200
+    assert body == DATA
+
+
+async def test_empty_file(tmp_path: Path) -> None:
+    path = tmp_path / "empty.txt"
+    path.write_bytes(b"")
+    status, headers, body, _ = await call(FileResponse(str(path)))
+    assert (status, headers["content-length"], body) == (200, "0", b"")
+    status, headers, body, _ = await call(FileResponse(str(path)), headers={"range": "bytes=0-"})
+    assert (status, headers["content-range"], body) == (416, "bytes */0", b"")
+    status, _, body, _ = await call(FileResponse(str(path)), headers={"range": "bytes=-5"})
+    assert (status, body) == (200, b"")
+
+
+# -------------------------------------------------------------------- ranges
+
+
+async def test_single_range(data_file: Path) -> None:
+    status, headers, body, _ = await call(
+        FileResponse(str(data_file)), headers={"range": "bytes=10-19"}
+    )
+    assert status == 206
+    assert headers["content-range"] == "bytes 10-19/1024"
+    assert headers["content-length"] == "10"
+    assert headers["content-type"] == "application/octet-stream"
+    assert body == DATA[10:20]
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("bytes=1000-", DATA[1000:]),
+        ("bytes=-24", DATA[1000:]),
+        ("bytes=-5000", DATA),
+        ("bytes=1000-99999", DATA[1000:]),
+    ],
+)
+async def test_open_and_suffix_ranges(data_file: Path, value: str, expected: bytes) -> None:
+    status, headers, body, _ = await call(FileResponse(str(data_file)), headers={"range": value})
+    assert status == 206
+    assert body == expected
+    assert headers["content-range"] == f"bytes {1024 - len(expected)}-1023/1024"
+
+
+async def test_multiple_ranges(data_file: Path) -> None:
+    status, headers, body, _ = await call(
+        FileResponse(str(data_file), chunk_size=7), headers={"range": "bytes=500-509, 0-4,-3"}
+    )
+    assert status == 206
+    match = re.fullmatch(r"multipart/byteranges; boundary=(\S+)", headers["content-type"])
+    assert match
+    assert headers["content-length"] == str(len(body))
+    assert decode_byteranges(body, match.group(1)) == [
+        ("application/octet-stream", "bytes 500-509/1024", DATA[500:510]),
+        ("application/octet-stream", "bytes 0-4/1024", DATA[0:5]),
+        ("application/octet-stream", "bytes 1021-1023/1024", DATA[1021:]),
+    ]
+
+
+async def test_overlapping_ranges_are_coalesced(data_file: Path) -> None:
+    status, headers, body, _ = await call(
+        FileResponse(str(data_file)), headers={"range": "bytes=0-9,5-14,15-19"}
+    )
+    assert status == 206
+    assert headers["content-range"] == "bytes 0-19/1024"
+    assert body == DATA[:20]
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    "value",
+    ["bytes=", "bytes=a-b", "bytes=5-2", "items=0-1", "bytes=0-1,x", "bytes 0-1"],
+)
+async def test_invalid_range_is_ignored(data_file: Path, value: str) -> None:
+    status, headers, body, _ = await call(FileResponse(str(data_file)), headers={"range": value})
+    assert status == 200
+    assert "content-range" not in headers
+    assert body == DATA
+
+
+async def test_abusive_ranges_get_the_full_file(data_file: Path) -> None:
+    many = ",".join(f"{i * 20}-{i * 20}" for i in range(17))
+    for value in ["bytes=" + many, "bytes=0-,0-", "bytes=" + ",".join(["0-200"] * 6)]:
+        status, headers, body, _ = await call(
+            FileResponse(str(data_file)), headers={"range": value}
+        )
+        assert status == 200
+        assert body == DATA
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("value", ["bytes=1024-", "bytes=2000-3000", "bytes=-0"])
+async def test_unsatisfiable_range(data_file: Path, value: str) -> None:
+    status, headers, body, _ = await call(FileResponse(str(data_file)), headers={"range": value})
+    assert status == 416
+    assert headers["content-range"] == "bytes */1024"
+    assert headers["content-length"] == str(len(body))
+
+
+async def test_if_range(data_file: Path) -> None:
+    _, headers, _, _ = await call(FileResponse(str(data_file)))
+    etag, last_modified = headers["etag"], headers["last-modified"]
+    for validator, honoured in [
+        (etag, True),
+        (last_modified, True),
+        ("W/" + etag, False),
+        ('"other"', False),
+        ("Thu, 01 Jan 1970 00:00:00 GMT", False),
+        ("garbage", False),
+    ]:
+        status, _, body, _ = await call(
+            FileResponse(str(data_file)), headers={"range": "bytes=0-1", "if-range": validator}
+        )
+        assert (status, body) == ((206, DATA[:2]) if honoured else (200, DATA)), validator
+
+
+async def test_if_range_without_range_is_ignored(data_file: Path) -> None:
+    status, _, body, _ = await call(FileResponse(str(data_file)), headers={"if-range": '"x"'})
+    assert (status, body) == (200, DATA)
+
+
+def test_mixin_is_pure() -> None:
+    mixin = FileResponseMixin()
+    assert mixin.select_ranges("GET", "bytes=0-1", None, None, None, 10) == [(0, 2)]
+    assert mixin.select_ranges("HEAD", "bytes=0-1", None, None, None, 10) is None
+    assert mixin.select_ranges("GET", None, None, None, None, 10) is None
+
+
+# ------------------------------------------------------- server I/O extensions
+
+
+async def test_pathsend_for_whole_file(data_file: Path) -> None:
+    status, headers, body, sent = await call(
+        FileResponse(str(data_file)), extensions={"http.response.pathsend": {}}
+    )
+    assert status == 200
+    assert headers["content-length"] == "1024"
+    assert sent[1:] == [{"type": "http.response.pathsend", "path": os.path.abspath(data_file)}]
+
+
+async def test_pathsend_not_used_for_ranges(data_file: Path) -> None:
+    status, _, body, sent = await call(
+        FileResponse(str(data_file)),
+        headers={"range": "bytes=1-2"},
+        extensions={"http.response.pathsend": {}},
+    )
+    assert (status, body) == (206, DATA[1:3])
+    assert all(m["type"] == "http.response.body" for m in sent[1:])
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("range_value", [None, "bytes=3-9", "bytes=0-1,100-120"])
+async def test_zerocopysend(data_file: Path, range_value: str | None) -> None:
+    plain = await call(
+        FileResponse(str(data_file)), headers={"range": range_value} if range_value else {}
+    )
+    status, headers, _, sent = await call(
+        FileResponse(str(data_file)),
+        headers={"range": range_value} if range_value else {},
+        extensions={"http.response.zerocopysend": {}},
+    )
+    assert any(m["type"] == "http.response.zerocopysend" for m in sent)
+    body = b""
+    for message in sent[1:]:
+        if message["type"] == "http.response.zerocopysend":
+            body += message["data"]
+        else:
+            body += message.get("body", b"")
+    assert sent[-1].get("more_body", False) is False
+    assert status == plain[0]
+    boundary = re.search(r"boundary=(\S+)", headers["content-type"])
+    if boundary:  # boundaries are random; compare decoded parts
+        plain_boundary = re.search(r"boundary=(\S+)", plain[1]["content-type"])
+        assert plain_boundary
+        assert decode_byteranges(body, boundary.group(1)) == decode_byteranges(
+            plain[2], plain_boundary.group(1)
+        )
+    else:
+        assert body == plain[2]
+    assert int(headers["content-length"]) == len(body)
+
+
+async def test_disconnect_stops_reading(tmp_path: Path) -> None:
+    path = tmp_path / "big.bin"
+    path.write_bytes(b"x" * 100_000)
+    first_chunk = anyio.Event()
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        await first_chunk.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+        if message.get("body"):
+            first_chunk.set()
+            await anyio.sleep_forever()
+
+    scope = {"type": "http", "method": "GET", "path": "/", "headers": []}
+    with anyio.fail_after(10):
+        await FileResponse(str(path), chunk_size=1000)(scope, receive, send)
+    assert len(sent) == 2  # start and the one chunk in flight
+
+
+async def test_send_oserror_stops_quietly(data_file: Path) -> None:
+    calls = 0
+
+    async def send(message: Message) -> None:
+        nonlocal calls
+        calls += 1
+        if calls > 2:
+            raise OSError("client gone")
+
+    scope = {"type": "http", "method": "GET", "path": "/", "headers": []}
+    with anyio.fail_after(10):
+        await FileResponse(str(data_file), chunk_size=10)(scope, never_disconnects, send)
+    assert calls == 3
+
+
+# ------------------------------------------------------------ property oracle
+
+_spec = st.one_of(
+    st.tuples(st.integers(0, 320), st.none()),  # first-
+    st.tuples(st.integers(0, 320), st.integers(0, 320)),  # first-last (maybe invalid)
+    st.tuples(st.integers(0, 320), st.integers(0, 40)).map(lambda t: (t[0], t[0] + t[1])),
+    st.tuples(st.none(), st.integers(0, 400)),  # -suffix
+)
+
+
+def _oracle(specs: list[tuple[int | None, int | None]], size: int) -> str:
+    """What RFC 9110 plus this module's documented choices require: 200, 206 or 416."""
+    if not specs or any(f is not None and l is not None and l < f for f, l in specs):
+        return "200"
+    chosen = _selected(specs, size)
+    if not chosen:
+        suffix_on_empty = size == 0 and any(f is None and l for f, l in specs)
+        return "200" if suffix_on_empty else "416"
+    union = _union(chosen)
+    if sum(stop - start for start, stop in chosen) > size or len(union) > 16:
+        return "200"
+    return "206"
+
+
+def _selected(specs: list[tuple[int | None, int | None]], size: int) -> list[tuple[int, int]]:
+    chosen = []
+    for first, last in specs:
+        if first is None:
+            assert last is not None
+            if last > 0 and size > 0:
+                chosen.append((max(0, size - last), size))
+        elif first < size:
+            chosen.append((first, size if last is None else min(last + 1, size)))
+    return chosen
+
+
+def _union(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    covered = sorted({i for start, stop in ranges for i in range(start, stop)})
+    union: list[tuple[int, int]] = []
+    for i in covered:
+        if union and union[-1][1] == i:
+            union[-1] = (union[-1][0], i + 1)
+        else:
+            union.append((i, i + 1))
+    return union
+
+
+@pytest.mark.parametrize("backend", ["asyncio", "trio"])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    content=st.binary(max_size=300),
+    specs=st.lists(_spec, max_size=20),
+    chunk_size=st.integers(1, 64),
+)
+def test_any_range_set_matches_the_file(
+    backend: str, content: bytes, specs: list[tuple[int | None, int | None]], chunk_size: int
+) -> None:
+    header = "bytes=" + ",".join(
+        f"{'' if f is None else f}-{'' if l is None else l}" for f, l in specs
+    )
+    with tempfile.TemporaryDirectory() as directory:
+        path = os.path.join(directory, "file.bin")
+        with open(path, "wb") as file:
+            file.write(content)
+        status, headers, body, _ = anyio.run(
+            lambda: call(FileResponse(path, chunk_size=chunk_size), headers={"range": header}),
+            backend=backend,
+        )
+    expected = _oracle(specs, len(content))
+    assert str(status) == expected, (header, len(content))
+    assert headers["content-length"] == str(len(body))
+    if status == 200:
+        assert body == content
+    elif status == 416:
+        assert headers["content-range"] == f"bytes */{len(content)}"
+    else:
+        if headers["content-type"].startswith("multipart/byteranges"):
+            boundary = headers["content-type"].split("boundary=")[1]
+            parts = decode_byteranges(body, boundary)
+            assert len(parts) > 1
+        else:
+            parts = [(headers["content-type"], headers["content-range"], body)]
+        got = []
+        for _, value, data in parts:
+            match = re.fullmatch(r"bytes (\d+)-(\d+)/(\d+)", value)
+            assert match
+            first, last, size = map(int, match.groups())
+            assert size == len(content)
+            assert data == content[first : last + 1]
+            got.append((first, last + 1))
+        assert _union(got) == sorted(got)  # parts neither overlap nor touch
+        assert sorted(got) == _union(_selected(specs, len(content)))
