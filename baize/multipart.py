@@ -6,8 +6,9 @@ Rules this module obeys:
   :meth:`MultipartDecoder.next_event` turns the buffer into events, or returns
   :data:`NEED_DATA` when it cannot decide anything more without more input.
 - Bounded memory. Part data is handed out as soon as it cannot be the start of a
-  delimiter, so at most ``len(delimiter)`` bytes of it are held back; a part's
-  header block is held until complete and is capped by ``max_header_size``.
+  delimiter, so at most ``len(delimiter)`` bytes of it are held back (plus up to
+  :data:`MAX_PADDING` bytes of transport padding while a match is being decided);
+  a part's header block is held until complete and is capped by ``max_header_size``.
 - Every bad input raises :class:`~baize.exceptions.MalformedMultipart` (400), or
   :class:`~baize.exceptions.RequestEntityTooLarge` (413) for an oversized header
   block; the exception's ``status_code`` is the status hint.
@@ -281,8 +282,11 @@ class MultipartDecoder:
         self._eof = False
         self._error: MalformedMultipart | RequestEntityTooLarge | None = None
 
-    def receive_data(self, data: bytes | None) -> None:
+    def receive_data(self, data: bytes | bytearray | memoryview | None) -> None:
         """Add bytes of the body; ``None`` means the body has ended.
+
+        The decoder keeps a reference to ``bytes`` it is given (it never changes
+        them); other buffers are copied.
 
         :raises RuntimeError: data arrives after the end of input.
         """
@@ -343,9 +347,11 @@ class MultipartDecoder:
             return "Multipart body ended inside a part's headers."
         return "Multipart body ended before the close delimiter."
 
-    def _find_delimiter(self) -> tuple[int, bool]:
+    def _find_delimiter(self, index: int) -> tuple[int, bool]:
         """Find the next real delimiter from ``self._pos``.
 
+        :param index: ``self._buffer.find(self._delimiter, self._pos)``, which the
+            caller has already computed.
         :returns: ``(index, True)`` for a delimiter at ``index``; ``(index, False)``
             when nothing before ``index`` can be part of a delimiter but whether one
             starts at ``index`` is not known yet.
@@ -353,10 +359,7 @@ class MultipartDecoder:
         buffer, delimiter = self._buffer, self._delimiter
         end = len(buffer)
         start = self._pos
-        while True:
-            index = buffer.find(delimiter, start)
-            if index < 0:
-                break
+        while index >= 0:
             after = index + len(delimiter)
             if buffer[after : after + 2] in _DELIMITER_ENDS:
                 return index, True
@@ -366,6 +369,7 @@ class MultipartDecoder:
             if decided:
                 return index, True
             start = index + 1
+            index = buffer.find(delimiter, start)
         # No full match: keep back the longest tail that may begin a delimiter.
         tail = max(start, end - len(delimiter) + 1)
         while True:
@@ -397,7 +401,7 @@ class MultipartDecoder:
         return False
 
     def _read_preamble(self) -> Preamble | None:
-        index, found = self._find_delimiter()
+        index, found = self._find_delimiter(self._buffer.find(self._delimiter, self._pos))
         self._pos = index
         if not found:
             return None
@@ -411,11 +415,13 @@ class MultipartDecoder:
         # and no CR near its end that could begin one. Then the whole chunk goes out
         # (without a copy when nothing of it was consumed yet).
         delimiter = self._delimiter
-        tail = end - len(delimiter) + 1
-        if buffer.find(delimiter, pos) < 0 and buffer.find(b"\r", tail if tail > pos else pos) < 0:
-            self._pos = end
-            return Data(buffer[pos:] if pos else buffer, True)
-        index, found = self._find_delimiter()
+        index = buffer.find(delimiter, pos)
+        if index < 0:
+            tail = end - len(delimiter) + 1
+            if buffer.find(b"\r", tail if tail > pos else pos) < 0:
+                self._pos = end
+                return Data(buffer[pos:] if pos else buffer, True)
+        index, found = self._find_delimiter(index)
         if found:
             self._pos = index + len(self._delimiter)
             return Data(buffer[pos:index], False)

@@ -481,3 +481,37 @@ def test_any_split_decodes_the_same(
     expected = [("field" if f is None else "file", n, f, c) for n, f, c in specs]
     assert decoded == expected
     assert simple(parts_of(feed([body]))) == expected
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        b'Content-Disposition: form-data; name="a"; filename="b.txt"',
+        b'CONTENT-DISPOSITION :\tform-data ; NAME="a";filename="b.txt" ',
+        b'content-disposition: form-data; name="a"; filename="b.txt"; size=3',
+        b'content-disposition: form-data; filename="b.txt"; name="a"',
+    ],
+)
+def test_usual_and_general_header_paths_agree(line: bytes) -> None:
+    alone = t_body_reader(encode([([line], b"x")]))
+    with_type = t_body_reader(encode([([line, b"Content-Type: text/plain"], b"x")]))
+    assert simple(alone) == simple(with_type) == [("file", "a", "b.txt", b"x")]
+    assert alone[0][3] == with_type[0][3][:1]
+    assert alone[0][3][0][1] == line.partition(b":")[2].strip(b" \t")
+
+
+def test_bytearray_and_memoryview_chunks() -> None:
+    body = encode([field(b"a", b"hello")])
+    decoder = MultipartDecoder(BOUNDARY, "utf-8")
+    decoder.receive_data(bytearray(body[:20]))
+    decoder.receive_data(memoryview(body)[20:])
+    decoder.receive_data(None)
+    events: list[Event] = []
+    while not isinstance(event := decoder.next_event(), NeedData):
+        events.append(event)
+    assert simple(parts_of(events)) == [("field", "a", None, b"hello")]
+
+
+def test_unknown_charset_falls_back_to_utf8() -> None:
+    body = encode([field("\u00e9".encode(), b"x")])
+    assert t_body_reader(body, charset="no-such-charset")[0][1] == "\u00e9"
