@@ -102,15 +102,13 @@ def wrk_path() -> str | None:
 
 
 def wrk_version() -> str:
+    """``wrk debian/4.1.0-3+b2 [epoll]``: the first line of ``wrk -v`` without the copyright."""
     path = wrk_path()
     if path is None:
         return "missing"
     result = subprocess.run([path, "-v"], capture_output=True, text=True, check=False)
-    return (
-        (result.stdout + result.stderr).strip().splitlines()[0]
-        if result.stdout or result.stderr
-        else "?"
-    )
+    lines = (result.stdout + result.stderr).strip().splitlines()
+    return lines[0].split(" Copyright")[0] if lines else "wrk (unknown version)"
 
 
 def wrk_command(
@@ -260,6 +258,7 @@ def websocket_echo(port: int, path: str, duration: float, connections: int) -> S
 
 async def _websocket_echo(port: int, path: str, duration: float, connections: int) -> Sample:
     from websockets.asyncio.client import connect
+    from websockets.exceptions import WebSocketException
 
     latencies: list[float] = []
     errors = 0
@@ -267,15 +266,16 @@ async def _websocket_echo(port: int, path: str, duration: float, connections: in
     async def client() -> None:
         nonlocal errors
         try:
-            async with connect(f"ws://{HOST}:{port}{path}", open_timeout=10) as ws:
-                await barrier.wait()
-                deadline = time.perf_counter() + duration
-                while (start := time.perf_counter()) < deadline:
-                    await ws.send("hello")
-                    if await ws.recv() != "hello":
-                        errors += 1
-                    latencies.append(time.perf_counter() - start)
-        except OSError:
+            async with asyncio.timeout(duration + 20):
+                async with connect(f"ws://{HOST}:{port}{path}", open_timeout=10) as ws:
+                    await barrier.wait()
+                    deadline = time.perf_counter() + duration
+                    while (start := time.perf_counter()) < deadline:
+                        await ws.send("hello")
+                        if await ws.recv() != "hello":
+                            errors += 1
+                        latencies.append(time.perf_counter() - start)
+        except (OSError, TimeoutError, WebSocketException):
             errors += 1
 
     barrier = _Barrier(connections)

@@ -14,6 +14,7 @@ import json
 import os
 import platform
 import shlex
+import signal
 import subprocess
 import sys
 import tempfile
@@ -476,6 +477,10 @@ def _restore_files(saved: dict[Path, bytes | None]) -> None:
             path.write_bytes(data)
 
 
+def _exit_on_signal(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__)
     parser.add_argument(
@@ -514,6 +519,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    # SIGTERM unwinds like Ctrl-C, so every started server is stopped by its `finally`.
+    signal.signal(signal.SIGTERM, _exit_on_signal)
     command = shlex.join(
         ["python", "-m", "benchmarks.run", *(sys.argv[1:] if argv is None else argv)]
     )

@@ -31,6 +31,7 @@ from benchmarks.apps.common import (
     big_file_path,
     file_path,
     json_payload,
+    not_a_websocket,
     with_lifespan,
 )
 
@@ -74,6 +75,9 @@ async def _sse(scope: Scope, receive: Receive, send: Send) -> None:
 
 
 async def _websocket(scope: Scope, receive: Receive, send: Send) -> None:
+    if scope["type"] == "http":
+        await not_a_websocket(scope, receive, send)
+        return
     ws = WebSocket(scope, receive, send)
     await ws.accept()
     async for text in ws.iter_text():

@@ -72,3 +72,10 @@ def with_lifespan(app: App) -> App:
                 return
 
     return wrapped
+
+
+async def not_a_websocket(scope: Scope, receive: Receive, send: Send) -> None:
+    """Answer a plain HTTP request to a WebSocket endpoint (the runner's readiness probe)."""
+    headers = [(b"content-type", b"text/plain"), (b"content-length", b"0")]
+    await send({"type": "http.response.start", "status": 426, "headers": headers})
+    await send({"type": "http.response.body", "body": b""})

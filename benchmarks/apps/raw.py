@@ -21,6 +21,7 @@ from benchmarks.apps.common import (
     big_file_path,
     file_path,
     json_payload,
+    not_a_websocket,
     with_lifespan,
 )
 
@@ -118,6 +119,9 @@ async def _sse(scope: Scope, receive: Receive, send: Send) -> None:
 
 
 async def _websocket(scope: Scope, receive: Receive, send: Send) -> None:
+    if scope["type"] == "http":
+        await not_a_websocket(scope, receive, send)
+        return
     if (await receive())["type"] != "websocket.connect":
         return
     await send({"type": "websocket.accept"})
