@@ -427,16 +427,28 @@ def _impls_for(baize_names: Sequence[str], notes: list[str], scenario: str) -> l
 
 
 def suite_timing(args: argparse.Namespace) -> int:
-    """Time ``pytest conformance`` serial and with ``-n auto``; merge it into the report."""
-    base = [sys.executable, "-m", "pytest", "conformance", "-q"]
+    """Time ``pytest conformance`` serial and with ``-n auto``; merge it into the report.
+
+    The suite writes its own report into a temporary directory (``--report-dir``), so the
+    committed ``reports/conformance.*`` stay as they are.
+    """
+    document = previous_report(args.report_dir)
+    if not document:
+        print("no performance.json yet: run the load benchmark first", file=sys.stderr)
+        return 2
     runs = []
-    saved = _save_files(ROOT / "reports", "conformance.*")
-    try:
+    with tempfile.TemporaryDirectory(prefix="suite-timing-") as tmp:
         for mode, extra in (("serial", []), ("-n auto", ["-n", "auto"])):
-            print(f"timing: {shlex.join(['pytest', 'conformance', '-q', *extra])}")
+            command = ["pytest", "conformance", "-q", *extra]
+            print(f"timing: {shlex.join(command)}")
             started = time.perf_counter()
             result = subprocess.run(
-                [*base, *extra], cwd=ROOT, capture_output=True, text=True, check=False, timeout=3600
+                [sys.executable, "-m", *command, "--report-dir", tmp],
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                check=False,
+                timeout=3600,
             )
             seconds = time.perf_counter() - started
             lines = [ln for ln in result.stdout.splitlines() if ln.strip()]
@@ -450,31 +462,15 @@ def suite_timing(args: argparse.Namespace) -> int:
                 }
             )
             print(f"  {mode}: {seconds:.1f} s, exit {result.returncode}: {summary}")
-    finally:
-        _restore_files(saved)
-    document = previous_report(args.report_dir)
-    if not document:
-        print("no reports/performance.json yet: run the load benchmark first", file=sys.stderr)
-        return 2
     document["suite_timing"] = {
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "command": "pytest conformance -q  (and with -n auto)",
+        "command": "python -m benchmarks.run --suite-timing"
+        " (pytest conformance -q, then with -n auto)",
         "cpu_count": os.cpu_count(),
         "runs": runs,
     }
     write_report(document, args.report_dir)
     return 0
-
-
-def _save_files(directory: Path, pattern: str) -> dict[Path, bytes | None]:
-    """Keep the committed conformance report: a timing run must not replace it."""
-    return {p: p.read_bytes() for p in directory.glob(pattern)}
-
-
-def _restore_files(saved: dict[Path, bytes | None]) -> None:
-    for path, data in saved.items():
-        if data is not None:
-            path.write_bytes(data)
 
 
 def _exit_on_signal(signum: int, frame: object) -> None:

@@ -22,7 +22,7 @@ from types import TracebackType
 HOST = "127.0.0.1"
 SERVERS_DIR = Path(__file__).resolve().parent.parent / "servers"
 #: Seconds a server gets to answer its first HTTP probe.
-READY_TIMEOUT = 20.0
+READY_TIMEOUT = 30.0
 #: Seconds a server gets to exit after SIGTERM before SIGKILL.
 STOP_GRACE = 5.0
 

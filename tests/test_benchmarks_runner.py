@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -268,3 +270,31 @@ def test_parse_args_refuses_fractional_or_zero_durations() -> None:
         run.parse_args(["--duration", "0.5"])
     with pytest.raises(SystemExit):
         run.parse_args(["--scenario", "nope"])
+
+
+def test_suite_timing_runs_serial_and_n_auto_and_merges_into_the_report(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    (tmp_path / "performance.json").write_text(json.dumps(_document()))
+    calls: list[list[str]] = []
+
+    def fake_run(command: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
+        calls.append(command)
+        return subprocess.CompletedProcess(command, 1, stdout="x\n3 passed, 1 failed in 2s\n")
+
+    monkeypatch.setattr(run.subprocess, "run", fake_run)
+    assert run.main(["--suite-timing", "--report-dir", str(tmp_path)]) == 0
+    assert [c[3:] for c in calls] == [
+        ["conformance", "-q", "--report-dir", calls[0][-1]],
+        ["conformance", "-q", "-n", "auto", "--report-dir", calls[1][-1]],
+    ]
+    # The suite's own report goes to a temporary directory, never into reports/.
+    assert Path(calls[0][-1]) != tmp_path
+    timing = json.loads((tmp_path / "performance.json").read_text())["suite_timing"]
+    assert [(r["mode"], r["returncode"]) for r in timing["runs"]] == [("serial", 1), ("-n auto", 1)]
+    assert timing["runs"][0]["summary"] == "3 passed, 1 failed in 2s"
+    assert "| serial |" in (tmp_path / "performance.md").read_text()
+
+
+def test_suite_timing_without_a_report_exits_2(tmp_path: Path) -> None:
+    assert run.main(["--suite-timing", "--report-dir", str(tmp_path)]) == 2
