@@ -41,6 +41,12 @@ _ContentType = TypeVar("_ContentType")
 _NO_BODY_STATUS = frozenset((*range(100, 200), 204, 304))
 # RFC 3986 reserved and unreserved characters, plus "%" to keep existing escapes.
 _URI_SAFE = ":/?#[]@!$&'()*+,;=%"
+_JSON_DEFAULTS: dict[str, Any] = {
+    "ensure_ascii": False,
+    "allow_nan": False,
+    "separators": (",", ":"),
+}
+_JSON_ENCODER = json.JSONEncoder(**_JSON_DEFAULTS)
 # Generator cleanup after a disconnect may not hold the connection longer than this.
 _CLOSE_TIMEOUT = 5.0
 
@@ -113,7 +119,21 @@ class Response:
 
     def __init__(self, status_code: int = 200, headers: Mapping[str, str] | None = None) -> None:
         self.status_code = status_code
-        self.headers = MutableHeaders(headers)
+        if headers is None:
+            self._headers: MutableHeaders | None = None
+            self._raw: list[tuple[bytes, bytes]] = []
+        else:
+            self._headers = MutableHeaders(headers)
+            self._raw = self._headers.raw
+
+    @property
+    def headers(self) -> MutableHeaders:
+        """The response headers; their ``raw`` list is what ``http.response.start`` carries."""
+        headers = self._headers
+        if headers is None:  # built on first use: most small responses never need it
+            headers = self._headers = MutableHeaders(raw=self._raw)
+            self._raw = headers.raw
+        return headers
 
     def set_cookie(
         self,
@@ -160,12 +180,12 @@ class Response:
         return {
             "type": "http.response.start",
             "status": self.status_code,
-            "headers": self.headers.raw,
+            "headers": self._raw,
         }
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.status_code not in _NO_BODY_STATUS and "content-length" not in self.headers:
-            self.headers.raw.append((b"content-length", b"0"))
+            self._raw.append((b"content-length", b"0"))
         await send(self._start())
         await send({"type": "http.response.body", "body": b""})
 
@@ -196,13 +216,13 @@ class SmallResponse(Response, abc.ABC, Generic[_ContentType]):
             self.charset = charset
         self.content = content
         body = self.render(content)
-        raw = self.headers.raw
+        raw = self._raw
         if headers is not None:
             self.headers.pop("content-length")
         if status_code in _NO_BODY_STATUS:
             body = b""
         else:
-            raw.append((b"content-length", str(len(body)).encode("latin-1")))
+            raw.append((b"content-length", b"%d" % len(body)))
         self.body = body
         if self.media_type is not None and (headers is None or "content-type" not in self.headers):
             raw.append((b"content-type", _content_type(self.media_type, self.charset)))
@@ -213,7 +233,7 @@ class SmallResponse(Response, abc.ABC, Generic[_ContentType]):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await send(
-            {"type": "http.response.start", "status": self.status_code, "headers": self.headers.raw}
+            {"type": "http.response.start", "status": self.status_code, "headers": self._raw}
         )
         body = b"" if scope["method"] == "HEAD" else self.body
         await send({"type": "http.response.body", "body": body})
@@ -250,16 +270,13 @@ class JSONResponse(SmallResponse[Any]):
         headers: Mapping[str, str] | None = None,
         **kwargs: Any,
     ) -> None:
-        self.json_kwargs: dict[str, Any] = {
-            "ensure_ascii": False,
-            "allow_nan": False,
-            "separators": (",", ":"),
-            **kwargs,
-        }
+        self.json_kwargs = kwargs
         super().__init__(content, status_code, headers)
 
     def render(self, content: Any) -> bytes:
-        return json.dumps(content, **self.json_kwargs).encode("utf-8")
+        if self.json_kwargs:
+            return json.dumps(content, **{**_JSON_DEFAULTS, **self.json_kwargs}).encode("utf-8")
+        return _JSON_ENCODER.encode(content).encode("utf-8")
 
 
 def iri_to_uri(iri: str) -> str:
