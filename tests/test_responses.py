@@ -18,7 +18,7 @@ from baize.asgi import (
     SmallResponse,
     StreamResponse,
 )
-from baize.datastructures import URL
+from baize.datastructures import URL, MutableHeaders
 from baize.typing import Message
 
 
@@ -427,3 +427,24 @@ async def test_stream_response_iterator_error_propagates_unended() -> None:
         await StreamResponse(chunks())(scope(), never_disconnects, send)
     # the body is not ended: the server aborts and the client sees a truncated transfer
     assert all(m.get("more_body") for m in sent[1:])
+
+
+async def test_headers_edited_after_construction_are_sent() -> None:
+    response = PlainTextResponse("x")
+    response.headers["x-late"] = "1"
+    response.set_cookie("c", "v")
+    del response.headers["content-type"]
+    sent = await call(response)
+    assert header_list(sent[0]) == [
+        (b"content-length", b"1"),
+        (b"x-late", b"1"),
+        (b"set-cookie", b"c=v; Path=/; SameSite=Lax"),
+    ]
+
+
+async def test_headers_can_be_replaced() -> None:
+    response = Response()
+    response.headers = MutableHeaders({"x-new": "1"})
+    response.headers["x-more"] = "2"
+    sent = await call(response)
+    assert header_list(sent[0]) == [(b"x-new", b"1"), (b"x-more", b"2"), (b"content-length", b"0")]

@@ -135,6 +135,11 @@ class Response:
             self._raw = headers.raw
         return headers
 
+    @headers.setter
+    def headers(self, headers: MutableHeaders) -> None:
+        self._headers = headers
+        self._raw = headers.raw
+
     def set_cookie(
         self,
         key: str,
