@@ -1,0 +1,200 @@
+"""Scenario apps for the file area: ``FileResponse`` and RFC 9110 ranges.
+
+At import time the files of :data:`FILES` are written into a temporary directory; byte ``i`` of
+every file is ``(i * 37 + 11) % 256`` (the cases compute the same formula) and every file's
+modification time is :data:`MTIME`.
+
+- ``/file/f/<name>?download_name=&content_type=&chunk_size=&header=Name:Value`` serves a file.
+- ``/file/record/<token>/<name>`` serves it and records the ASGI message types it sends;
+  ``/file/result/<token>`` answers the record as JSON (``null`` until there is one).
+- ``/file/zerocopy/<token>/<name>`` offers an emulated ``http.response.zerocopysend``
+  (on top of what the server offers) and turns those messages into plain body messages.
+- ``/file/error/<missing|dir>?mode=catch|propagate``: a path that is not a regular file;
+  ``catch`` answers JSON with what was raised and which messages went out before it.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+from urllib.parse import parse_qs
+
+from conformance_apps import _impl
+
+PREFIX = "/file"
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+#: name on disk -> size in bytes.
+FILES = {
+    "empty.txt": 0,
+    "one.txt": 1,
+    "small.txt": 1000,
+    "big.bin": 300 * 1024,
+    "page.html": 600,
+    "data.json": 500,
+    "blob.qqzz": 700,
+    "na\u00efve r\u00e9sum\u00e9.txt": 300,
+}
+#: 2021-03-04 05:06:07 UTC, every file's modification time.
+MTIME = 1614834367
+ZEROCOPY = "http.response.zerocopysend"
+
+RESULTS: dict[str, dict[str, Any]] = {}
+
+
+def content(size: int) -> bytes:
+    """The deterministic bytes of a file of ``size`` bytes."""
+    return bytes((i * 37 + 11) % 256 for i in range(size))
+
+
+def _make_files() -> str:
+    root = tempfile.mkdtemp(prefix="conformance-file-")
+    atexit.register(shutil.rmtree, root, True)
+    for name, size in FILES.items():
+        path = os.path.join(root, name)
+        with open(path, "wb") as file:
+            file.write(content(size))
+        os.utime(path, (MTIME, MTIME))
+    os.mkdir(os.path.join(root, "a-directory"))
+    return root
+
+
+ROOT = _make_files()
+
+
+async def _json(send: Send, data: Any, status: int = 200) -> None:
+    body = json.dumps(data).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _plain(send: Send, status: int, text: str) -> None:
+    body = text.encode()
+    headers = [(b"content-type", b"text/plain"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+def _response(name: str, scope: Scope) -> Any:
+    """A ``FileResponse`` for ``name`` with the options of the query string."""
+    query = parse_qs(scope["query_string"].decode("latin-1"), keep_blank_values=True)
+    kwargs: dict[str, Any] = {}
+    if "download_name" in query:
+        kwargs["download_name"] = query["download_name"][0]
+    if "content_type" in query:
+        kwargs["content_type"] = query["content_type"][0]
+    if "chunk_size" in query:
+        kwargs["chunk_size"] = int(query["chunk_size"][0])
+    if "header" in query:
+        kwargs["headers"] = dict(item.split(":", 1) for item in query["header"])
+    return _impl.asgi.FileResponse(os.path.join(ROOT, name), **kwargs)
+
+
+def _recorder(token: str, send: Send) -> Send:
+    """A ``send`` that stores each message's type (and a pathsend path) before sending it."""
+    record: dict[str, Any] = {"types": [], "paths": []}
+    RESULTS[token] = record
+
+    async def recording(message: Message) -> None:
+        record["types"].append(message["type"])
+        if "path" in message:
+            record["paths"].append(message["path"])
+        await send(message)
+
+    return recording
+
+
+async def serve(parts: list[str], scope: Scope, receive: Receive, send: Send) -> None:
+    await _response(parts[0], scope)(scope, receive, send)
+
+
+async def record(parts: list[str], scope: Scope, receive: Receive, send: Send) -> None:
+    token, name = parts[0], parts[1]
+    await _response(name, scope)(scope, receive, _recorder(token, send))
+
+
+async def zerocopy(parts: list[str], scope: Scope, receive: Receive, send: Send) -> None:
+    """Offer an emulated zero-copy send; each such message becomes body messages."""
+    token, name = parts[0], parts[1]
+    recording = _recorder(token, send)
+    extensions = dict(scope.get("extensions") or {})
+    extensions[ZEROCOPY] = {}
+    inner = dict(scope, extensions=extensions)
+
+    async def emulate(message: Message) -> None:
+        if message["type"] != ZEROCOPY:
+            await recording(message)
+            return
+        RESULTS[token]["types"].append(ZEROCOPY)
+        file = message["file"]
+        offset = message.get("offset")
+        count = message.get("count")
+        if offset is not None:
+            file.seek(offset)
+        data = file.read() if count is None else file.read(count)
+        await send(
+            {
+                "type": "http.response.body",
+                "body": data,
+                "more_body": message.get("more_body", False),
+            }
+        )
+
+    await _response(name, inner)(inner, receive, emulate)
+
+
+async def error(parts: list[str], scope: Scope, receive: Receive, send: Send) -> None:
+    """Serve a missing path or a directory; ``mode=catch`` reports what was raised."""
+    path = os.path.join(ROOT, "no-such-file.txt" if parts[0] == "missing" else "a-directory")
+    mode = parse_qs(scope["query_string"].decode("latin-1")).get("mode", ["catch"])[0]
+    if mode == "propagate":
+        await _impl.asgi.FileResponse(path)(scope, receive, send)
+        return
+    sent: list[str] = []
+
+    async def swallow(message: Message) -> None:
+        sent.append(message["type"])
+
+    stage = "construct"
+    try:
+        response = _impl.asgi.FileResponse(path)
+        stage = "call"
+        await response(scope, receive, swallow)
+    except Exception as exc:
+        mro = [cls.__name__ for cls in type(exc).__mro__]
+        await _json(
+            send, {"raised": True, "stage": stage, "mro": mro, "message": str(exc), "sent": sent}
+        )
+        return
+    await _json(send, {"raised": False, "stage": stage, "sent": sent})
+
+
+async def result(parts: list[str], scope: Scope, receive: Receive, send: Send) -> None:
+    await _json(send, RESULTS.get(parts[0]))
+
+
+ROUTES = {"f": serve, "record": record, "zerocopy": zerocopy, "error": error, "result": result}
+
+
+async def app(scope: Scope, receive: Receive, send: Send) -> None:
+    """Dispatch ``/file/<route>/...`` with a plain dict."""
+    if scope["type"] != "http":
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1008})
+        return
+    parts = scope["path"].split("/")[2:]
+    handler = ROUTES.get(parts[0]) if parts else None
+    if handler is None or len(parts) < 2:
+        await _plain(send, 404, "no such file scenario")
+        return
+    await handler(parts[1:], scope, receive, send)

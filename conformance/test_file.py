@@ -1,0 +1,474 @@
+"""FileResponse requirements (conformance/requirements/file.toml): full answers, headers, errors.
+
+The ranges cases are in ``test_file_ranges.py`` and use the helpers here. The scenario app
+(``conformance/apps/file.py``) writes its files at import time; byte ``i`` of every file is
+``(i * 37 + 11) % 256`` (the same formula, computed here) and every mtime is 2021-03-04 05:06:07.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import quote, unquote_to_bytes, urlencode
+
+import pytest
+
+from conformance.harness import expect_equal, expect_in, expect_true, not_applicable
+from conformance.harness.byteranges import (
+    check_against_file,
+    parse_byteranges,
+    parse_content_range,
+)
+from conformance.harness.rawhttp import RawResponse, build_request, exchange
+from conformance.harness.server import Server
+
+SIZES = {
+    "empty.txt": 0,
+    "one.txt": 1,
+    "small.txt": 1000,
+    "big.bin": 300 * 1024,
+    "page.html": 600,
+    "data.json": 500,
+    "blob.qqzz": 700,
+    "na\u00efve r\u00e9sum\u00e9.txt": 300,
+}
+LAST_MODIFIED = "Thu, 04 Mar 2021 05:06:07 GMT"
+DEFAULT_CHUNK = 256 * 1024
+PATHSEND = "http.response.pathsend"
+ZEROCOPY = "http.response.zerocopysend"
+
+# entity-tag = [ weak ] opaque-tag; opaque-tag = DQUOTE *etagc DQUOTE (RFC 9110 §8.8.3)
+STRONG_ETAG = re.compile(r'"[\x21\x23-\x7e\x80-\xff]*"')
+# IMF-fixdate (RFC 9110 §5.6.7)
+IMF_FIXDATE = re.compile(
+    r"(Mon|Tue|Wed|Thu|Fri|Sat|Sun), [0-9]{2} "
+    r"(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [0-9]{4} [0-9]{2}:[0-9]{2}:[0-9]{2} GMT"
+)
+_TOKEN = r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
+_QUOTED = r'"(?:[^"\\]|\\.)*"'
+_PARAM = re.compile(rf"\s*;\s*({_TOKEN})\s*=\s*({_TOKEN}|{_QUOTED})")
+# ext-value = charset "'" [ language ] "'" value-chars; value-chars = *( pct-encoded / attr-char )
+_EXT_VALUE = re.compile(r"(?i:utf-8)'[A-Za-z0-9-]*'((?:%[0-9A-Fa-f]{2}|[A-Za-z0-9!#$&+.^_`|~-])*)")
+
+
+def file_bytes(name: str) -> bytes:
+    """The bytes the scenario app wrote for ``name`` (same formula, computed here)."""
+    return bytes((i * 37 + 11) % 256 for i in range(SIZES[name]))
+
+
+def target(route: str, name: str, **query: str) -> str:
+    """``/file/<route>/<name>?query``, percent-encoded."""
+    path = f"/file/{route}/{quote(name)}"
+    return path + ("?" + urlencode(query) if query else "")
+
+
+def fetch(
+    server: Server,
+    name: str,
+    headers: Sequence[tuple[str, str]] = (),
+    *,
+    method: str = "GET",
+    route: str = "f",
+    **query: str,
+) -> RawResponse:
+    """One exchange over a raw socket, read strictly (RFC 9112 framing)."""
+    request = build_request(
+        method, target(route, name, **query), [*headers, ("Connection", "close")]
+    )
+    return exchange(server.host, server.port, request, method_hint=method, timeout=5.0)
+
+
+def record_result(server: Server, token: str) -> Any:
+    """What ``/file/record`` or ``/file/zerocopy`` stored under ``token``."""
+    with server.http() as client:
+        response = client.get(f"/file/result/{token}")
+    expect_equal(response.status_code, 200, "the result endpoint answers")
+    return response.json()
+
+
+def media_type(value: str | None) -> tuple[str, dict[str, str]]:
+    """``type/subtype`` (lower-case) and its parameters (names lower-case, values unquoted)."""
+    expect_true(value is not None, "Content-Type is sent", "a Content-Type field", "none")
+    assert value is not None
+    main, _, rest = value.partition(";")
+    params: dict[str, str] = {}
+    for match in _PARAM.finditer(";" + rest):
+        raw = match.group(2)
+        if raw.startswith('"'):
+            raw = re.sub(r"\\(.)", r"\1", raw[1:-1])
+        params[match.group(1).lower()] = raw
+    return main.strip().lower(), params
+
+
+def disposition(value: str) -> tuple[str, dict[str, str]]:
+    """A Content-Disposition value split strictly into its type and parameters (RFC 6266 §4.1)."""
+    kind, sep, rest = value.partition(";")
+    position, params = 0, {}
+    rest = sep + rest
+    while position < len(rest):
+        match = _PARAM.match(rest, position)
+        expect_true(
+            match is not None,
+            "Content-Disposition parameters follow RFC 6266 §4.1",
+            "; name=token or quoted-string",
+            f"{value!r} (bad at {rest[position:]!r})",
+        )
+        assert match is not None
+        raw = match.group(2)
+        if match.group(1).lower() != "filename*" and raw.startswith('"'):
+            raw = re.sub(r"\\(.)", r"\1", raw[1:-1])
+        params[match.group(1).lower()] = raw
+        position = match.end()
+    return kind.strip().lower(), params
+
+
+def first_difference(actual: bytes, expected: bytes) -> int | None:
+    """The first offset where two byte strings differ (None when equal)."""
+    if actual == expected:
+        return None
+    pairs = zip(actual, expected, strict=False)
+    return next((i for i, (a, b) in enumerate(pairs) if a != b), min(len(actual), len(expected)))
+
+
+def expect_full(response: RawResponse, name: str, what: str) -> None:
+    """A 200 answer with the whole file and its exact Content-Length."""
+    data = file_bytes(name)
+    expect_equal(response.status, 200, f"{what}: status")
+    expect_equal(response.header("content-range"), None, f"{what}: no Content-Range on a 200")
+    expect_equal(response.header("content-length"), str(len(data)), f"{what}: Content-Length")
+    expect_true(
+        response.body == data,
+        f"{what}: body is the file",
+        f"{len(data)} bytes equal to the file",
+        f"{len(response.body)} bytes, first difference at {first_difference(response.body, data)}",
+    )
+
+
+def expect_error_before_sending(answer: Any, what: str) -> None:
+    expect_equal(answer["raised"], True, f"{what}: an exception is raised")
+    expect_true(
+        any(name in ("RuntimeError", "ValueError", "OSError") for name in answer["mro"]),
+        f"{what}: the exception is a RuntimeError, ValueError or OSError",
+        "one of them in the exception's MRO",
+        repr(answer["mro"]),
+    )
+    expect_true(
+        bool(answer["message"].strip()),
+        f"{what}: the exception says what is wrong",
+        "a non-empty message",
+        repr(answer["message"]),
+    )
+    expect_equal(answer["sent"], [], f"{what}: no ASGI message was sent before the exception")
+
+
+# -- the whole file ------------------------------------------------------------------------------
+
+
+@pytest.mark.requirement("FILE-FULL-BODY", "FILE-CONTENT-LENGTH")
+def test_full_body_and_length(server: Server) -> None:
+    response = fetch(server, "small.txt")
+    expect_full(response, "small.txt", "GET small.txt")
+    expect_equal(response.framing, "length", "framed by Content-Length")
+
+
+@pytest.mark.requirement("FILE-CONTENT-TYPE-TEXT")
+def test_content_type_text_has_charset(server: Server) -> None:
+    for name, expected in (("small.txt", "text/plain"), ("page.html", "text/html")):
+        kind, params = media_type(fetch(server, name).header("content-type"))
+        expect_equal(kind, expected, f"media type guessed for {name}")
+        expect_equal(params.get("charset", "").lower(), "utf-8", f"charset for {name}")
+
+
+@pytest.mark.requirement("FILE-CONTENT-TYPE-JSON")
+def test_content_type_json(server: Server) -> None:
+    kind, _ = media_type(fetch(server, "data.json").header("content-type"))
+    expect_equal(kind, "application/json", "media type guessed for data.json")
+
+
+@pytest.mark.requirement("FILE-CONTENT-TYPE-UNKNOWN")
+def test_content_type_unknown_extension(server: Server) -> None:
+    response = fetch(server, "blob.qqzz")
+    expect_full(response, "blob.qqzz", "GET blob.qqzz")
+    expect_equal(
+        media_type(response.header("content-type"))[0],
+        "application/octet-stream",
+        "an unknown extension gives application/octet-stream",
+    )
+
+
+@pytest.mark.requirement("FILE-CONTENT-TYPE-EXPLICIT")
+def test_content_type_explicit(server: Server) -> None:
+    response = fetch(server, "blob.qqzz", content_type="image/x-test")
+    expect_equal(response.header("content-type"), "image/x-test", "content_type= is sent as is")
+    expect_equal(response.header("content-disposition"), None, "no attachment once a type is given")
+
+
+@pytest.mark.requirement("FILE-ETAG-STRONG", "FILE-ETAG-STABLE")
+def test_etag_strong_and_stable(server: Server) -> None:
+    first = fetch(server, "small.txt").header("etag")
+    second = fetch(server, "small.txt").header("etag")
+    expect_true(
+        first is not None and STRONG_ETAG.fullmatch(first) is not None,
+        "ETag is a strong entity-tag (RFC 9110 §8.8.3)",
+        "DQUOTE *etagc DQUOTE, no W/ prefix",
+        repr(first),
+    )
+    expect_equal(second, first, "the same file gets the same ETag twice")
+    other = fetch(server, "page.html").header("etag")
+    expect_true(other != first, "another file gets another ETag", f"not {first}", repr(other))
+
+
+@pytest.mark.requirement("FILE-LAST-MODIFIED")
+def test_last_modified(server: Server) -> None:
+    value = fetch(server, "small.txt").header("last-modified")
+    expect_true(
+        value is not None and IMF_FIXDATE.fullmatch(value) is not None,
+        "Last-Modified is an IMF-fixdate (RFC 9110 §5.6.7)",
+        "e.g. 'Thu, 04 Mar 2021 05:06:07 GMT'",
+        repr(value),
+    )
+    expect_equal(value, LAST_MODIFIED, "Last-Modified is the file's modification time")
+
+
+@pytest.mark.requirement("FILE-ACCEPT-RANGES")
+def test_accept_ranges(server: Server) -> None:
+    value = fetch(server, "small.txt").header("accept-ranges")
+    expect_equal((value or "").lower(), "bytes", "Accept-Ranges")
+
+
+@pytest.mark.requirement("FILE-HEADERS-EXTRA")
+def test_extra_headers(server: Server) -> None:
+    response = fetch(server, "small.txt", header="Cache-Control:max-age=60")
+    expect_equal(response.header("cache-control"), "max-age=60", "headers= given are sent")
+    expect_full(response, "small.txt", "GET with headers=")
+
+
+@pytest.mark.requirement("FILE-NON-ASCII-PATH")
+def test_non_ascii_file_name(server: Server) -> None:
+    name = "na\u00efve r\u00e9sum\u00e9.txt"
+    response = fetch(server, name)
+    expect_full(response, name, "GET a file whose name is not ASCII")
+    expect_equal(media_type(response.header("content-type"))[0], "text/plain", "media type")
+
+
+# -- Content-Disposition ---------------------------------------------------------------------------
+
+
+def check_disposition(response: RawResponse, name: str, what: str) -> None:
+    value = response.header("content-disposition")
+    expect_true(value is not None, f"{what}: Content-Disposition is sent", "a value", "none")
+    assert value is not None
+    kind, params = disposition(value)
+    expect_equal(kind, "attachment", f"{what}: disposition type")
+    expect_in("filename", params, f"{what}: a filename= parameter (RFC 6266 §4.3)")
+    expect_in("filename*", params, f"{what}: a filename*= parameter (RFC 6266 §4.3)")
+    fallback = params["filename"]
+    expect_true(fallback.isascii(), f"{what}: filename= is ASCII", "ASCII only", repr(fallback))
+    if name.isascii():
+        expect_equal(fallback, name, f"{what}: filename= (unquoted) is the name")
+    ext = _EXT_VALUE.fullmatch(params["filename*"])
+    expect_true(
+        ext is not None,
+        f"{what}: filename*= is an RFC 8187 ext-value in UTF-8",
+        "UTF-8'[language]'value-chars (attr-char or %HH)",
+        repr(params["filename*"]),
+    )
+    assert ext is not None
+    decoded = unquote_to_bytes(ext.group(1)).decode("utf-8", "replace")
+    expect_equal(decoded, name, f"{what}: filename*= decodes to the name")
+
+
+@pytest.mark.requirement("FILE-DISPOSITION-DOWNLOAD-NAME")
+def test_disposition_download_name(server: Server) -> None:
+    response = fetch(server, "small.txt", download_name="report-2021.txt")
+    check_disposition(response, "report-2021.txt", "download_name='report-2021.txt'")
+    expect_full(response, "small.txt", "GET with download_name")
+
+
+@pytest.mark.requirement("FILE-DISPOSITION-NON-ASCII")
+def test_disposition_non_ascii(server: Server) -> None:
+    name = "r\u00e9sum\u00e9 \u20ac \u6f22.txt"
+    check_disposition(fetch(server, "small.txt", download_name=name), name, f"{name!r}")
+
+
+@pytest.mark.requirement("FILE-DISPOSITION-QUOTES")
+def test_disposition_quotes_and_backslash(server: Server) -> None:
+    name = 'say "hi"\\now; x=1.txt'
+    check_disposition(fetch(server, "small.txt", download_name=name), name, f"{name!r}")
+
+
+@pytest.mark.requirement("FILE-DISPOSITION-OCTET-STREAM")
+def test_disposition_octet_stream(server: Server) -> None:
+    check_disposition(fetch(server, "blob.qqzz"), "blob.qqzz", "unknown type, no download_name")
+
+
+@pytest.mark.requirement("FILE-DISPOSITION-ABSENT")
+def test_disposition_absent_for_known_type(server: Server) -> None:
+    value = fetch(server, "small.txt").header("content-disposition")
+    expect_equal(value, None, "Content-Disposition for a .txt file without download_name")
+
+
+# -- HEAD ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.requirement("FILE-HEAD-HEADERS", "FILE-HEAD-NO-BODY")
+def test_head_same_headers_no_body(server: Server) -> None:
+    get = fetch(server, "small.txt")
+    head = fetch(server, "small.txt", method="HEAD")
+    expect_equal(head.status, 200, "HEAD status")
+    for name in ("content-type", "content-length", "etag", "last-modified", "accept-ranges"):
+        expect_equal(head.header(name), get.header(name), f"HEAD {name} equals GET's")
+    expect_true(
+        head.raw.endswith(b"\r\n\r\n") and head.body == b"",
+        "HEAD gets no content (RFC 9110 §9.3.2)",
+        "the head and nothing after it",
+        repr(head.raw[-40:]),
+    )
+
+
+# -- sizes and chunking ----------------------------------------------------------------------------
+
+
+@pytest.mark.requirement("FILE-EMPTY")
+def test_empty_file(server: Server) -> None:
+    expect_full(fetch(server, "empty.txt"), "empty.txt", "GET a zero-length file")
+
+
+@pytest.mark.requirement("FILE-ONE-BYTE")
+def test_one_byte_file(server: Server) -> None:
+    expect_full(fetch(server, "one.txt"), "one.txt", "GET a one-byte file")
+
+
+@pytest.mark.requirement("FILE-LARGE-STREAMED")
+def test_large_file_intact(server: Server) -> None:
+    expect_true(SIZES["big.bin"] > DEFAULT_CHUNK, "harness", "file > chunk size", "smaller")
+    expect_full(fetch(server, "big.bin"), "big.bin", "GET a 300 KiB file")
+
+
+@pytest.mark.requirement("FILE-CHUNK-SIZE")
+def test_small_chunk_size_intact(server: Server) -> None:
+    token = uuid.uuid4().hex
+    response = fetch(server, "big.bin", route=f"record/{token}", chunk_size="4093")
+    expect_full(response, "big.bin", "GET with chunk_size=4093")
+    types = record_result(server, token)["types"]
+    if PATHSEND in types:
+        return  # the server sends the file itself; chunk_size does not apply
+    bodies = types.count("http.response.body")
+    expect_true(
+        bodies >= SIZES["big.bin"] // 4093,
+        "chunk_size bounds each body message",
+        f"at least {SIZES['big.bin'] // 4093} http.response.body messages",
+        f"{bodies}",
+    )
+
+
+# -- errors ----------------------------------------------------------------------------------------
+
+
+def error_answer(server: Server, kind: str) -> Any:
+    with server.http() as client:
+        response = client.get(f"/file/error/{kind}", params={"mode": "catch"})
+    expect_equal(response.status_code, 200, "the error scenario answers its JSON")
+    return response.json()
+
+
+@pytest.mark.requirement("FILE-MISSING-ERROR")
+def test_missing_file_is_a_clear_error(server: Server) -> None:
+    expect_error_before_sending(error_answer(server, "missing"), "FileResponse(missing path)")
+
+
+@pytest.mark.requirement("FILE-DIRECTORY-ERROR")
+def test_directory_is_a_clear_error(server: Server) -> None:
+    expect_error_before_sending(error_answer(server, "dir"), "FileResponse(a directory)")
+
+
+@pytest.mark.requirement("FILE-ERROR-NO-PARTIAL-200")
+def test_error_propagates_without_partial_answer(server: Server) -> None:
+    for kind in ("missing", "dir"):
+        request = build_request(
+            "GET", f"/file/error/{kind}?mode=propagate", [("Connection", "close")]
+        )
+        reply = server.raw(request)
+        status_line = reply.split(b"\r\n", 1)[0]
+        expect_true(
+            not status_line.startswith((b"HTTP/1.1 2", b"HTTP/1.0 2")),
+            f"FileResponse({kind}) raising in the app yields no 2xx answer",
+            "a 500 answer or a closed connection",
+            repr(status_line),
+        )
+
+
+# -- pathsend / zerocopysend -----------------------------------------------------------------------
+
+
+@pytest.mark.requirement("FILE-PATHSEND-USED", "FILE-PATHSEND-ABSOLUTE")
+def test_pathsend_used_when_offered(server: Server) -> None:
+    if not server.offers(PATHSEND):
+        not_applicable("the server does not offer http.response.pathsend")
+    token = uuid.uuid4().hex
+    expect_full(fetch(server, "big.bin", route=f"record/{token}"), "big.bin", "GET via pathsend")
+    record = record_result(server, token)
+    expect_equal(
+        record["types"],
+        ["http.response.start", PATHSEND],
+        "messages sent for a whole file under a server offering pathsend",
+    )
+    path = record["paths"][0]
+    expect_true(
+        path.startswith("/") and path.endswith("/big.bin"),
+        "the pathsend path is absolute (ASGI Path Send extension)",
+        "an absolute path ending in /big.bin",
+        repr(path),
+    )
+
+
+@pytest.mark.requirement("FILE-NO-UNOFFERED-EXTENSION")
+def test_no_extension_message_the_server_lacks(server: Server) -> None:
+    allowed = {"http.response.start", "http.response.body"}
+    allowed |= {name for name in (PATHSEND, ZEROCOPY) if server.offers(name)}
+    for headers in ((), (("Range", "bytes=0-9,20-29"),)):
+        token = uuid.uuid4().hex
+        response = fetch(server, "small.txt", headers, route=f"record/{token}")
+        expect_in(response.status, (200, 206), "the file is served")
+        types = set(record_result(server, token)["types"])
+        expect_true(
+            types <= allowed,
+            "only message types the server offers (ASGI extensions)",
+            f"a subset of {sorted(allowed)}",
+            repr(sorted(types)),
+        )
+
+
+def decode_parts(response: RawResponse, data: bytes) -> list[tuple[int, int, bytes]]:
+    """``(first, last, bytes)`` for every part of a 206 (single or multipart), checked."""
+    kind, _ = media_type(response.header("content-type"))
+    if kind == "multipart/byteranges":
+        parts = parse_byteranges(
+            response.body, response.header("content-type") or "", total_length=len(data)
+        )
+        check_against_file(parts, data)
+        return [(p.content_range[0], p.content_range[1], p.data) for p in parts]
+    parsed = parse_content_range(response.header("content-range") or "")
+    expect_true(parsed[0] != "*", "a satisfied range", "first-last/size", repr(parsed))
+    first, last = int(parsed[0]), int(parsed[1])
+    expect_equal(response.body, data[first : last + 1], f"the bytes {first}-{last}")
+    return [(first, last, response.body)]
+
+
+@pytest.mark.requirement("FILE-ZEROCOPYSEND-USED", "FILE-ZEROCOPYSEND-BYTES")
+def test_zerocopysend_used_when_offered(server: Server) -> None:
+    data = file_bytes("big.bin")
+    token = uuid.uuid4().hex
+    spec = "bytes=10-20000,262000-262200,-100"
+    response = fetch(server, "big.bin", [("Range", spec)], route=f"zerocopy/{token}")
+    expect_equal(response.status, 206, f"status for {spec} with zerocopysend offered")
+    parts = decode_parts(response, data)
+    expect_equal(
+        [(first, last) for first, last, _ in parts],
+        [(10, 20000), (262000, 262200), (len(data) - 100, len(data) - 1)],
+        "the parts sent through zerocopysend",
+    )
+    types = record_result(server, token)["types"]
+    expect_in(ZEROCOPY, types, "a http.response.zerocopysend message when the scope offers it")
