@@ -26,7 +26,7 @@ from conformance.harness.server import Server
 RAW_TIMEOUT = 5.0
 RESULT_DEADLINE = 6.0
 RESULT_POLL = 0.02
-START_DEADLINE = 2.0
+START_DEADLINE = 1.0
 
 Headers = Sequence[tuple[str, str]]
 
@@ -98,8 +98,15 @@ def expect_status(response: RawResponse, status: int, what: str) -> None:
 
 def expect_http_exception(response: RawResponse, status: int, name: str, what: str) -> None:
     """The app rendered an HTTPException of class ``name`` (or a subclass) with ``status``."""
+    try:
+        raised = json.loads(response.body)["http_exception"]
+    except (ValueError, KeyError, TypeError):
+        if response.status == status and 400 <= status < 500:
+            # daphne (Twisted) parses multipart bodies itself and answers 400 first.
+            not_applicable(f"the server answered {status} itself; the app was never called")
+        raised = None
     expect_status(response, status, what)
-    raised = json.loads(response.body)["http_exception"]
+    assert raised is not None
     expect_true(
         name in raised["mro"], f"{what}: exception class", name, f"{raised['type']} {raised}"
     )
@@ -1036,9 +1043,11 @@ def half_body_then_close(server: Server, mode: str) -> Any:
     with server.connect() as sock:
         sock.sendall(head + b"x" * 50)
         started = poll(server, token, lambda r: r is not None, START_DEADLINE)
+    if started is None:
+        record = poll(server, token, lambda r: r is not None, START_DEADLINE)
+        if record is None:
+            not_applicable("the server calls the app only once the whole body arrived")
     record = poll(server, token, lambda r: r is not None and r["done"], RESULT_DEADLINE)
-    if started is None and record is None:
-        not_applicable("the server calls the app only once the whole body arrived")
     expect_true(record is not None and record["done"], "the app's read ended", "done", repr(record))
     return record
 
