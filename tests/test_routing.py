@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from baize.asgi import Hosts, Router, Subpaths
+from baize.asgi import Hosts, HTTPConnection, Router, Subpaths
 from baize.exceptions import HTTPException
 from baize.routing import (
     CONVERTOR_TYPES,
@@ -408,6 +408,8 @@ async def test_subpaths_extends_root_path_on_a_copy(path: str, root_path: str) -
     assert child["root_path"] == root_path + "/api"
     assert route_path(child) == "/x/y"
     assert url_path(child) == url_path(scope)
+    assert str(HTTPConnection(child).url) == str(HTTPConnection(scope).url)
+    assert HTTPConnection(child).url.path == url_path(scope)
     assert default.scopes == []
 
 
