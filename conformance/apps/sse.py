@@ -1,0 +1,282 @@
+"""Scenario apps for the server-sent events area: each answers with ``SendEventResponse``.
+
+``/sse/<name>[/<token>]`` picks a scenario. ``echo`` takes a JSON body ``{"events": [...],
+"status": int, "headers": {...}, "ping": float}`` and sends those events. Scenarios that must
+report what happened inside the server (an error the response raised, a generator's
+``finally``, sends after a disconnect) store a record under the token;
+``/sse/result/<token>`` answers it as JSON (``null`` until there is one).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import json
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from typing import Any
+from urllib.parse import parse_qs
+
+from conformance_apps import _impl
+
+PREFIX = "/sse"
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+RESULTS: dict[str, dict[str, Any]] = {}
+RELEASED: set[str] = set()
+
+GATE_SECONDS = 8.0
+TICK_SECONDS = 0.01
+ENDLESS_MAX = 1000
+RESUME_IDS = ["e-1", "e-2", "e-3", "e-4", "e-5", "e-6"]
+BASIC_EVENTS = [{"event": "greeting", "data": "hello", "id": "1"}, {"data": "second"}]
+
+
+async def _pause(seconds: float) -> None:
+    """Sleep on whichever event loop runs the server (asyncio-compatible or trio)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        await importlib.import_module("trio").sleep(seconds)
+    else:
+        await asyncio.sleep(seconds)
+
+
+async def _json(send: Send, data: Any, status: int = 200) -> None:
+    body = json.dumps(data).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _read_body(receive: Receive) -> bytes:
+    body = b""
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return body
+        body += message.get("body", b"")
+        if not message.get("more_body", False):
+            return body
+
+
+def _token(scope: Scope) -> str:
+    return str(scope["path"].rsplit("/", 1)[-1])
+
+
+def _query(scope: Scope, name: str, default: str) -> str:
+    values = parse_qs(scope.get("query_string", b"").decode("latin-1")).get(name)
+    return values[0] if values else default
+
+
+def _ping(scope: Scope) -> dict[str, float]:
+    """``ping_interval`` from the query (absent: the implementation's default)."""
+    value = _query(scope, "ping", "")
+    return {"ping_interval": float(value)} if value else {}
+
+
+async def _events(events: list[dict[str, Any]]) -> AsyncIterator[Any]:
+    for event in events:
+        yield event
+
+
+async def _gate(token: str, record: dict[str, Any]) -> None:
+    """Wait (bounded) until ``/sse/release/<token>``; record how the wait ended."""
+    deadline = time.monotonic() + GATE_SECONDS
+    record["gate"] = "waiting"
+    try:
+        while token not in RELEASED and time.monotonic() < deadline:
+            await _pause(TICK_SECONDS)
+    except BaseException:
+        record["gate"] = "interrupted"
+        raise
+    record["gate"] = "released" if token in RELEASED else "timed-out"
+
+
+async def _run(response: Any, scope: Scope, receive: Receive, send: Send, record: Any) -> None:
+    """Let ``response`` answer; store what escaped it (type names of its MRO) in ``record``."""
+    try:
+        await response(scope, receive, send)
+    except Exception as error:
+        record["error"] = [cls.__name__ for cls in type(error).__mro__]
+        record["message"] = str(error)
+    record["done"] = True
+
+
+async def echo(scope: Scope, receive: Receive, send: Send) -> None:
+    """Send the events of the JSON body; record an error the response raised."""
+    spec = json.loads(await _read_body(receive))
+    record: dict[str, Any] = {"error": None, "done": False}
+    RESULTS[_token(scope)] = record
+    options: dict[str, Any] = {}
+    if "status" in spec:
+        options["status_code"] = spec["status"]
+    if "headers" in spec:
+        options["headers"] = spec["headers"]
+    if "ping" in spec:
+        options["ping_interval"] = spec["ping"]
+    response = _impl.asgi.SendEventResponse(_events(spec["events"]), **options)
+    await _run(response, scope, receive, send, record)
+
+
+async def basic(scope: Scope, receive: Receive, send: Send) -> None:
+    """``BASIC_EVENTS`` with every default of ``SendEventResponse``."""
+    await _impl.asgi.SendEventResponse(_events(BASIC_EVENTS))(scope, receive, send)
+
+
+async def gated(scope: Scope, receive: Receive, send: Send) -> None:
+    """Send ``start``, wait for the release (or a disconnect), send ``end``.
+
+    The record says how the wait ended and whether the generator's ``finally`` ran.
+    """
+    token = _token(scope)
+    record: dict[str, Any] = {"gate": None, "finally": False, "error": None, "done": False}
+    RESULTS[token] = record
+
+    async def events() -> AsyncIterator[Any]:
+        try:
+            yield {"data": "start"}
+            await _gate(token, record)
+            yield {"data": "end" if record["gate"] == "released" else "timed-out"}
+        finally:
+            record["finally"] = True
+
+    response = _impl.asgi.SendEventResponse(events(), **_ping(scope))
+    await _run(response, scope, receive, send, record)
+
+
+async def busy(scope: Scope, receive: Receive, send: Send) -> None:
+    """Send ``count`` events ``gap`` seconds apart (faster than the ping interval)."""
+    count = int(_query(scope, "count", "15"))
+    gap = float(_query(scope, "gap", "0.03"))
+
+    async def events() -> AsyncIterator[Any]:
+        for index in range(count):
+            yield {"data": f"busy-{index}"}
+            await _pause(gap)
+
+    await _impl.asgi.SendEventResponse(events(), **_ping(scope))(scope, receive, send)
+
+
+async def failing(scope: Scope, receive: Receive, send: Send) -> None:
+    """Send two events, then raise ``RuntimeError`` from the generator."""
+    record: dict[str, Any] = {"error": None, "done": False}
+    RESULTS[_token(scope)] = record
+
+    async def events() -> AsyncIterator[Any]:
+        yield {"data": "before-1"}
+        yield {"data": "before-2"}
+        raise RuntimeError("generator failed on purpose")
+
+    await _run(_impl.asgi.SendEventResponse(events()), scope, receive, send, record)
+
+
+async def endless(scope: Scope, receive: Receive, send: Send) -> None:
+    """An event every ``TICK_SECONDS`` (at most ``ENDLESS_MAX``); record the disconnect.
+
+    The record counts sends started after ``receive`` answered ``http.disconnect`` or after
+    a send raised, and whether the generator's ``finally`` ran.
+    """
+    record: dict[str, Any] = {
+        "produced": 0,
+        "finally": False,
+        "disconnect_seen": False,
+        "sends_after_disconnect": 0,
+        "send_errors": 0,
+        "sends_after_error": 0,
+        "error": None,
+        "done": False,
+    }
+    RESULTS[_token(scope)] = record
+
+    async def events() -> AsyncIterator[Any]:
+        try:
+            for index in range(ENDLESS_MAX):
+                record["produced"] = index + 1
+                yield {"data": f"tick-{index}", "id": str(index)}
+                await _pause(TICK_SECONDS)
+        finally:
+            record["finally"] = True
+
+    async def watched_receive() -> Message:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            record["disconnect_seen"] = True
+        return message
+
+    async def watched_send(message: Message) -> None:
+        if record["disconnect_seen"]:
+            record["sends_after_disconnect"] += 1
+        if record["send_errors"]:
+            record["sends_after_error"] += 1
+        try:
+            await send(message)
+        except BaseException:
+            record["send_errors"] += 1
+            raise
+
+    response = _impl.asgi.SendEventResponse(events())
+    await _run(response, scope, watched_receive, watched_send, record)
+
+
+async def resume(scope: Scope, receive: Receive, send: Send) -> None:
+    """``RESUME_IDS`` in order, starting after the ``Last-Event-ID`` the request carries.
+
+    The header is read through the implementation's ``Request.headers``; the first event
+    is a comment naming what was read, so the client can check it.
+    """
+    request = _impl.asgi.Request(scope, receive)
+    last = request.headers.get("last-event-id")
+    start = RESUME_IDS.index(last) + 1 if last in RESUME_IDS else 0
+
+    async def events() -> AsyncIterator[Any]:
+        yield {"comment": f"last-event-id={last!r}"}
+        for event_id in RESUME_IDS[start:]:
+            yield {"id": event_id, "data": f"payload of {event_id}"}
+
+    await _impl.asgi.SendEventResponse(events())(scope, receive, send)
+
+
+async def release(scope: Scope, receive: Receive, send: Send) -> None:
+    """Open the gate of ``gated`` for the token."""
+    RELEASED.add(_token(scope))
+    await _json(send, {"released": True})
+
+
+async def result(scope: Scope, receive: Receive, send: Send) -> None:
+    """Answer the record stored under the token (``null`` if none yet)."""
+    await _json(send, RESULTS.get(_token(scope)))
+
+
+ROUTES: dict[str, Callable[[Scope, Receive, Send], Awaitable[None]]] = {
+    "echo": echo,
+    "basic": basic,
+    "gated": gated,
+    "busy": busy,
+    "failing": failing,
+    "endless": endless,
+    "resume": resume,
+    "release": release,
+    "result": result,
+}
+
+
+async def app(scope: Scope, receive: Receive, send: Send) -> None:
+    """Dispatch ``/sse/<name>[/<token>]`` with a plain dict."""
+    if scope["type"] != "http":
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1008})
+        return
+    parts = scope["path"].split("/")
+    handler = ROUTES.get(parts[2] if len(parts) > 2 else "")
+    if handler is None:
+        body = b"no such sse scenario"
+        headers = [(b"content-type", b"text/plain"), (b"content-length", b"%d" % len(body))]
+        await send({"type": "http.response.start", "status": 404, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+        return
+    await handler(scope, receive, send)
