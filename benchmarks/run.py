@@ -127,12 +127,12 @@ def make_data(directory: Path) -> bytes:
 def check_response(scenario: Scenario, port: int, content: bytes) -> str | None:
     """Send one request the way the load will and check the answer; return what is wrong."""
     if scenario.kind == "sse":
-        sample = loadgen.count_sse_events(port, scenario.path, 0.3, 1)
+        sample = loadgen.count_sse_events(port, scenario.path, 1.0, 1)
         return (
             None if sample.count > 0 and not sample.errors else "no event stream (status or events)"
         )
     if scenario.kind == "websocket":
-        sample = loadgen.websocket_echo(port, scenario.path, 0.3, 1)
+        sample = loadgen.websocket_echo(port, scenario.path, 1.0, 1)
         return None if sample.count > 0 and not sample.errors else "no WebSocket echo"
     status, body = loadgen.http_get(port, scenario.path, scenario.headers)
     expected: tuple[int, bytes]
@@ -206,7 +206,7 @@ def run_scenario(
         for impl, server in list(servers.items()):
             try:
                 problem = check_response(scenario, server.port, content)
-            except (OSError, ValueError) as exc:
+            except (OSError, ValueError, IndexError) as exc:
                 problem = f"{type(exc).__name__}: {exc}"
             if problem:
                 errors[impl] = f"wrong answer: {problem}"

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from typing import cast
+from collections.abc import AsyncIterator
 
 import anyio
 import anyio.lowlevel
@@ -44,12 +43,10 @@ def _view(route: int) -> App:
     async def view(request: Request) -> JSONResponse:
         return JSONResponse(json_payload(route, request.path_params["item_id"]))
 
-    # cast: request_response may still be a placeholder ``object`` while it is being written.
-    return cast(Callable[..., App], request_response)(view)
+    return request_response(view)
 
 
-def _build_router() -> Router:
-    return Router(*[(f"/route{i}/{{item_id:int}}", _view(i)) for i in range(ROUTE_COUNT)])
+_router = Router(*[(f"/route{i}/{{item_id:int}}", _view(i)) for i in range(ROUTE_COUNT)])
 
 
 async def _file(scope: Scope, receive: Receive, send: Send) -> None:
@@ -85,18 +82,9 @@ async def _websocket(scope: Scope, receive: Receive, send: Send) -> None:
 
 
 hello = with_lifespan(_hello)
+json_router = with_lifespan(_router)
 file = with_lifespan(_file)
 range_file = file
 big_file = with_lifespan(_big_file)
 sse = with_lifespan(_sse)
 websocket = with_lifespan(_websocket)
-
-
-def __getattr__(name: str) -> object:
-    """Build the 50-route app when a server asks for it, so that the other scenarios
-    still import while ``Router`` is a placeholder."""
-    if name == "json_router":
-        app = with_lifespan(_build_router())
-        globals()["json_router"] = app
-        return app
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
