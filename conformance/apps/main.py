@@ -3,7 +3,8 @@
 Every sibling module not starting with ``_`` defines ``PREFIX`` and ``app``. ``/__ready__`` answers
 the harness readiness probe. Lifespan is handled here: startup is recorded (``STARTUP``) and a
 ``state`` key is set when the server offers lifespan state; shutdown writes
-``lifespan-shutdown.json`` into ``$CONFORMANCE_STATE_DIR``.
+``lifespan-shutdown.json`` into ``$CONFORMANCE_STATE_DIR``. A module that fails to import
+answers 500 (with its traceback) under ``/<module name>`` instead of breaking every prefix.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import importlib
 import json
 import os
 import pkgutil
+import traceback
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
@@ -25,14 +27,30 @@ STARTUP: dict[str, Any] = {}
 STATE_VALUE = "set-by-lifespan-startup"
 
 
+def _broken(name: str, error: str) -> App:
+    """Stand-in for a module that failed to import: its prefix answers 500 with the error."""
+
+    async def broken(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            await _plain(send, 500, f"conformance_apps.{name} failed to import:\n{error}".encode())
+        else:
+            await send({"type": "websocket.close", "code": 1011})
+
+    return broken
+
+
 def _load_apps() -> dict[str, App]:
+    """Import every scenario module; one that fails to import breaks only its own prefix."""
     apps: dict[str, App] = {}
     package = __name__.rpartition(".")[0]
     for info in pkgutil.iter_modules(importlib.import_module(package).__path__):
         if info.name.startswith("_") or info.name == "main":
             continue
-        module = importlib.import_module(f"{package}.{info.name}")
-        apps[module.PREFIX.strip("/")] = module.app
+        try:
+            module = importlib.import_module(f"{package}.{info.name}")
+            apps[module.PREFIX.strip("/")] = module.app
+        except Exception:
+            apps[info.name] = _broken(info.name, traceback.format_exc())
     return apps
 
 
