@@ -3,14 +3,17 @@ read byte by byte with the raw-socket client where framing matters."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import time
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any
 
+import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -45,6 +48,14 @@ IMF_FIXDATE = re.compile(
 ACCEPTED_ERRORS = ("ValueError", "RuntimeError", "HTTPException")
 
 _cache: dict[tuple[str, ...], Any] = {}
+_clients = contextlib.ExitStack()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _close_clients() -> Iterator[None]:
+    """Close the keep-alive clients the Hypothesis case reuses across its examples."""
+    with _clients:
+        yield
 
 
 def path(name: str) -> str:
@@ -490,6 +501,17 @@ def test_head_has_no_body(server: Server) -> None:
     expect_equal(rest, b"", "bytes after the head of a HEAD response")
 
 
+@pytest.mark.requirement("RESP-SMALL-HEAD-ASGI")
+def test_head_body_message_is_empty(server: Server) -> None:
+    token = uuid.uuid4().hex
+    request = build_request("HEAD", path(f"recorded/text/{token}"), {"Connection": "close"})
+    server.raw(request, timeout=RAW_TIMEOUT)
+    record = poll_result(server, token, lambda r: r is not None, "the HEAD response was recorded")
+    bodies = [m["body"] for m in record["messages"] if m["type"] == "http.response.body"]
+    expect_true(bool(bodies), "a body message for HEAD", "at least one", repr(record))
+    expect_equal("".join(bodies), "", "body bytes the response hands the server for HEAD")
+
+
 @pytest.mark.requirement("RESP-SMALL-HEAD-SAME-HEADERS")
 def test_head_has_the_get_headers(server: Server) -> None:
     head, _ = fetch_closing(server, "text", "HEAD")
@@ -592,8 +614,11 @@ json_values = st.recursive(
 )
 @given(value=json_values)
 def test_json_round_trip(server: Server, value: Any) -> None:
-    with server.http() as client:
-        response = client.post(path("json-echo"), content=json.dumps(value).encode())
+    key = ("client", server.base_url)
+    if key not in _cache:
+        _cache[key] = _clients.enter_context(server.http())
+    client: httpx.Client = _cache[key]
+    response = client.post(path("json-echo"), content=json.dumps(value).encode())
     expect_equal(response.status_code, 200, "status")
     expected = json.dumps(value, **COMPACT).encode()
     expect_equal(response.content, expected, "JSONResponse body for the value sent")

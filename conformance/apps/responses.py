@@ -278,6 +278,19 @@ async def stream_recorded(scope: Scope, receive: Receive, send: Send) -> None:
     await _impl.asgi.StreamResponse(_chunks(STREAM_CHUNKS))(scope, receive, record)
 
 
+async def recorded(scope: Scope, receive: Receive, send: Send) -> None:
+    """``/recorded/<name>/<token>``: answer with the named response, recording its messages."""
+    parts = scope["path"].split("/")
+    messages: list[dict[str, Any]] = []
+    RESULTS[parts[-1]] = {"messages": messages}
+
+    async def record(message: Message) -> None:
+        messages.append(_describe(message))
+        await send(message)
+
+    await FACTORIES[parts[-2]]()(scope, receive, record)
+
+
 async def stream_gated(scope: Scope, receive: Receive, send: Send) -> None:
     """Yield one chunk, then wait (bounded) until ``/release/<token>`` before the second."""
     token = _token(scope)
@@ -361,6 +374,7 @@ ROUTES = {
     "refuse": refuse,
     "json-echo": json_echo,
     "stream": stream_recorded,
+    "recorded": recorded,
     "stream-gated": stream_gated,
     "release": release,
     "stream-endless": stream_endless,
