@@ -550,10 +550,10 @@ def test_content_type_with_charset(server: Server) -> None:
 
 @pytest.mark.requirement("REQ-CONTENT-TYPE-CASE")
 def test_content_type_case_insensitive(server: Server) -> None:
-    record = head(
-        server, [("Content-Type", "Application/JSON;Charset=UTF-8")], ["application/json"]
-    )
-    expect_equal(ok(record["equals"]["application/json"], "=="), True, "type/subtype case")
+    equals = ["application/json", "APPLICATION/Json"]
+    record = head(server, [("Content-Type", "Application/JSON;Charset=UTF-8")], equals)
+    for name in equals:
+        expect_equal(ok(record["equals"][name], "=="), True, f"== {name!r}: type/subtype case")
     expect_equal(ok(record["options"], "options").get("charset", "").lower(), "utf-8", "charset")
 
 
@@ -1019,7 +1019,6 @@ def test_is_disconnected(server: Server) -> None:
             record is not None and "body" in record, "app read the body", "a record", repr(record)
         )
     expect_equal(record["connected"], False, "is_disconnected() while the client is connected")
-    expect_equal(record["body"], digest(b"hello"), "body after is_disconnected()")
     record = poll(server, token, lambda r: r["done"], RESULT_DEADLINE)
     expect_equal(record["done"], True, "the app's polling loop ended")
     expect_equal(record["after_close"], True, "is_disconnected() after the client closed")
