@@ -11,6 +11,7 @@ import base64
 import contextlib
 import json
 import os
+import socket
 import struct
 import time
 import uuid
@@ -28,6 +29,7 @@ from conformance.harness import expect_equal, expect_in, expect_true, expect_typ
 from conformance.harness.server import Server
 
 TIMEOUT = 5.0
+ECHO_TIMEOUT = 2.0  # a local echo takes milliseconds; a dropped one fails sooner
 RESULT_POLL = 0.02
 MiB = 1 << 20
 DENIAL = "websocket.http.response"
@@ -51,10 +53,12 @@ def open_ws(
     *,
     subprotocols: list[str] | None = None,
     headers: dict[str, str] | None = None,
+    sock: socket.socket | None = None,
 ) -> Iterator[ClientConnection]:
     """A ``websockets`` client with open/close timeouts, no compression, 4 MiB messages."""
     with connect(
         server.ws_url + path,
+        sock=sock,
         subprotocols=subprotocols,  # type: ignore[arg-type]
         additional_headers=headers,
         open_timeout=TIMEOUT,
@@ -70,6 +74,13 @@ def recv_json(ws: ClientConnection) -> Any:
     message = ws.recv(timeout=TIMEOUT)
     expect_type(message, str, "the app's report is a text message")
     return json.loads(message)
+
+
+def final_report(ws: ClientConnection) -> Any:
+    """The app's JSON report, then its close frame (the app closes after reporting)."""
+    report = recv_json(ws)
+    recv_close(ws)
+    return report
 
 
 def recv_close(ws: ClientConnection) -> tuple[int, str]:
@@ -108,6 +119,10 @@ def poll_result(server: Server, token: str) -> Any:
             if time.monotonic() > deadline:
                 expect_true(False, "the app records the outcome", "a record", "nothing in 5 s")
             time.sleep(RESULT_POLL)
+
+
+def spec_tuple(spec: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in spec.split("."))
 
 
 def new_token() -> str:
@@ -222,19 +237,19 @@ class RawWebSocket:
 def test_accept_handshake(server: Server) -> None:
     with open_ws(server, "/websocket/ws/accept") as ws:
         expect_equal(ws.response.status_code, 101, "handshake status")
-        expect_equal(recv_json(ws).get("accepted"), True, "text after accept()")
+        expect_equal(final_report(ws).get("accepted"), True, "text after accept()")
 
 
 @pytest.mark.requirement("WS-ACCEPT-AFTER-CONNECT")
 def test_accept_after_receiving_connect(server: Server) -> None:
     with open_ws(server, "/websocket/ws/accept-after-connect") as ws:
-        expect_equal(recv_json(ws), {"first": "websocket.connect"}, "what receive() answered")
+        expect_equal(final_report(ws), {"first": "websocket.connect"}, "what receive() answered")
 
 
 @pytest.mark.requirement("WS-ACCEPT-NO-PROTOCOL-HEADER")
 def test_no_subprotocol_offered_no_header(server: Server) -> None:
     with open_ws(server, "/websocket/ws/subprotocol") as ws:
-        recv_json(ws)
+        final_report(ws)
         header = ws.response.headers.get_all("Sec-WebSocket-Protocol")
     expect_equal(header, [], "Sec-WebSocket-Protocol in the 101 response")
 
@@ -242,7 +257,7 @@ def test_no_subprotocol_offered_no_header(server: Server) -> None:
 @pytest.mark.requirement("WS-ACCEPT-DECLINE-SUBPROTOCOL")
 def test_declined_subprotocol_no_header(server: Server) -> None:
     with open_ws(server, "/websocket/ws/subprotocol", subprotocols=["chat.v1", "chat.v2"]) as ws:
-        recv_json(ws)
+        final_report(ws)
         header = ws.response.headers.get_all("Sec-WebSocket-Protocol")
     expect_equal(header, [], "Sec-WebSocket-Protocol when accept() chose none")
 
@@ -251,7 +266,7 @@ def test_declined_subprotocol_no_header(server: Server) -> None:
 def test_chosen_subprotocol_echoed(server: Server) -> None:
     path = "/websocket/ws/subprotocol?choose=chat.v2"
     with open_ws(server, path, subprotocols=["chat.v1", "chat.v2"]) as ws:
-        recv_json(ws)
+        final_report(ws)
         header = ws.response.headers.get_all("Sec-WebSocket-Protocol")
     expect_equal(header, ["chat.v2"], "Sec-WebSocket-Protocol of the 101 response")
 
@@ -259,17 +274,19 @@ def test_chosen_subprotocol_echoed(server: Server) -> None:
 @pytest.mark.requirement("WS-CONN-SUBPROTOCOLS")
 def test_offered_subprotocols_in_order(server: Server) -> None:
     with open_ws(server, "/websocket/ws/subprotocol", subprotocols=["chat.v1", "chat.v2"]) as ws:
-        report = recv_json(ws)
+        report = final_report(ws)
     expect_equal(report["offered"], ["chat.v1", "chat.v2"], "websocket['subprotocols']")
 
 
 @pytest.mark.requirement("WS-ACCEPT-HEADERS")
 def test_accept_with_headers(server: Server) -> None:
     with open_ws(server, "/websocket/ws/accept-headers") as ws:
-        report = recv_json(ws)
+        report = final_report(ws)
         value = ws.response.headers.get("x-accept-extra")
     if not report["supported"]:
         not_applicable("the implementation's accept() takes no headers (optional in API.md)")
+    if spec_tuple(report["spec_version"]) < (2, 1):
+        not_applicable(f"the server declares spec_version {report['spec_version']} (< 2.1)")
     expect_equal(value, "yes", "x-accept-extra in the 101 response")
 
 
@@ -278,8 +295,8 @@ def test_accept_with_headers(server: Server) -> None:
 
 @pytest.mark.requirement("WS-TEXT-ROUNDTRIP")
 @HYPOTHESIS
-@given(messages=st.lists(st.text(max_size=200), min_size=1, max_size=4))
-@example(messages=["", "héllo wörld", "\U0001f600 astral", "nul\x00 and \u2028"])
+@given(messages=st.lists(st.text(min_size=1, max_size=200), min_size=1, max_size=4))
+@example(messages=["héllo wörld", "\U0001f600 astral", "nul\x00 and \u2028"])
 def test_text_round_trip(server: Server, messages: list[str]) -> None:
     with open_ws(server, "/websocket/ws/echo-text") as ws:
         for message in messages:
@@ -297,9 +314,19 @@ def test_text_and_binary_frame_kinds(server: Server) -> None:
 @pytest.mark.requirement("WS-BYTES-ROUNDTRIP")
 def test_bytes_round_trip(server: Server) -> None:
     with open_ws(server, "/websocket/ws/echo-bytes") as ws:
-        for message in (bytes(range(256)), b"", b"\xff" * 3):
+        for message in (bytes(range(256)), b"\xff" * 3):
             ws.send(message)
             expect_equal(ws.recv(timeout=TIMEOUT), message, "echoed bytes")
+
+
+@pytest.mark.requirement("WS-EMPTY-MESSAGE")
+def test_empty_messages(server: Server) -> None:
+    with open_ws(server, "/websocket/ws/echo-text") as ws:
+        ws.send("")
+        expect_equal(ws.recv(timeout=ECHO_TIMEOUT), "", "echoed empty text")
+    with open_ws(server, "/websocket/ws/echo-bytes") as ws:
+        ws.send(b"")
+        expect_equal(ws.recv(timeout=ECHO_TIMEOUT), b"", "echoed empty bytes")
 
 
 @pytest.mark.requirement("WS-RECEIVE-SEND-RAW")
@@ -310,12 +337,14 @@ def test_receive_and_send_asgi_messages(server: Server) -> None:
         expect_equal(message.get("type"), "websocket.receive", "receive()['type']")
         expect_equal(message.get("text"), "raw text", "receive()['text']")
         expect_equal(ws.recv(timeout=TIMEOUT), b"raw\x00\xff", "send() of a bytes message")
+        recv_close(ws)
 
 
 def large_text() -> str:
-    unit = "0123456789abcdef" * 4 + "é€"  # 64 ASCII bytes + 5 UTF-8 bytes
-    text = (unit * (MiB // len(unit.encode()) + 1)).encode()[:MiB].decode("utf-8", "ignore")
-    return text + "x" * (MiB - len(text.encode()))
+    """Exactly 1 MiB of UTF-8: 64 ASCII bytes and 'é€' (5 bytes) repeated, padded with 'x'."""
+    unit = "0123456789abcdef" * 4 + "é€"
+    count = MiB // len(unit.encode())
+    return unit * count + "x" * (MiB - count * len(unit.encode()))
 
 
 @pytest.mark.requirement("WS-LARGE-TEXT")
@@ -331,7 +360,7 @@ def test_large_text(server: Server) -> None:
 
 @pytest.mark.requirement("WS-LARGE-BYTES")
 def test_large_bytes(server: Server) -> None:
-    data = bytes(index * 7 % 251 for index in range(MiB))
+    data = bytes(range(251)) * (MiB // 251) + b"\xfe" * (MiB % 251)
     with open_ws(server, "/websocket/ws/echo-bytes") as ws:
         ws.send(data)
         echoed = ws.recv(timeout=TIMEOUT)
@@ -393,7 +422,7 @@ def test_invalid_utf8_fails_connection(server: Server) -> None:
 def test_receive_text_of_binary(server: Server) -> None:
     with open_ws(server, "/websocket/ws/wrong-type?want=text") as ws:
         ws.send(b"binary")
-        outcome = recv_json(ws)
+        outcome = final_report(ws)
     expect_runtime_error(outcome, "receive_text() of a binary message")
 
 
@@ -401,7 +430,7 @@ def test_receive_text_of_binary(server: Server) -> None:
 def test_receive_bytes_of_text(server: Server) -> None:
     with open_ws(server, "/websocket/ws/wrong-type?want=bytes") as ws:
         ws.send("text")
-        outcome = recv_json(ws)
+        outcome = final_report(ws)
     expect_runtime_error(outcome, "receive_bytes() of a text message")
 
 
@@ -467,8 +496,8 @@ def test_close_custom_code(server: Server, code: int) -> None:
 @pytest.mark.requirement("WS-CLOSE-CUSTOM-REASON")
 def test_close_custom_reason(server: Server) -> None:
     with open_ws(server, "/websocket/ws/accept") as ws:
-        spec = recv_json(ws)["spec_version"]
-    if tuple(int(part) for part in spec.split(".")) < (2, 3):
+        spec = final_report(ws)["spec_version"]
+    if spec_tuple(spec) < (2, 3):
         not_applicable(f"the server declares spec_version {spec} (< 2.3)")
     with open_ws(server, "/websocket/ws/close?code=4000&reason=custom%20reason%20%C3%A9") as ws:
         code, reason = recv_close(ws)
@@ -502,7 +531,18 @@ def test_disconnect_code(server: Server) -> None:
     expect_true("raised" in outcome, "receive_text() raises", "an exception", repr(outcome))
     expect_equal(outcome["is_disconnect"], True, f"a WebSocketDisconnect ({outcome['raised']})")
     expect_in("Exception", outcome["raised"]["mro"], "WebSocketDisconnect is an Exception")
+    raw_code = (record["raw"] or {}).get("code")
+    expect_equal(raw_code, 4001, "code the server put in websocket.disconnect")
     expect_equal(outcome["code"], 4001, "WebSocketDisconnect.code")
+
+
+@pytest.mark.requirement("WS-DISCONNECT-CODE-FROM-SERVER")
+def test_disconnect_code_passed_through(server: Server) -> None:
+    record = disconnect_record(server, 4001, "client bye")
+    expect_true(record["raw"] is not None, "a disconnect", "websocket.disconnect", "none")
+    expect_equal(
+        record["disconnect"].get("code"), record["raw"]["code"], "WebSocketDisconnect.code"
+    )
 
 
 @pytest.mark.requirement("WS-DISCONNECT-REASON")
@@ -518,6 +558,8 @@ def test_disconnect_reason(server: Server) -> None:
 @pytest.mark.requirement("WS-DISCONNECT-NO-STATUS")
 def test_disconnect_without_status(server: Server) -> None:
     record = disconnect_record(server, None)
+    raw_code = (record["raw"] or {}).get("code")
+    expect_equal(raw_code, 1005, "code the server put in websocket.disconnect")
     expect_equal(record["disconnect"].get("code"), 1005, "WebSocketDisconnect.code")
 
 
@@ -597,21 +639,21 @@ def test_denial_fallback(server: Server) -> None:
 @pytest.mark.requirement("WS-STATE-SEND-BEFORE-ACCEPT")
 def test_send_before_accept(server: Server) -> None:
     with open_ws(server, "/websocket/ws/send-before-accept") as ws:
-        outcome = recv_json(ws)
+        outcome = final_report(ws)
     expect_runtime_error(outcome, "send_text() before accept()", "CONNECTING")
 
 
 @pytest.mark.requirement("WS-STATE-RECEIVE-BEFORE-ACCEPT")
 def test_receive_before_accept(server: Server) -> None:
     with open_ws(server, "/websocket/ws/receive-before-accept") as ws:
-        outcome = recv_json(ws)
+        outcome = final_report(ws)
     expect_runtime_error(outcome, "receive_text() before accept()")
 
 
 @pytest.mark.requirement("WS-STATE-ACCEPT-TWICE")
 def test_accept_twice(server: Server) -> None:
     with open_ws(server, "/websocket/ws/accept-twice") as ws:
-        outcome = recv_json(ws)
+        outcome = final_report(ws)
     expect_runtime_error(outcome, "a second accept()", "CONNECTED")
 
 
@@ -659,9 +701,10 @@ CONN_QUERY = "a=1&a=2&b=&c=caf%C3%A9"
 
 def conn_report(server: Server) -> tuple[Any, int]:
     headers = {"X-Token": "abc", "Cookie": "session=s1; theme=dark"}
-    with open_ws(server, f"/websocket/ws/conn?{CONN_QUERY}", headers=headers) as ws:
-        local_port = ws.local_address[1]
-        report = recv_json(ws)
+    sock = server.connect(TIMEOUT)
+    local_port = sock.getsockname()[1]
+    with open_ws(server, f"/websocket/ws/conn?{CONN_QUERY}", headers=headers, sock=sock) as ws:
+        report = final_report(ws)
     return report, local_port
 
 
@@ -747,7 +790,7 @@ def test_conn_client(server: Server) -> None:
 def test_websocket_session(server: Server) -> None:
     with open_ws(server, "/websocket/session") as ws:
         ws.send("hi")
-        report = recv_json(ws)
+        report = final_report(ws)
     expect_equal(report["echo"], "hi", "echo through the view")
     expect_equal(report["class"], "WebSocket", "the view's argument")
 
@@ -770,7 +813,7 @@ def test_request_response_denies_websocket(server: Server) -> None:
 def test_router_match(server: Server) -> None:
     with open_ws(server, "/websocket/router/lobby") as ws:
         ws.send("routed")
-        report = recv_json(ws)
+        report = final_report(ws)
     expect_equal(report["echo"], "routed", "echo through the routed view")
     expect_equal(report["path_params"], {"room": "lobby"}, "path_params")
 

@@ -74,6 +74,11 @@ def _query(scope: Scope) -> dict[str, str]:
     return {key: values[-1] for key, values in pairs.items()}
 
 
+def _spec(scope: Scope) -> str:
+    """The server's declared ASGI spec_version ("2.0" when absent)."""
+    return str((scope.get("asgi") or {}).get("spec_version", "2.0"))
+
+
 def _token(scope: Scope) -> str:
     return str(scope["path"].rsplit("/", 1)[-1])
 
@@ -110,8 +115,7 @@ async def ws_accept(scope: Scope, receive: Receive, send: Send) -> None:
     """``accept()`` with no argument, one text (the ASGI spec_version), ``close()``."""
     websocket = _websocket(scope, receive, send)
     await websocket.accept()
-    spec_version = (scope.get("asgi") or {}).get("spec_version", "2.0")
-    await _report_and_close(websocket, {"accepted": True, "spec_version": spec_version})
+    await _report_and_close(websocket, {"accepted": True, "spec_version": _spec(scope)})
 
 
 async def ws_accept_after_connect(scope: Scope, receive: Receive, send: Send) -> None:
@@ -141,7 +145,7 @@ async def ws_accept_headers(scope: Scope, receive: Receive, send: Send) -> None:
         await websocket.accept(headers={"X-Accept-Extra": "yes"})
     else:
         await websocket.accept()
-    await _report_and_close(websocket, {"supported": supported})
+    await _report_and_close(websocket, {"supported": supported, "spec_version": _spec(scope)})
 
 
 # -- messages -------------------------------------------------------------------------------------
