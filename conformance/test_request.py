@@ -27,6 +27,7 @@ RAW_TIMEOUT = 5.0
 RESULT_DEADLINE = 6.0
 RESULT_POLL = 0.02
 START_DEADLINE = 1.0
+PEEKS = 30
 
 Headers = Sequence[tuple[str, str]]
 
@@ -1027,9 +1028,14 @@ def test_is_disconnected(server: Server) -> None:
 @pytest.mark.requirement("REQ-IS-DISCONNECTED-KEEPS-BODY")
 def test_is_disconnected_keeps_body(server: Server) -> None:
     record = answer(
-        server, "/request/body?mode=peek", method="POST", body=BODY, chunked=True, chunk_size=4096
+        server,
+        f"/request/body?mode=peek&peeks={PEEKS}",
+        method="POST",
+        body=BODY,
+        chunked=True,
+        chunk_size=1024,
     )
-    expect_equal(record["is_disconnected"], [False] * 5, "is_disconnected() while connected")
+    expect_equal(record["is_disconnected"], [False] * PEEKS, "is_disconnected() while connected")
     expect_equal(record["body"], digest(BODY), "body read after is_disconnected() is complete")
 
 

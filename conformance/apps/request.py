@@ -377,7 +377,8 @@ async def body_view(scope: Scope, receive: Receive, send: Send) -> None:
             stream_again=await _attempt(lambda: _collect(request)),
         )
     elif mode == "peek":
-        record["is_disconnected"] = [await request.is_disconnected() for _ in range(5)]
+        peeks = int(_query(scope).get("peeks", ["5"])[0])
+        record["is_disconnected"] = [await request.is_disconnected() for _ in range(peeks)]
         record["body"] = _digest(await request.body)
     await _answer(send, record)
 
