@@ -1,0 +1,394 @@
+"""Static files path safety (conformance/requirements/staticfiles.toml, ``*-TRAVERSAL-*``).
+
+Each case sends a corpus of hostile request targets byte for byte over a raw socket and fails
+if any of them leaks: a 2xx/3xx where a refusal is due, a 5xx, or the secret marker anywhere
+in the bytes received. The secret files sit next to the served directory (``ROOT/SECRET.txt``,
+``ROOT/SECRET.html``, ``ROOT/outside/``); their absolute paths come from ``/staticfiles/info``
+because the scenario app builds them in a fresh temporary directory per server process.
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+from collections.abc import Callable, Sequence
+from urllib.parse import quote, unquote
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conformance.harness import expect_equal, expect_true
+from conformance.harness.rawhttp import (
+    RawResponse,
+    ServerClosedConnection,
+    build_request,
+    exchange,
+)
+from conformance.harness.server import Server
+from conformance.test_staticfiles import (
+    FILES,
+    INSIDE_LINKS,
+    PAGES,
+    SECRET_MARKER,
+    SERVED_FILES,
+    content,
+)
+
+REFUSED = (400, 404)
+#: What /etc/passwd starts with on every Unix: must never come back either.
+PASSWD_MARKER = b"root:"
+
+Info = dict[str, str]
+Corpus = Callable[[Info], list[str]]
+
+
+def info(server: Server) -> Info:
+    """The absolute paths the scenario app chose (``secret``, ``outside``, ``served``)."""
+    raw = server.raw(build_request("GET", "/staticfiles/info", [("Connection", "close")]))
+    head, _, body = raw.partition(b"\r\n\r\n")
+    expect_true(head.startswith(b"HTTP/1.1 200"), "the info app answers 200", "200", repr(head))
+    data: Info = json.loads(body)
+    return data
+
+
+def send_hostile(server: Server, target: str) -> RawResponse | None:
+    """One exchange; None when the server closes without answering (it refused the line)."""
+    request = build_request("GET", target, [("Connection", "close")])
+    try:
+        return exchange(server.host, server.port, request, timeout=5.0)
+    except ServerClosedConnection:
+        return None
+
+
+def check_refused(
+    server: Server, mount: str, targets: Sequence[str], accepted: Sequence[int] = REFUSED
+) -> None:
+    """Send every target below ``mount``; collect every leak, fail once naming them all."""
+    problems: list[str] = []
+    for rest in targets:
+        target = mount + rest
+        response = send_hostile(server, target)
+        if response is None:
+            continue
+        shown = target if len(target) <= 120 else target[:100] + f"...({len(target)} bytes)"
+        if SECRET_MARKER in response.raw or PASSWD_MARKER in response.body:
+            problems.append(f"{shown}: LEAKED a file from outside ({response.status})")
+        elif response.status not in accepted:
+            problems.append(f"{shown}: status {response.status}, body {response.body[:60]!r}")
+    expect_true(
+        not problems,
+        f"hostile targets below {mount} are refused without leaking",
+        f"status in {list(accepted)}, never the secret marker, never 5xx",
+        "\n  ".join(problems),
+    )
+
+
+def dotdot(paths: Info) -> list[str]:
+    return [
+        "/../SECRET.txt",
+        "/./../SECRET.txt",
+        "/sub/../../SECRET.txt",
+        "/sub/inner.txt/../../../SECRET.txt",
+        "/emptydir/../sub/../../SECRET.txt",
+        "/../outside/secret.txt",
+        "/..",
+        "/../",
+        "/sub/../..",
+        "/.." * 16 + paths["secret"],
+        "/sub/" + "../" * 16 + paths["secret"].lstrip("/"),
+    ]
+
+
+def encoded(paths: Info) -> list[str]:
+    deep = "%2e%2e%2f" * 16 + quote(paths["secret"].lstrip("/"), safe="")
+    return [
+        "/%2e%2e/SECRET.txt",
+        "/%2E%2E/SECRET.txt",
+        "/.%2e/SECRET.txt",
+        "/%2e./SECRET.txt",
+        "/%2e%2e%2fSECRET.txt",
+        "/%2E%2E%2FSECRET.txt",
+        "/..%2fSECRET.txt",
+        "/..%2FSECRET.txt",
+        "/sub%2f..%2f..%2fSECRET.txt",
+        "/%2e%2e%2foutside%2fsecret.txt",
+        "/%2e",
+        "/%2e%2e",
+        "/" + deep,
+    ]
+
+
+def double_encoded(paths: Info) -> list[str]:
+    return [
+        "/%252e%252e%252fSECRET.txt",
+        "/%252E%252E%252FSECRET.txt",
+        "/%252e%252e/SECRET.txt",
+        "/..%252fSECRET.txt",
+        "/%25252e%25252e%25252fSECRET.txt",
+        "/sub%252f%252e%252e%252f%252e%252e%252fSECRET.txt",
+        "/" + "%252e%252e%252f" * 16 + quote(quote(paths["secret"].lstrip("/"), safe=""), safe=""),
+    ]
+
+
+def backslash(paths: Info) -> list[str]:
+    return [
+        "/..\\SECRET.txt",
+        "/sub\\..\\..\\SECRET.txt",
+        "/..%5cSECRET.txt",
+        "/..%5CSECRET.txt",
+        "/%5c..%5cSECRET.txt",
+        "/%2e%2e%5cSECRET.txt",
+        "/..%255cSECRET.txt",
+        "/sub%5cinner.txt",
+        "/" + "..%5c" * 16 + paths["secret"].lstrip("/").replace("/", "%5c"),
+    ]
+
+
+def absolute(paths: Info) -> list[str]:
+    secret = paths["secret"]
+    return [
+        "//etc/passwd",
+        "/%2fetc%2fpasswd",
+        "/%2Fetc/passwd",
+        "/" + secret,
+        "/" + quote(secret, safe=""),
+        "/%2F" + quote(secret.lstrip("/"), safe="/"),
+        "//" + paths["outside"].lstrip("/") + "/secret.txt",
+        "/file:" + secret,
+        "/C:%5cWindows%5cwin.ini",
+    ]
+
+
+def nul(paths: Info) -> list[str]:
+    return [
+        "/%00",
+        "/hello.txt%00",
+        "/hello.txt%00.png",
+        "/SECRET.txt%00",
+        "/../SECRET.txt%00.txt",
+        "/%2e%2e%00/SECRET.txt",
+        "/sub%00/../../SECRET.txt",
+        "/" + quote(paths["secret"], safe="") + "%00",
+    ]
+
+
+def overlong(paths: Info) -> list[str]:
+    return [
+        "/%c0%ae%c0%ae/SECRET.txt",
+        "/%C0%AE%C0%AE%C0%AFSECRET.txt",
+        "/%e0%80%ae%e0%80%ae/SECRET.txt",
+        "/..%c0%afSECRET.txt",
+        "/..%e0%80%afSECRET.txt",
+        "/..%c1%9cSECRET.txt",
+        "/%c0%ae%c0%ae%c0%af" * 16 + paths["secret"].lstrip("/"),
+    ]
+
+
+def invalid_utf8(paths: Info) -> list[str]:
+    return [
+        "/%ff",
+        "/%80%80",
+        "/hello.txt%ff",
+        "/hello%ff.txt",
+        "/%fe%ff/../SECRET.txt",
+        "/%ed%a0%80.txt",
+        "/%ff/%2e%2e/%2e%2e/SECRET.txt",
+    ]
+
+
+def lookalike(paths: Info) -> list[str]:
+    return [
+        "/%E2%80%A4%E2%80%A4/SECRET.txt",
+        "/%E2%80%A5/SECRET.txt",
+        "/%EF%BC%8E%EF%BC%8E/SECRET.txt",
+        "/..%E2%88%95SECRET.txt",
+        "/..%EF%BC%8FSECRET.txt",
+        "/%EF%BC%8E%EF%BC%8E%EF%BC%8FSECRET.txt",
+        "/..%EF%BC%BCSECRET.txt",
+        "/%E2%80%A5%E2%88%95outside%E2%88%95secret.txt",
+        "/hello%EF%BC%8Etxt",
+    ]
+
+
+def symlink_out(paths: Info) -> list[str]:
+    return [
+        "/link-out.txt",
+        "/link-out.html",
+        "/link-out-dir/secret.txt",
+        "/link-out-dir/index.html",
+        "/link-out-dir/",
+        "/link-out-dir",
+        "/link-out-dir/../SECRET.txt",
+    ]
+
+
+def long(paths: Info) -> list[str]:
+    return [
+        "/" + "a" * 300,
+        "/" + "a/" * 2100 + "hello.txt",
+        "/.." * 1000 + paths["secret"],
+        "/" + "%2e%2e%2f" * 600 + "SECRET.txt",
+        "/" + "b" * 8000,
+    ]
+
+
+def pages(paths: Info) -> list[str]:
+    return [
+        "/../SECRET",
+        "/../SECRET.html",
+        "/%2e%2e/SECRET",
+        "/%2e%2e%2fSECRET",
+        "/..%5cSECRET",
+        "/../outside/",
+        "/../outside",
+        "/..",
+        "/../",
+        "/%2e%2e/",
+        "/link-out",
+        "/link-out.txt",
+        "/link-out-dir/",
+        "/link-out-dir/secret.txt",
+        "/link-out-dir/index",
+        "/.." * 16 + paths["secret"].removesuffix(".txt"),
+        "/%E2%80%A5/SECRET",
+        "/SECRET%00",
+    ]
+
+
+@pytest.mark.requirement("STATIC-TRAVERSAL-DOTDOT")
+def test_dotdot(server: Server) -> None:
+    check_refused(server, FILES, dotdot(info(server)))
+
+
+@pytest.mark.requirement("STATIC-TRAVERSAL-ENCODED")
+def test_encoded(server: Server) -> None:
+    check_refused(server, FILES, encoded(info(server)))
+
+
+@pytest.mark.requirement("STATIC-TRAVERSAL-DOUBLE-ENCODED")
+def test_double_encoded(server: Server) -> None:
+    check_refused(server, FILES, double_encoded(info(server)))
+
+
+@pytest.mark.requirement("STATIC-TRAVERSAL-BACKSLASH")
+def test_backslash(server: Server) -> None:
+    check_refused(server, FILES, backslash(info(server)))
+
+
+@pytest.mark.requirement("STATIC-TRAVERSAL-ABSOLUTE")
+def test_absolute(server: Server) -> None:
+    check_refused(server, FILES, absolute(info(server)))
+
+
+@pytest.mark.requirement("STATIC-TRAVERSAL-NUL")
+def test_nul(server: Server) -> None:
+    check_refused(server, FILES, nul(info(server)))
+
+
+@pytest.mark.requirement("STATIC-TRAVERSAL-OVERLONG")
+def test_overlong(server: Server) -> None:
+    check_refused(server, FILES, overlong(info(server)))
+
+
+@pytest.mark.requirement("STATIC-TRAVERSAL-INVALID-UTF8")
+def test_invalid_utf8(server: Server) -> None:
+    check_refused(server, FILES, invalid_utf8(info(server)))
+
+
+@pytest.mark.requirement("STATIC-TRAVERSAL-LOOKALIKE")
+def test_lookalike(server: Server) -> None:
+    check_refused(server, FILES, lookalike(info(server)))
+
+
+@pytest.mark.requirement("STATIC-TRAVERSAL-SYMLINK-OUT")
+def test_symlink_out(server: Server) -> None:
+    check_refused(server, FILES, symlink_out(info(server)))
+
+
+@pytest.mark.requirement("STATIC-TRAVERSAL-LONG")
+def test_long(server: Server) -> None:
+    check_refused(server, FILES, long(info(server)), accepted=range(400, 500))
+
+
+@pytest.mark.requirement("PAGES-TRAVERSAL")
+def test_pages_traversal(server: Server) -> None:
+    check_refused(server, PAGES, pages(info(server)))
+
+
+# --- Hypothesis: targets built from hostile pieces, checked against an oracle ---
+
+#: name -> bytes for every regular file reachable inside the served directory.
+REACHABLE = {name: content(name) for name in SERVED_FILES} | {
+    link: content(name) for link, name in INSIDE_LINKS.items()
+}
+_SEGMENTS = st.sampled_from(
+    [
+        "..",
+        "%2e%2e",
+        ".%2e",
+        "%2E.",
+        ".",
+        "%2e",
+        "",
+        "sub",
+        "inner.txt",
+        "hello.txt",
+        "link-in.txt",
+        "SECRET.txt",
+        "outside",
+        "secret.txt",
+        "link-out-dir",
+        "link-out.txt",
+        "%252e%252e",
+        "%E2%80%A5",
+    ]
+)
+_SEPARATORS = st.sampled_from(["/", "/", "/", "%2f", "%2F", "%5c", "\\"])
+
+
+def named_file(target: str) -> str | None:
+    """The served file a decoded route path names, None when it names none (or is hostile)."""
+    path = unquote(target, errors="strict")
+    segments = path.lstrip("/").split("/")
+    if "\\" in path or any(segment in ("", ".", "..") for segment in segments):
+        return None
+    name = posixpath.join(*segments)
+    return name if name in REACHABLE else None
+
+
+@pytest.mark.requirement("STATIC-TRAVERSAL-FUZZ")
+@settings(
+    max_examples=25,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    pieces=st.lists(st.tuples(_SEPARATORS, _SEGMENTS), min_size=1, max_size=6),
+)
+def test_fuzz(server: Server, pieces: list[tuple[str, str]]) -> None:
+    rest = "".join(separator + segment for separator, segment in pieces)
+    if not rest.startswith("/"):
+        rest = "/" + rest
+    target = FILES + rest
+    response = send_hostile(server, target)
+    if response is None:
+        return
+    expect_true(SECRET_MARKER not in response.raw, "never the secret marker", "no leak", target)
+    expect_true(response.status < 500, "never a 5xx", "< 500", f"{response.status} for {target}")
+    name = named_file(rest)
+    if response.status == 200:
+        expect_true(
+            name is not None and response.body == REACHABLE[name],
+            "a 200 carries the bytes of the served file the decoded path names",
+            f"the bytes of {name!r}",
+            f"{response.body[:40]!r} for {target}",
+        )
+    elif "%" not in rest and "\\" not in rest and name is not None:
+        expect_equal(response.status, 200, f"a plain target naming {name}: {target}")
+    else:
+        expect_true(
+            response.status in REFUSED, "a refusal", "400 or 404", f"{response.status} for {target}"
+        )
