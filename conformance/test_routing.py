@@ -486,6 +486,7 @@ def test_hosts_port_ignored(server: Server) -> None:
 @pytest.mark.requirement("ROUTE-HOSTS-CASE-INSENSITIVE")
 def test_hosts_case_insensitive(server: Server) -> None:
     expect_endpoint(server, "/routing/hosts/x", "api", headers={"Host": "API.Example.COM"})
+    expect_endpoint(server, "/routing/hosts/x", "mixed", headers={"Host": "mixed.example.COM"})
 
 
 @pytest.mark.requirement("ROUTE-HOSTS-NOT-FOUND")

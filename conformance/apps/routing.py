@@ -281,6 +281,7 @@ def build_hosts() -> Any:
         (r"api\.example\.com", report("api")),
         (r"(.+)\.users\.example\.com", report("users")),
         (r"www\.example\.com", report("www")),
+        (r"Mixed\.EXAMPLE\.com", report("mixed")),
     )
 
 
