@@ -316,7 +316,8 @@ def test_disposition_absent_for_known_type(server: Server) -> None:
 @pytest.mark.requirement("FILE-HEAD-HEADERS", "FILE-HEAD-NO-BODY")
 def test_head_same_headers_no_body(server: Server) -> None:
     get = fetch(server, "small.txt")
-    head = fetch(server, "small.txt", method="HEAD")
+    token = uuid.uuid4().hex
+    head = fetch(server, "small.txt", method="HEAD", route=f"record/{token}")
     expect_equal(head.status, 200, "HEAD status")
     for name in ("content-type", "content-length", "etag", "last-modified", "accept-ranges"):
         expect_equal(head.header(name), get.header(name), f"HEAD {name} equals GET's")
@@ -325,6 +326,14 @@ def test_head_same_headers_no_body(server: Server) -> None:
         "HEAD gets no content (RFC 9110 §9.3.2)",
         "the head and nothing after it",
         repr(head.raw[-40:]),
+    )
+    record = record_result(server, token)
+    expect_equal(record["body_bytes"], 0, "body bytes the implementation sent for HEAD")
+    expect_true(
+        PATHSEND not in record["types"] and ZEROCOPY not in record["types"],
+        "no file is sent for HEAD",
+        "no pathsend or zerocopysend message",
+        repr(record["types"]),
     )
 
 

@@ -101,12 +101,13 @@ def _response(name: str, scope: Scope) -> Any:
 
 
 def _recorder(token: str, send: Send) -> Send:
-    """A ``send`` that stores each message's type (and a pathsend path) before sending it."""
-    record: dict[str, Any] = {"types": [], "paths": []}
+    """A ``send`` that stores each message's type, a pathsend path and the body bytes sent."""
+    record: dict[str, Any] = {"types": [], "paths": [], "body_bytes": 0}
     RESULTS[token] = record
 
     async def recording(message: Message) -> None:
         record["types"].append(message["type"])
+        record["body_bytes"] += len(message.get("body", b""))
         if "path" in message:
             record["paths"].append(message["path"])
         await send(message)
