@@ -1,0 +1,316 @@
+"""The HTML report as a browser shows it: headless Chromium loads the page written by the
+harness's own writer and the summary it renders must equal the counts computed from the JSON.
+
+Chromium is driven over the DevTools protocol (``--remote-debugging-port=0``, the port read
+from ``DevToolsActivePort`` in a fresh profile directory). Every browser process runs in its
+own process group, which is killed on every path. Without Chromium these tests fail (not
+skip): run ``.ci/install-system-deps`` as root first.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from itertools import count
+from pathlib import Path
+from typing import Any
+
+import pytest
+from websockets.sync.client import ClientConnection, connect
+
+from conformance.harness import report
+from conformance.harness.catalogue import Requirement
+from conformance.harness.outcomes import OUTCOMES, Result
+
+ROOT = Path(__file__).resolve().parent.parent
+REAL_REPORT = ROOT / "reports" / "conformance.json"
+INSTALL_HINT = "run .ci/install-system-deps (as root) to install Debian's chromium"
+FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-extensions",
+    "--remote-debugging-port=0",
+    "--window-size=1400,1000",
+)
+START_TIMEOUT = 30.0  # seconds until DevToolsActivePort appears
+CALL_TIMEOUT = 20.0  # seconds for one DevTools round trip
+# The worst verdict of a (requirement, server) cell wins (conformance/README.md, Verdicts).
+SEVERITY = ("fail", "unexpected-pass", "deviation", "pass", "not-applicable")
+
+pytestmark = pytest.mark.timeout(120)
+
+
+def find_chromium() -> str:
+    """The Chromium executable (``$CHROMIUM`` or ``chromium`` on ``PATH``); fails the test
+    with the install hint when there is none."""
+    executable = os.environ.get("CHROMIUM") or shutil.which("chromium")
+    if not executable or not os.access(executable, os.X_OK):
+        pytest.fail(f"headless Chromium not found: {INSTALL_HINT}", pytrace=False)
+    return executable
+
+
+class Page:
+    """One page target of a running browser, spoken to over its DevTools WebSocket."""
+
+    def __init__(self, socket: ClientConnection) -> None:
+        self._socket = socket
+        self._ids = count(1)
+
+    def call(self, method: str, **params: Any) -> dict[str, Any]:
+        """Send one command and return its ``result``; events in between are dropped."""
+        ident = next(self._ids)
+        self._socket.send(json.dumps({"id": ident, "method": method, "params": params}))
+        deadline = time.monotonic() + CALL_TIMEOUT
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"no DevTools answer to {method} in {CALL_TIMEOUT} s")
+            message = json.loads(self._socket.recv(timeout=remaining))
+            if message.get("id") != ident:
+                continue
+            if "error" in message:
+                raise RuntimeError(f"DevTools {method} failed: {message['error']}")
+            result: dict[str, Any] = message["result"]
+            return result
+
+    def evaluate(self, expression: str) -> Any:
+        """The JSON value of ``expression`` evaluated in the page."""
+        result = self.call("Runtime.evaluate", expression=expression, returnByValue=True)
+        if "exceptionDetails" in result:
+            raise RuntimeError(f"page script failed: {result['exceptionDetails']}")
+        return result["result"].get("value")
+
+    def load(self, url: str) -> None:
+        """Navigate and wait (bounded) until the document has loaded."""
+        self.call("Page.navigate", url=url)
+        deadline = time.monotonic() + CALL_TIMEOUT
+        while True:
+            state = self.evaluate("document.location.href + ' ' + document.readyState")
+            if state == f"{url} complete":
+                return
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{url} not loaded in {CALL_TIMEOUT} s (last: {state})")
+            time.sleep(0.05)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM to the browser's process group, SIGKILL after 5 s, then reap."""
+    for sig, grace in ((signal.SIGTERM, 5.0), (signal.SIGKILL, 5.0)):
+        with suppress(ProcessLookupError):
+            os.killpg(process.pid, sig)
+        with suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=grace)
+            break
+    with suppress(ProcessLookupError):  # helpers left behind by the leader
+        os.killpg(process.pid, signal.SIGKILL)
+
+
+def _devtools_port(profile: Path, process: subprocess.Popen[bytes], log: Path) -> int:
+    marker = profile / "DevToolsActivePort"
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            tail = log.read_text(errors="replace")[-2000:]
+            raise RuntimeError(f"chromium exited with {process.returncode}:\n{tail}")
+        lines = marker.read_text().splitlines() if marker.exists() else []
+        if lines and lines[0].isdigit():
+            return int(lines[0])
+        time.sleep(0.05)
+    raise TimeoutError(f"chromium wrote no DevToolsActivePort within {START_TIMEOUT} s")
+
+
+@contextmanager
+def browser_page() -> Iterator[Page]:
+    """A headless Chromium with a fresh profile and one page; killed on every exit path."""
+    executable = find_chromium()
+    with tempfile.TemporaryDirectory(prefix="chromium-test-") as scratch:
+        profile = Path(scratch) / "profile"
+        log = Path(scratch) / "chromium.log"
+        with log.open("wb") as sink:
+            process = subprocess.Popen(
+                [executable, *FLAGS, f"--user-data-dir={profile}", "about:blank"],
+                stdin=subprocess.DEVNULL,
+                stdout=sink,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        try:
+            port = _devtools_port(profile, process, log)
+            with urllib.request.urlopen(
+                f"http://127.0.0.1:{port}/json/list", timeout=CALL_TIMEOUT
+            ) as answer:
+                targets = json.load(answer)
+            pages = [t for t in targets if t.get("type") == "page"]
+            assert pages, f"no page target among {targets}"
+            with connect(
+                pages[0]["webSocketDebuggerUrl"],
+                open_timeout=CALL_TIMEOUT,
+                close_timeout=2,
+                max_size=None,
+            ) as socket:
+                yield Page(socket)
+        finally:
+            _stop(process)
+
+
+# What the page shows, read after rendering: every table as rows of visible cell text
+# (innerText, so hidden text does not count), the headings in order, each grid link and
+# whether its target exists, and where the first table sits.
+READ_PAGE = """(() => {
+  const text = (el) => el.innerText.replace(/\\s+/g, ' ').trim();
+  const tables = [...document.querySelectorAll('table')].map((t) => ({
+    top: t.getBoundingClientRect().top,
+    rows: [...t.rows].map((r) => [...r.cells].map(text)),
+  }));
+  const links = [...document.querySelectorAll('td a[href^="#"]')].map((a) => ({
+    label: text(a),
+    target: !!document.getElementById(decodeURIComponent(a.hash.slice(1))),
+  }));
+  const headings = [...document.querySelectorAll('h1,h2,h3')].map(text);
+  return {tables, links, headings, viewport: window.innerHeight};
+})()"""
+
+
+def expected_counts(data: dict[str, Any]) -> dict[str, dict[str, int]]:
+    """Per server, the number of requirements per verdict (a cell's worst verdict)."""
+    cells: dict[tuple[str, str], str] = {}
+    for result in data["results"]:
+        key = (result["server"], result["requirement"])
+        previous = cells.get(key)
+        if previous is None or SEVERITY.index(result["outcome"]) < SEVERITY.index(previous):
+            cells[key] = result["outcome"]
+    servers = [s["name"] for s in data["run"]["servers"]]
+    servers += sorted({r["server"] for r in data["results"]} - set(servers))
+    counts = {server: dict.fromkeys(OUTCOMES, 0) for server in servers}
+    for (server, _), outcome in cells.items():
+        counts[server][outcome] += 1
+    return counts
+
+
+def _label_to_outcome(label: str) -> str | None:
+    label = label.lower()
+    for outcome in OUTCOMES:
+        if label in (outcome, report.LABELS[outcome].lower()):
+            return outcome
+    return None
+
+
+def shown_counts(table: list[list[str]]) -> dict[str, dict[str, int]]:
+    """The summary table as the page shows it: server (first column) → verdict → number."""
+    header, *rows = table
+    columns = {i: _label_to_outcome(label) for i, label in enumerate(header)}
+    found = {o for o in columns.values() if o}
+    assert found == set(OUTCOMES), f"summary header {header} lacks a column per verdict"
+    shown: dict[str, dict[str, int]] = {}
+    for row in rows:
+        numbers = {columns[i]: cell for i, cell in enumerate(row) if columns.get(i)}
+        assert all(n.isdigit() for n in numbers.values()), f"summary row {row}"
+        shown[row[0]] = {str(o): int(n) for o, n in numbers.items()}
+    return shown
+
+
+def render_and_read(data: dict[str, Any], directory: Path) -> dict[str, Any]:
+    page_path = directory / "conformance.html"
+    page_path.write_text(report.render_html(data), encoding="utf-8")
+    with browser_page() as page:
+        page.load(page_path.as_uri())
+        seen: dict[str, Any] = page.evaluate(READ_PAGE)
+    return seen
+
+
+def check_summary(data: dict[str, Any], seen: dict[str, Any]) -> None:
+    assert seen["tables"], "the page shows no table"
+    summary = seen["tables"][0]
+    assert summary["top"] < seen["viewport"], "the summary table is not in the first screen"
+    assert shown_counts(summary["rows"]) == expected_counts(data)
+
+
+REQUIREMENTS = [
+    Requirement("A-ONE", "Area A", "RFC 1", "§1", "MUST", "One <b>must</b> hold."),
+    Requirement("A-TWO", "Area A", "RFC 1", "§2", "SHOULD", "Two should hold."),
+    Requirement("B-ONE", "Area B", "API.md", "Thing", "API", "The API & its rule."),
+    Requirement("B-TWO", "Area B", "API.md", "Other", "API", "Another rule."),
+]
+RESULTS = [
+    Result("A-ONE", "alpha", "c.py::test_a1[alpha]", "pass", 0.01, ""),
+    Result("A-ONE", "beta", "c.py::test_a1[beta]", "fail", 0.02, "expected 1\nactual <2>"),
+    Result("A-ONE", "gamma", "c.py::test_a1[gamma]", "pass", 0.01, ""),
+    Result("A-TWO", "alpha", "c.py::test_a2[alpha]", "not-applicable", 0.0, "no ext"),
+    Result("A-TWO", "beta", "c.py::test_a2[beta]", "deviation", 0.01, "declared: known"),
+    Result("A-TWO", "gamma", "c.py::test_a2[gamma]", "pass", 0.01, ""),
+    Result("B-ONE", "alpha", "c.py::test_b1[alpha]", "unexpected-pass", 0.01, "declared"),
+    Result("B-ONE", "beta", "c.py::test_b1[beta]", "pass", 0.01, ""),
+    Result("B-ONE", "beta", "c.py::test_b1x[beta]", "fail", 0.01, "second case fails"),
+    Result("B-ONE", "gamma", "c.py::test_b1[gamma]", "pass", 0.01, ""),
+    Result("B-TWO", "alpha", "c.py::test_b2[alpha]", "pass", 0.01, ""),
+    Result("B-TWO", "beta", "c.py::test_b2[beta]", "pass", 0.01, ""),
+    Result("B-TWO", "delta", "c.py::test_b2[delta]", "pass", 0.01, ""),
+]
+RUN: dict[str, Any] = {
+    "impl": "baize",
+    "impl_version": "0.1.0",
+    "python": "CPython 3.11.9",
+    "started": "2025-01-01T00:00:00+00:00",
+    "duration_s": 12.5,
+    "servers": [
+        {"name": "alpha", "version": "1.0", "command": "{python} -m alpha --fd {fd} {app}"},
+        {"name": "beta", "version": "2.0", "command": "{python} -m beta {app}"},
+        {"name": "gamma", "version": "3.0", "command": "{python} -m gamma {app}"},
+    ],
+}
+
+
+def test_expected_counts_take_the_worst_verdict_per_cell() -> None:
+    counts = expected_counts(report.build(RUN, REQUIREMENTS, RESULTS))
+    assert counts["beta"] == {
+        "pass": 1,
+        "fail": 2,
+        "not-applicable": 0,
+        "deviation": 1,
+        "unexpected-pass": 0,
+    }
+    assert counts["alpha"]["unexpected-pass"] == 1
+    assert counts["delta"]["pass"] == 1  # a server seen only in results still counts
+
+
+def test_missing_chromium_fails_with_the_install_hint(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CHROMIUM", raising=False)
+    monkeypatch.setenv("PATH", "/nonexistent")
+    with pytest.raises(pytest.fail.Exception, match=r"\.ci/install-system-deps"):
+        find_chromium()
+
+
+def test_summary_shown_by_chromium_equals_the_json(tmp_path: Path) -> None:
+    data = report.build(RUN, REQUIREMENTS, RESULTS)
+    seen = render_and_read(data, tmp_path)
+    check_summary(data, seen)
+    assert seen["headings"][0] == "Conformance report"
+    assert seen["headings"].index("Summary") < seen["headings"].index("Area A")
+    # Every FAIL / deviation / XPASS cell links to its detail, and the detail exists.
+    labels = sorted(link["label"] for link in seen["links"])
+    wanted = ["fail", "fail", "deviation", "unexpected-pass"]
+    assert labels == sorted(report.LABELS[o] for o in wanted)
+    assert all(link["target"] for link in seen["links"]), seen["links"]
+
+
+def test_summary_of_the_committed_report_equals_its_json(tmp_path: Path) -> None:
+    data = json.loads(REAL_REPORT.read_text(encoding="utf-8"))
+    seen = render_and_read(data, tmp_path)
+    check_summary(data, seen)
+    notable = sum(1 for r in data["results"] if r["outcome"] in report.SHOWN)
+    assert bool(seen["links"]) == bool(notable)
+    assert all(link["target"] for link in seen["links"])
