@@ -647,7 +647,7 @@ def test_send_before_accept(server: Server) -> None:
 def test_receive_before_accept(server: Server) -> None:
     with open_ws(server, "/websocket/ws/receive-before-accept") as ws:
         outcome = final_report(ws)
-    expect_runtime_error(outcome, "receive_text() before accept()")
+    expect_runtime_error(outcome, "receive_text() before accept()", "CONNECTING")
 
 
 @pytest.mark.requirement("WS-STATE-ACCEPT-TWICE")
