@@ -420,20 +420,23 @@ async def _http_view(request: Any) -> Any:
 
 @functools.cache
 def _session_app() -> App:
-    return _impl.asgi.websocket_session(_session_view)
+    made: App = _impl.asgi.websocket_session(_session_view)
+    return made
 
 
 @functools.cache
 def _request_response_app() -> App:
-    return _impl.asgi.request_response(_http_view)
+    made: App = _impl.asgi.request_response(_http_view)
+    return made
 
 
 @functools.cache
 def _router() -> App:
-    return _impl.asgi.Router(
+    made: App = _impl.asgi.Router(
         ("/websocket/router/{room}", _session_app()),
         ("/websocket/router-http", _request_response_app()),
     )
+    return made
 
 
 async def session(scope: Scope, receive: Receive, send: Send) -> None:
