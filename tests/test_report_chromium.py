@@ -195,7 +195,7 @@ def expected_counts(data: dict[str, Any]) -> dict[str, dict[str, int]]:
             cells[key] = result["outcome"]
     servers = [s["name"] for s in data["run"]["servers"]]
     servers += sorted({r["server"] for r in data["results"]} - set(servers))
-    counts = {server: dict.fromkeys(OUTCOMES, 0) for server in servers}
+    counts: dict[str, dict[str, int]] = {s: dict.fromkeys(OUTCOMES, 0) for s in servers}
     for (server, _), outcome in cells.items():
         counts[server][outcome] += 1
     return counts

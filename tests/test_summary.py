@@ -1,0 +1,247 @@
+"""``python -m conformance.summary``: golden output from a fixed report and server TOMLs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conformance import summary
+
+DETAIL_LONG = "expected 'a|b' " + "x" * 200
+
+REPORT: dict[str, Any] = {
+    "run": {
+        "impl": "baize",
+        "impl_version": "9.9",
+        "python": "CPython 3.11.9",
+        "started": "2025-01-02T03:04:05+00:00",
+        "duration_s": 1.5,
+        "servers": [
+            {"name": "alpha", "version": "1.0", "command": "{python} -m alpha {fd}"},
+            {
+                "name": "beta",
+                "version": "2.0",
+                "command": "{python} -m beta {fd}",
+                "offers": {"extensions": ["z.ext", "a.ext"], "http2": True, "trio": True},
+            },
+        ],
+    },
+    "requirements": [
+        {"id": "R-ONE", "area": "A", "source": "RFC 1", "clause": "§1", "level": "MUST"},
+        {"id": "R-TWO", "area": "A", "source": "RFC 1", "clause": "§2", "level": "MUST"},
+        {"id": "R-THREE", "area": "B", "source": "API.md", "clause": "X", "level": "API"},
+        {"id": "R-UNTESTED", "area": "B", "source": "API.md", "clause": "Y", "level": "API"},
+    ],
+    "results": [
+        {"requirement": "R-ONE", "server": "alpha", "outcome": "pass", "detail": ""},
+        {
+            "requirement": "R-ONE",
+            "server": "alpha",
+            "outcome": "fail",
+            "detail": "\n  requirement: second case\nexpected 1",
+        },
+        {
+            "requirement": "R-ONE",
+            "server": "beta",
+            "outcome": "deviation",
+            "detail": "declared deviation: beta sends 2 (RFC 1 §1)\nexpected 1",
+        },
+        {"requirement": "R-TWO", "server": "alpha", "outcome": "not-applicable", "detail": "n/a"},
+        {"requirement": "R-TWO", "server": "beta", "outcome": "fail", "detail": DETAIL_LONG},
+        {"requirement": "R-THREE", "server": "alpha", "outcome": "deviation", "detail": "old"},
+        {"requirement": "R-THREE", "server": "beta", "outcome": "unexpected-pass", "detail": ""},
+        {"requirement": "R-THREE", "server": "gamma", "outcome": "pass", "detail": ""},
+    ],
+}
+
+TOMLS = {
+    "alpha": """
+name = "alpha"
+distribution = "alpha"
+command = ["{python}", "-m", "alpha", "{fd}"]
+[offers]
+extensions = ["websocket.http.response"]
+[deviations]
+"R-THREE" = "alpha answers 500 (API.md X)"
+""",
+    "beta": """
+name = "beta"
+distribution = "beta"
+command = ["{python}", "-m", "beta", "{fd}"]
+[offers]
+extensions = []
+[deviations]
+"R-ONE" = "from the TOML, not shown: the report carries the reason"
+""",
+    "gamma": """
+name = "gamma"
+distribution = "gamma"
+command = ["{python}", "-m", "gamma", "--port", "{port}"]
+socket = "port"
+""",
+}
+
+TRUNCATED = "expected 'a\\|b' " + "x" * 144 + "…"
+
+COMPARISON = f"""### Server comparison
+
+Implementation `baize` 9.9 on CPython 3.11.9, run 2025-01-02. 4 requirements in the catalogue, \
+3 with results; the counts are requirements per verdict (with several cases, the worst).
+
+| configuration | version | offers | pass | fail | deviation | not-applicable | unexpected-pass \
+| deviations and failures |
+|---|---|---|---:|---:|---:|---:|---:|---|
+| `alpha` | 1.0 | `websocket.http.response` | 0 | 1 | 1 | 1 | 0 | `R-ONE`: **fails** \
+(requirement: second case)<br>`R-THREE`: alpha answers 500 (API.md X) |
+| `beta` | 2.0 | HTTP/2, trio, `a.ext`, `z.ext` | 0 | 1 | 1 | 0 | 1 | `R-ONE`: beta sends 2 \
+(RFC 1 §1)<br>`R-THREE`: declared but passes<br>`R-TWO`: **fails** ({TRUNCATED}) |
+| `gamma` | ? | – | 1 | 0 | 0 | 0 | 0 | none |
+"""
+
+IMPL = f"""### Where baize 9.9 fails
+
+Implementation `baize` 9.9 on CPython 3.11.9, run 2025-01-02. 2 of 3 requirements tested fail \
+on at least one server.
+
+| requirement | source | fails on | first failure |
+|---|---|---|---|
+| `R-ONE` | RFC 1 §1 | 1 of 2 (alpha) | alpha: requirement: second case |
+| `R-TWO` | RFC 1 §2 | 1 of 2 (beta) | beta: expected 'a\\|b' {"x" * 138}… |
+"""
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> tuple[Path, Path]:
+    """The fixed report as a file and a servers directory with its TOMLs."""
+    report = tmp_path / "conformance.json"
+    report.write_text(json.dumps(REPORT), encoding="utf-8")
+    servers = tmp_path / "servers"
+    servers.mkdir()
+    for name, text in TOMLS.items():
+        (servers / f"{name}.toml").write_text(text, encoding="utf-8")
+    return report, servers
+
+
+def test_server_comparison_golden(files: tuple[Path, Path]) -> None:
+    _, servers = files
+    assert summary.server_comparison(REPORT, servers) == COMPARISON
+
+
+def test_impl_summary_golden() -> None:
+    assert summary.impl_summary(REPORT) == IMPL
+
+
+def test_impl_summary_without_failures_says_so() -> None:
+    passing = {**REPORT, "results": [r for r in REPORT["results"] if r["outcome"] == "pass"]}
+    text = summary.impl_summary(passing, title="")
+    assert text == (
+        "Implementation `baize` 9.9 on CPython 3.11.9, run 2025-01-02. 0 of 2 requirements "
+        "tested fail on at least one server.\n"
+    )
+
+
+def test_cli_prints_to_stdout(files: tuple[Path, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    report, servers = files
+    assert summary.main([str(report), "--servers-dir", str(servers), "--title", "Servers"]) == 0
+    out = capsys.readouterr().out
+    assert out == COMPARISON.replace("### Server comparison", "### Servers")
+    assert summary.main([str(report), "--impl-summary", "--title", ""]) == 0
+    assert capsys.readouterr().out == IMPL.split("\n", 2)[2]
+
+
+def test_cli_rewrites_only_the_marked_block(files: tuple[Path, Path]) -> None:
+    report, servers = files
+    readme = report.parent / "README.md"
+    before = "# Title\n\nintro\n\n<!-- server-comparison:start -->\nstale\n"
+    after = "<!-- server-comparison:end -->\n\n## Next\n"
+    readme.write_text(before + after, encoding="utf-8")
+    argv = [str(report), "--servers-dir", str(servers), "--readme", str(readme)]
+    assert summary.main(argv) == 0
+    text = readme.read_text(encoding="utf-8")
+    note = (
+        "<!-- generated from conformance.json by `python -m conformance.summary`: "
+        "do not edit by hand -->\n"
+    )
+    assert text == before.replace("stale\n", note + COMPARISON) + after
+    assert summary.main(argv) == 0  # idempotent
+    assert readme.read_text(encoding="utf-8") == text
+    readme.write_text("<!-- impl-summary:start -->\n<!-- impl-summary:end -->\n")
+    assert summary.main([str(report), "--impl-summary", "--readme", str(readme)]) == 0
+    assert IMPL in readme.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("readme_text", "message"),
+    [
+        ("no markers\n", "marker <!-- server-comparison:start --> is missing"),
+        ("<!-- server-comparison:start -->\n", "<!-- server-comparison:end --> is missing"),
+        (
+            "<!-- server-comparison:end -->\n<!-- server-comparison:start -->\n",
+            "<!-- server-comparison:end --> comes before",
+        ),
+        (
+            "<!-- server-comparison:start -->\n<!-- server-comparison:start -->\n"
+            "<!-- server-comparison:end -->\n",
+            "appears 2 times",
+        ),
+    ],
+)
+def test_bad_markers_are_a_clear_error(
+    files: tuple[Path, Path],
+    capsys: pytest.CaptureFixture[str],
+    readme_text: str,
+    message: str,
+) -> None:
+    report, servers = files
+    readme = report.parent / "README.md"
+    readme.write_text(readme_text, encoding="utf-8")
+    argv = [str(report), "--servers-dir", str(servers), "--readme", str(readme)]
+    assert summary.main(argv) == 2
+    assert message in capsys.readouterr().err
+    assert readme.read_text(encoding="utf-8") == readme_text  # untouched
+
+
+def test_missing_offers_name_the_server(
+    files: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    report, servers = files
+    (servers / "gamma.toml").unlink()
+    assert summary.main([str(report), "--servers-dir", str(servers)]) == 2
+    err = capsys.readouterr().err
+    assert "server 'gamma': the report records no offers" in err
+    assert "--servers-dir" in err
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "cannot read report"),
+        ("{not json", "is not valid JSON"),
+        ('{"run": {}}', "lacks 'run', 'requirements' or 'results'"),
+        (
+            '{"run": {}, "requirements": [], "results": [{"requirement": "X", '
+            '"server": "s", "outcome": "maybe", "detail": ""}]}',
+            "unknown outcome 'maybe'",
+        ),
+    ],
+)
+def test_bad_report_is_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str | None, message: str
+) -> None:
+    report = tmp_path / "conformance.json"
+    if content is not None:
+        report.write_text(content, encoding="utf-8")
+    assert summary.main([str(report)]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_malformed_server_toml_is_a_clear_error(
+    files: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    report, servers = files
+    (servers / "alpha.toml").write_text('name = "alpha"\n', encoding="utf-8")
+    assert summary.main([str(report), "--servers-dir", str(servers)]) == 2
+    assert "alpha.toml" in capsys.readouterr().err
