@@ -260,7 +260,7 @@ class MultipartDecoder:
     """
 
     def __init__(
-        self, boundary: bytes, charset: str = "utf-8", *, max_header_size: int = MAX_HEADER_SIZE
+        self, boundary: bytes, charset: str, *, max_header_size: int = MAX_HEADER_SIZE
     ) -> None:
         if not boundary or len(boundary) > MAX_BOUNDARY_LENGTH:
             raise MalformedMultipart(
