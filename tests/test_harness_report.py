@@ -34,18 +34,55 @@ RESULTS = [
 RUN: dict[str, Any] = {
     "impl": "baize",
     "impl_version": "0.1.0",
+    "impl_file": "/env/lib/baize/__init__.py",
     "python": "CPython 3.11.9",
+    "platform": "Linux-x86_64",
+    "harness_version": "0.2.0",
+    "harness_python": "CPython 3.11.9",
+    "catalogue_sha256": "ab" * 32,
+    "requirements_selected": [],
+    "asgi_validation": True,
     "started": "2025-01-01T00:00:00+00:00",
     "duration_s": 12.5,
     "servers": [
-        {"name": "alpha", "version": "1.0", "command": "{python} -m alpha --fd {fd} {app}"},
-        {"name": "beta", "version": "2.0", "command": "{python} -m beta {app}"},
+        {
+            "name": "alpha",
+            "version": "1.0",
+            "command": "{python} -m alpha --fd {fd} {app}",
+            "extensions": ["http.response.pathsend"],
+            "asgi": {"version": "3.0"},
+        },
+        {
+            "name": "beta",
+            "version": "2.0",
+            "command": "{python} -m beta {app}",
+            "extensions": None,
+            "asgi": {"version": "3.0"},
+        },
     ],
+}
+OPEN = {
+    "root_path": {
+        "question": "What the root-path option does.",
+        "servers": {
+            "alpha": {
+                "option": "--root-path /mount",
+                "with_prefix": {"request": "/mount/x", "status": 404},
+                "without_prefix": {
+                    "request": "/x",
+                    "status": 200,
+                    "path": "/mount/x",
+                    "raw_path": "/mount/x",
+                    "root_path": "/mount",
+                },
+            }
+        },
+    }
 }
 
 
 def data() -> dict[str, Any]:
-    return report.build(RUN, REQUIREMENTS, RESULTS)
+    return report.build(RUN, REQUIREMENTS, RESULTS, OPEN)
 
 
 def check_golden(name: str, text: str) -> None:
@@ -57,15 +94,8 @@ def check_golden(name: str, text: str) -> None:
 
 def test_json_schema_is_exact() -> None:
     document = data()
-    assert set(document) == {"run", "requirements", "results"}
-    assert set(document["run"]) == {
-        "impl",
-        "impl_version",
-        "python",
-        "started",
-        "duration_s",
-        "servers",
-    }
+    assert set(document) == {"run", "requirements", "results", "open_behaviours"}
+    assert document["open_behaviours"] == OPEN
     assert set(document["requirements"][0]) == {"id", "area", "source", "clause", "level", "text"}
     assert set(document["results"][0]) == {
         "requirement",
@@ -102,3 +132,21 @@ def test_html_escapes_text() -> None:
     html = report.render_html(data())
     assert "actual &lt;2&gt;" in html
     assert "One &lt;must&gt; hold." in html
+
+
+def test_headers_state_provenance() -> None:
+    for text in (report.render_markdown(data()), report.render_html(data())):
+        assert "/env/lib/baize/__init__.py" in text
+        assert "ab" * 32 in text
+        assert "Linux-x86_64" in text
+        assert "0.2.0" in text
+        assert "extensions advertised: http.response.pathsend" in text
+
+
+def test_open_behaviours_are_facts_not_verdicts() -> None:
+    text = report.render_markdown(data())
+    section = text.split("## Behaviours the spec leaves open: root_path", 1)[1]
+    assert "`path='/mount/x' raw_path='/mount/x' root_path='/mount'`" in section
+    assert "status 404 (the app was not called)" in section
+    summary = text.split("## Summary", 1)[1].split("##", 1)[0]
+    assert "root_path" not in summary  # never counted as pass or fail

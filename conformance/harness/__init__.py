@@ -12,9 +12,12 @@ from conformance.harness.verify import (
     expect_type,
 )
 
+__version__ = "0.2.0"
+
 __all__ = [
     "ExpectationFailed",
     "NotApplicable",
+    "__version__",
     "expect_equal",
     "expect_in",
     "expect_true",

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import tomllib
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -83,3 +86,37 @@ def load_catalogue(directory: Path = REQUIREMENTS_DIR) -> dict[str, Requirement]
     if problems:
         raise CatalogueError(problems)
     return {key: value[0] for key, value in found.items()}
+
+
+def digest(requirements: Iterable[Requirement]) -> str:
+    """sha256 of the catalogue's canonical JSON (independent of TOML layout and file names)."""
+    canonical = json.dumps(
+        sorted((r.to_json() for r in requirements), key=lambda r: r["id"]),
+        sort_keys=True,
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def one_line(requirement: Requirement) -> str:
+    """``ID  LEVEL  source clause  text`` on one line (for ``--list-requirements``)."""
+    text = " ".join(requirement.text.split())
+    clause = " ".join(f"{requirement.source} {requirement.clause}".split())
+    return f"{requirement.id}\t{requirement.level}\t{clause}\t{text}"
+
+
+def areas(catalogue: dict[str, Requirement]) -> dict[str, list[str]]:
+    """Each area with the distinct id prefixes (first segment plus ``-``) of its ids."""
+    found: dict[str, list[str]] = {}
+    for requirement in catalogue.values():
+        prefix = requirement.id.split("-", 1)[0] + "-"
+        prefixes = found.setdefault(requirement.area, [])
+        if prefix not in prefixes:
+            prefixes.append(prefix)
+    return found
+
+
+def unknown_prefixes(catalogue: dict[str, Requirement], prefixes: Iterable[str]) -> list[str]:
+    """The prefixes no catalogue id starts with."""
+    return [p for p in prefixes if not any(rid.startswith(p) for rid in catalogue)]

@@ -20,9 +20,10 @@ def version(name):
         return md.version(name)
     except md.PackageNotFoundError:
         return None
-impl_version, impl_error = None, None
+impl_version, impl_error, impl_file = None, None, None
 try:
     module = importlib.import_module(impl)
+    impl_file = getattr(module, "__file__", None)
     impl_version = getattr(module, "__version__", None)
     if impl_version is None:
         for dist in md.packages_distributions().get(impl, []):
@@ -31,7 +32,8 @@ except Exception as error:
     impl_error = f"{type(error).__name__}: {error}"
 print(json.dumps({
     "python": f"{platform.python_implementation()} {platform.python_version()}",
-    "impl_version": impl_version, "impl_error": impl_error,
+    "impl_version": impl_version, "impl_error": impl_error, "impl_file": impl_file,
+    "platform": platform.platform(),
     "dists": {name: version(name) for name in dists},
 }))
 """
@@ -49,6 +51,8 @@ class ImplEnvironment:
     impl_version: str | None
     impl_error: str | None
     dists: dict[str, str | None]
+    impl_file: str | None = None
+    platform: str | None = None
 
 
 def probe(python: str, impl: str, distributions: list[str], cwd: Path) -> ImplEnvironment:
@@ -71,7 +75,14 @@ def probe(python: str, impl: str, distributions: list[str], cwd: Path) -> ImplEn
             f"--impl-python {python} failed:\n{done.stderr.decode(errors='replace')}"
         )
     data = json.loads(done.stdout)
-    return ImplEnvironment(data["python"], data["impl_version"], data["impl_error"], data["dists"])
+    return ImplEnvironment(
+        data["python"],
+        data["impl_version"],
+        data["impl_error"],
+        data["dists"],
+        data.get("impl_file"),
+        data.get("platform"),
+    )
 
 
 def stage_apps(root: Path) -> Path:

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import shutil
 import signal
+import sys
 import tempfile
 import threading
 import time
@@ -23,23 +25,51 @@ from typing import Any
 
 import pytest
 
+from conformance.harness import __version__ as HARNESS_VERSION
 from conformance.harness import environment, report
-from conformance.harness.catalogue import CatalogueError, Requirement, load_catalogue
-from conformance.harness.outcomes import NotApplicable, Outcome, Result, apply_deviation
+from conformance.harness.catalogue import (
+    CatalogueError,
+    Requirement,
+    areas,
+    digest,
+    load_catalogue,
+    one_line,
+    unknown_prefixes,
+)
+from conformance.harness.outcomes import (
+    NotApplicable,
+    Outcome,
+    Result,
+    apply_deviation,
+    not_applicable,
+)
 from conformance.harness.process import ServerError, stop_all
 from conformance.harness.server import Server, ServerPool
-from conformance.harness.serverconfig import ServerConfigError, load_servers
+from conformance.harness.serverconfig import (
+    ROOT_PATH,
+    ROOTPATH_SUFFIX,
+    ServerConfigError,
+    load_servers,
+)
 from conformance.harness.settings import CASE_TIMEOUT, Settings, add_options, resolve
 
 RESULTS_KEY = "conformance.results"
 SERVER_KEY = "conformance.server"
+FACTS_KEY = "conformance.facts"
+ASGI_APP_PREFIX = "ASGI-APP-"
+ROOTPATH_FACT_PATH = "/rootpath/scope/a%20b"
 REQUIREMENT_MARKER = (
     "requirement(*ids): the catalogue ids (conformance/requirements/*.toml) a case checks"
 )
 STOPS_SERVER_MARKER = (
     "stops_server: the case stops its server (pool.stop); such cases run after the others"
 )
+SWEEP_MARKER = (
+    "sweep: the case reads what the other cases of its server left behind "
+    "(ASGI-APP-*); such cases run after them"
+)
 DETAIL_LOG_LINES = 20
+VIOLATIONS_SHOWN = 10
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -47,9 +77,37 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 @pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config: pytest.Config) -> int | None:
+    """``--list-requirements``: print the catalogue and exit before any server or probe."""
+    if not config.getoption("list_requirements", False):
+        return None
+    try:
+        catalogue = load_catalogue()
+    except CatalogueError as error:
+        sys.stderr.write(f"{error}\n")
+        return 4
+    prefixes = tuple(config.getoption("requirement") or ())
+    unknown = unknown_prefixes(catalogue, prefixes)
+    if unknown:
+        sys.stderr.write(_unknown_prefix_message(catalogue, unknown) + "\n")
+        return 4
+    for requirement in catalogue.values():
+        if not prefixes or requirement.id.startswith(prefixes):
+            sys.stdout.write(one_line(requirement) + "\n")
+    sys.stdout.flush()
+    return 0
+
+
+def _unknown_prefix_message(catalogue: dict[str, Requirement], unknown: list[str]) -> str:
+    listed = "; ".join(f"{area} ({', '.join(p)})" for area, p in areas(catalogue).items())
+    return f"unknown --requirement {', '.join(unknown)}: no id starts with it; areas: {listed}"
+
+
+@pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", REQUIREMENT_MARKER)
     config.addinivalue_line("markers", STOPS_SERVER_MARKER)
+    config.addinivalue_line("markers", SWEEP_MARKER)
     config.addinivalue_line("markers", "xdist_group(name): run in the same xdist worker")
     _default_to_loadgroup(config)
     if config.pluginmanager.has_plugin("conformance"):
@@ -90,6 +148,16 @@ class ConformancePlugin:
             raise pytest.UsageError(
                 f"unknown --server {', '.join(unknown)}; known: {', '.join(self.configs)}"
             )
+        try:
+            self.catalogue: dict[str, Requirement] = load_catalogue()
+        except CatalogueError:
+            self.catalogue = {}  # the meta-test (test_catalogue.py) reports the problems
+        unknown_ids = unknown_prefixes(self.catalogue, self.settings.requirements)
+        if unknown_ids:
+            raise pytest.UsageError(_unknown_prefix_message(self.catalogue, unknown_ids))
+        name = self.settings.report_name
+        if not name or "/" in name or name.startswith("."):
+            raise pytest.UsageError(f"--report-name {name!r}: a plain file name is needed")
         self.work_dir = Path(tempfile.mkdtemp(prefix="conformance-"))
         try:
             self.env_info = environment.probe(
@@ -103,6 +171,11 @@ class ConformancePlugin:
         self.selected, self.left_out = self._select()
         self.results: list[Result] = []
         self.servers_seen: dict[str, dict[str, Any]] = {}
+        self.facts: dict[str, dict[str, Any]] = {}
+        self._facts_sent: set[str] = set()
+        self._case_starts: dict[str, list[tuple[float, str]]] = {}
+        self.violations: dict[str, list[dict[str, Any]]] = {}
+        self.validating = os.environ.get("CONFORMANCE_VALIDATE", "1") != "0"
         self._pool: ServerPool | None = None
         self._previous_sigterm: Any = None
 
@@ -135,10 +208,15 @@ class ConformancePlugin:
         if self.env_info.impl_error:
             impl += f" (import failed: {self.env_info.impl_error})"
         left = "; ".join(f"{name}: {why}" for name, why in self.left_out.items()) or "none"
-        return [
+        lines = [
             f"conformance: impl {impl} on {self.env_info.python}; "
             f"servers {', '.join(self.selected)}; left out: {left}"
         ]
+        if self.settings.requirements:
+            lines.append(f"conformance: requirements {', '.join(self.settings.requirements)}*")
+        if not self.validating:
+            lines.append("conformance: ASGI message validation off (CONFORMANCE_VALIDATE=0)")
+        return lines
 
     def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
         if "server" in metafunc.fixturenames:
@@ -147,7 +225,16 @@ class ConformancePlugin:
     def pytest_collection_modifyitems(
         self, session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
     ) -> None:
-        items.sort(key=lambda item: item.get_closest_marker("stops_server") is not None)
+        if self.settings.requirements:
+            kept: list[pytest.Item] = []
+            dropped: list[pytest.Item] = []
+            for item in items:
+                ids = _ids_of(item)
+                (kept if any(self.settings.selects(i) for i in ids) else dropped).append(item)
+            if dropped:
+                config.hook.pytest_deselected(items=dropped)
+                items[:] = kept
+        items.sort(key=_run_order)
         timeout_given = config.getoption("timeout", None) is not None
         needed: list[str] = []
         for item in items:
@@ -157,8 +244,11 @@ class ConformancePlugin:
             item.add_marker(pytest.mark.xdist_group(name))
             if not timeout_given and item.get_closest_marker("timeout") is None:
                 item.add_marker(pytest.mark.timeout(CASE_TIMEOUT))
-            if name not in needed:
-                needed.append(name)
+            wanted = [name]
+            if "rootpath_server" in getattr(item, "fixturenames", ()):
+                if self.configs[name].rootpath_args:
+                    wanted.append(name + ROOTPATH_SUFFIX)
+            needed += [n for n in wanted if n not in needed]
         if needed and not config.option.collectonly and not _is_worker(config):
             pool = self.pool()
             for name in needed:  # spawn all now; each waits for readiness when first used
@@ -196,6 +286,60 @@ class ConformancePlugin:
         yield handle
 
     @pytest.fixture
+    def rootpath_server(self, server: Server) -> Server:
+        """The same configuration started with its root-path option (``/mount``) on."""
+        if not self.configs[server.name].rootpath_args:
+            not_applicable(f"servers/{server.name}.toml declares no [rootpath] args")
+        name = server.name + ROOTPATH_SUFFIX
+        try:
+            handle = self.pool().get(name)
+        except ServerError as error:
+            pytest.fail(f"harness error: {error}", pytrace=False)
+        if server.name not in self.facts:
+            args = self.configs[server.name].rootpath_args
+            option = " ".join(a.replace("{root_path}", ROOT_PATH) for a in args)
+            self.facts[server.name] = _measure_root_path(handle, option)
+        return handle
+
+    @pytest.fixture
+    def asgi_violations(self, server: Server) -> list[dict[str, Any]]:
+        """Every ASGI message violation recorded for this server so far (sweep cases)."""
+        if not self.validating:
+            not_applicable("ASGI message validation is off (CONFORMANCE_VALIDATE=0)")
+        self._collect_violations(server.name)
+        return list(self.violations.get(server.name, []))
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        name = _server_of(item)
+        if name is not None:
+            self._case_starts.setdefault(name, []).append((time.monotonic(), item.nodeid))
+
+    def _collect_violations(self, name: str) -> list[Result]:
+        """Read new violations of ``name``'s instances; one ``fail`` row per violation.
+
+        Each is attributed to the case that was running when its connection began.
+        """
+        rows: list[Result] = []
+        if self._pool is None:
+            return rows
+        starts = self._case_starts.get(name, [])
+        deviations = self.configs[name].deviations
+        for instance in (name, name + ROOTPATH_SUFFIX):
+            handle = self._pool.ready(instance)
+            if handle is None:
+                continue
+            for violation in handle.new_violations():
+                case = next((c for t, c in reversed(starts) if t <= violation["t"]), "?")
+                violation["case"] = case
+                violation["instance"] = instance
+                self.violations.setdefault(name, []).append(violation)
+                requirement = ASGI_APP_PREFIX + violation["rule"]
+                outcome = apply_deviation("fail", deviations.get(requirement))
+                rows.append(Result(requirement, name, case, outcome, 0.0, _describe(violation)))
+        return rows
+
+    @pytest.fixture
     def server_pool(self) -> ServerPool:
         """The pool, for cases that need a private instance (e.g. to stop it)."""
         return self.pool()
@@ -206,9 +350,10 @@ class ConformancePlugin:
     ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
         test_report = yield
         name = _server_of(item)
-        marker_ids = [i for m in item.iter_markers("requirement") for i in m.args]
+        marker_ids = _ids_of(item)
         if name is None or not marker_ids:
             return test_report
+        test_report.conformance_name = f"{', '.join(marker_ids)} on {name}"  # type: ignore[attr-defined]
         if call.when == "teardown" or (call.when == "setup" and test_report.passed):
             return test_report
         self._attach_verdicts(item, call, test_report, name, marker_ids)
@@ -260,19 +405,34 @@ class ConformancePlugin:
             "version": self.version_of(name),
             "command": " ".join(config.command),
         }
-        test_report.user_properties = [
-            *test_report.user_properties,
+        handle = self.pool().ready(name)
+        if handle is not None:
+            server_info.update(
+                extensions=(handle.live or {}).get("extensions"),
+                asgi=(handle.live or {}).get("asgi"),
+            )
+        if self.validating:
+            results += self._collect_violations(name)
+        properties: list[tuple[str, Any]] = [
             (RESULTS_KEY, [r.to_json() for r in results]),
             (SERVER_KEY, server_info),
         ]
+        if name in self.facts and name not in self._facts_sent:
+            self._facts_sent.add(name)
+            properties.append((FACTS_KEY, {name: self.facts[name]}))
+        test_report.user_properties = [*test_report.user_properties, *properties]
 
+    @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        _name_junit_case(self.config, report)
         for key, value in report.user_properties:
             data: Any = value
             if key == RESULTS_KEY:
                 self.results.extend(Result.from_json(item) for item in data)
             elif key == SERVER_KEY:
                 self.servers_seen[data["name"]] = data
+            elif key == FACTS_KEY:
+                self.facts.update(data)
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         if self._pool is not None:
@@ -282,32 +442,59 @@ class ConformancePlugin:
         self._write_reports()
 
     def _write_reports(self) -> None:
-        try:
-            catalogue: dict[str, Requirement] = load_catalogue()
-        except CatalogueError:
-            catalogue = {}
+        selects = self.settings.selects
         data = report.build(
-            run={
-                "impl": self.settings.impl,
-                "impl_version": self.env_info.impl_version,
-                "python": self.env_info.python,
-                "started": self.started.isoformat(timespec="seconds"),
-                "duration_s": round(time.monotonic() - self.started_monotonic, 2),
-                "servers": [self.servers_seen[n] for n in self.selected if n in self.servers_seen],
-            },
-            requirements=list(catalogue.values()),
-            results=self.results,
+            run=self.run_info(),
+            requirements=[r for r in self.catalogue.values() if selects(r.id)],
+            results=[r for r in self.results if selects(r.requirement)],
+            open_behaviours=self._open_behaviours(),
         )
         directory = self.settings.report_dir
         directory.mkdir(parents=True, exist_ok=True)
-        (directory / "conformance.json").write_text(
+        base = directory / self.settings.report_name
+        base.with_suffix(".json").write_text(
             json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
         )
-        (directory / "conformance.md").write_text(report.render_markdown(data), encoding="utf-8")
-        (directory / "conformance.html").write_text(report.render_html(data), encoding="utf-8")
+        base.with_suffix(".md").write_text(report.render_markdown(data), encoding="utf-8")
+        base.with_suffix(".html").write_text(report.render_html(data), encoding="utf-8")
         reporter = self.config.pluginmanager.getplugin("terminalreporter")
         if reporter is not None:
-            reporter.write_line(f"conformance report: {directory / 'conformance.html'}")
+            reporter.write_line(f"conformance report: {base.with_suffix('.html')}")
+
+    def run_info(self) -> dict[str, Any]:
+        """The ``run`` object of the report: what ran, where from, with which versions."""
+        env = self.env_info
+        return {
+            "impl": self.settings.impl,
+            "impl_version": env.impl_version,
+            "impl_file": env.impl_file,
+            "python": env.python,
+            "platform": env.platform,
+            "harness_version": HARNESS_VERSION,
+            "harness_python": f"{platform.python_implementation()} {platform.python_version()}",
+            "catalogue_sha256": digest(self.catalogue.values()),
+            "requirements_selected": list(self.settings.requirements),
+            "asgi_validation": self.validating,
+            "started": self.started.isoformat(timespec="seconds"),
+            "duration_s": round(time.monotonic() - self.started_monotonic, 2),
+            "servers": [self.servers_seen[n] for n in self.selected if n in self.servers_seen],
+        }
+
+    def _open_behaviours(self) -> dict[str, Any]:
+        if not self.facts:
+            return {}
+        return {
+            "root_path": {
+                "question": (
+                    "What a server's root-path option does to path, raw_path and root_path, "
+                    f"for GET {ROOT_PATH}{ROOTPATH_FACT_PATH} (with the prefix) and "
+                    f"GET {ROOTPATH_FACT_PATH} (without). The ASGI spec implies path includes "
+                    "root_path (WSGI compatibility: PATH_INFO is path with root_path stripped) "
+                    "but leaves the option's behaviour to each server: measured, never judged."
+                ),
+                "servers": {n: self.facts[n] for n in self.selected if n in self.facts},
+            }
+        }
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
         stop_all()
@@ -343,3 +530,66 @@ def _base_outcome(call: pytest.CallInfo[None]) -> tuple[Outcome, str]:
     if isinstance(error, pytest.fail.Exception):
         return "fail", str(error.msg)
     return "fail", f"harness error: {excinfo.exconly()}"
+
+
+def _ids_of(item: pytest.Item) -> list[str]:
+    return [i for m in item.iter_markers("requirement") for i in m.args]
+
+
+def _run_order(item: pytest.Item) -> int:
+    """Ordinary cases, then sweeps (they read what the others left), then server stoppers."""
+    if item.get_closest_marker("stops_server") is not None:
+        return 2
+    return 1 if item.get_closest_marker("sweep") is not None else 0
+
+
+def _describe(violation: dict[str, Any]) -> str:
+    return (
+        f"{violation.get('text')}\n"
+        f"message: {violation.get('message')}\n"
+        f"connection: {violation.get('scope_type')} {violation.get('path')!r} "
+        f"on {violation.get('instance')}"
+    )
+
+
+def describe_violations(violations: list[dict[str, Any]]) -> str:
+    """Text for a sweep case's failure: count and the first few violations with their case."""
+    lines = [f"{len(violations)} violation(s); first {min(len(violations), VIOLATIONS_SHOWN)}:"]
+    for violation in violations[:VIOLATIONS_SHOWN]:
+        lines.append(f"- case {violation.get('case')}")
+        lines += [f"  {line}" for line in _describe(violation).splitlines()]
+    return "\n".join(lines)
+
+
+def _measure_root_path(server: Server, option: str) -> dict[str, Any]:
+    """path, raw_path, root_path a server gives with and without its root-path prefix."""
+    facts: dict[str, Any] = {"option": option}
+    for label, target in (
+        ("with_prefix", server.root_path + ROOTPATH_FACT_PATH),
+        ("without_prefix", ROOTPATH_FACT_PATH),
+    ):
+        entry: dict[str, Any] = {"request": target}
+        try:
+            with server.http() as client:
+                response = client.get(target)
+            entry["status"] = response.status_code
+            if response.headers.get("content-type", "").startswith("application/json"):
+                entry.update(response.json())
+        except Exception as error:  # a fact, not a verdict: record what happened
+            entry["error"] = f"{type(error).__name__}: {error}"
+        facts[label] = entry
+    return facts
+
+
+def _name_junit_case(config: pytest.Config, report: pytest.TestReport) -> None:
+    """``--junitxml``: name the test case "REQ-ID on server" instead of the function."""
+    name = getattr(report, "conformance_name", None)
+    if name is None:
+        return
+    try:
+        from _pytest.junitxml import xml_key
+    except ImportError:  # pragma: no cover - pytest internals moved
+        return
+    xml = config.stash.get(xml_key, None)
+    if xml is not None:
+        xml.node_reporter(report).add_attribute("name", str(name))

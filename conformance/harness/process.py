@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import atexit
 import http.client
+import json
 import os
 import signal
 import socket
@@ -21,8 +22,11 @@ import threading
 import time
 from collections import deque
 from pathlib import Path
+from typing import Any
 
 from conformance.harness.serverconfig import ServerConfig
+
+VIOLATIONS_FILE = "asgi-violations.jsonl"
 
 HOST = "127.0.0.1"
 REAP_TIMEOUT = 5.0
@@ -190,12 +194,53 @@ class ServerProcess:
     def _probe(self, timeout: float) -> bool:
         connection = http.client.HTTPConnection(HOST, self.port, timeout=timeout)
         try:
-            connection.request("GET", "/__ready__")
+            connection.request("GET", self.config.root_path + "/__ready__")
             return connection.getresponse().status == 200
         except (OSError, http.client.HTTPException):
             return False
         finally:
             connection.close()
+
+    def get_json(self, path: str, timeout: float = 5.0) -> Any:
+        """``GET path`` answered as JSON, or None on any failure (provenance, never a verdict)."""
+        connection = http.client.HTTPConnection(HOST, self.port, timeout=timeout)
+        try:
+            connection.request("GET", path)
+            response = connection.getresponse()
+            body = response.read()
+            return json.loads(body) if response.status == 200 else None
+        except (OSError, http.client.HTTPException, ValueError):
+            return None
+        finally:
+            connection.close()
+
+    def violations_since(self, offset: int) -> tuple[list[dict[str, Any]], int]:
+        """ASGI violations the app recorded after byte ``offset`` of its file; the new offset.
+
+        The validator in the server appends JSON lines to ``asgi-violations.jsonl`` in the
+        instance's state dir only when a violation happens, so the usual cost is one ``stat``.
+        """
+        state_dir = self.env.get("CONFORMANCE_STATE_DIR")
+        if not state_dir:
+            return [], offset
+        path = Path(state_dir) / VIOLATIONS_FILE
+        try:
+            size = path.stat().st_size
+        except OSError:
+            return [], offset
+        if size <= offset:
+            return [], offset
+        with open(path, "rb") as file:
+            file.seek(offset)
+            data = file.read(size - offset)
+        complete = data.rpartition(b"\n")[0]
+        found = []
+        for line in complete.splitlines():
+            try:
+                found.append(json.loads(line))
+            except ValueError:
+                continue
+        return found, offset + len(complete) + (1 if complete else 0)
 
     def stop(self) -> None:
         """SIGTERM, grace, SIGKILL to the group, reap; idempotent.

@@ -23,14 +23,22 @@ SHOWN = ("fail", "deviation", "unexpected-pass")
 
 
 def build(
-    run: dict[str, Any], requirements: Iterable[Requirement], results: Iterable[Result]
+    run: dict[str, Any],
+    requirements: Iterable[Requirement],
+    results: Iterable[Result],
+    open_behaviours: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The ``conformance.json`` document, results sorted by (requirement, server, case)."""
+    """The ``conformance.json`` document, results sorted by (requirement, server, case).
+
+    ``open_behaviours``: measured facts on what the spec leaves open (never verdicts), e.g.
+    ``{"root_path": {"question": str, "servers": {name: {...}}}}``.
+    """
     ordered = sorted(results, key=lambda r: (r.requirement, r.server, r.case))
     return {
         "run": run,
         "requirements": [r.to_json() for r in requirements],
         "results": [r.to_json() for r in ordered],
+        "open_behaviours": open_behaviours or {},
     }
 
 
@@ -77,6 +85,53 @@ def _run_line(run: dict[str, Any]) -> str:
     )
 
 
+def _provenance(run: dict[str, Any]) -> list[tuple[str, str]]:
+    """(label, value) pairs of the run's provenance, for the report headers."""
+    selected = run.get("requirements_selected") or []
+    pairs = [
+        ("implementation", f"{run['impl']} {run.get('impl_version') or '(unknown version)'}"),
+        ("imported from", str(run.get("impl_file") or "?")),
+        ("Python", f"{run.get('python')} on {run.get('platform') or '?'}"),
+        ("harness", f"{run.get('harness_version', '?')} ({run.get('harness_python', '?')})"),
+        ("catalogue sha256", str(run.get("catalogue_sha256", "?"))),
+        ("selection", ", ".join(f"{p}*" for p in selected) or "every requirement"),
+        ("ASGI message validation", "on" if run.get("asgi_validation", True) else "off"),
+        ("started", f"{run['started']}, {run['duration_s']} s"),
+    ]
+    for server in run["servers"]:
+        extensions = server.get("extensions")
+        if "extensions" not in server:
+            shown = "?"
+        elif extensions is None:
+            shown = "none (no extensions key in an http scope)"
+        else:
+            shown = ", ".join(extensions) or "none"
+        pairs.append(
+            (
+                f"server {server['name']}",
+                f"{server.get('version') or '?'}; extensions advertised: {shown}",
+            )
+        )
+    return pairs
+
+
+def _root_path_rows(data: dict[str, Any]) -> list[list[str]]:
+    """One row per (server, request) of the root_path facts."""
+    facts = data.get("open_behaviours", {}).get("root_path", {}).get("servers", {})
+    rows = []
+    for server, fact in facts.items():
+        for label in ("with_prefix", "without_prefix"):
+            entry = fact.get(label, {})
+            seen = entry.get("error") or (
+                f"path={entry.get('path')!r} raw_path={entry.get('raw_path')!r} "
+                f"root_path={entry.get('root_path')!r}"
+                if "path" in entry
+                else f"status {entry.get('status')} (the app was not called)"
+            )
+            rows.append([server, fact.get("option", ""), f"GET {entry.get('request')}", seen])
+    return rows
+
+
 def _notable(data: dict[str, Any]) -> list[dict[str, Any]]:
     return [r for r in data["results"] if r["outcome"] in SHOWN]
 
@@ -85,7 +140,9 @@ def render_markdown(data: dict[str, Any]) -> str:
     """The grid as Markdown: summary per server, then requirements by area, then details."""
     servers = _servers(data)
     versions = {s["name"]: s["version"] for s in data["run"]["servers"]}
-    out = ["# Conformance report", "", _run_line(data["run"]), "", "## Summary", ""]
+    out = ["# Conformance report", "", _run_line(data["run"]), ""]
+    out += [f"- {label}: {value}" for label, value in _provenance(data["run"])]
+    out += ["", "## Summary", ""]
     out.append("| server | version | " + " | ".join(OUTCOMES) + " |")
     out.append("|---|---|" + "---:|" * len(OUTCOMES))
     for server in servers:
@@ -100,6 +157,12 @@ def render_markdown(data: dict[str, Any]) -> str:
             cells = " | ".join(LABELS[_cell(data, row["id"], s)] for s in servers)
             source = f"{row['source']} {row['clause']}".strip()
             out.append(f"| `{row['id']}` | {row['level']} | {source} | {cells} |")
+    fact_rows = _root_path_rows(data)
+    if fact_rows:
+        question = data["open_behaviours"]["root_path"].get("question", "")
+        out += ["", "## Behaviours the spec leaves open: root_path", "", question, ""]
+        out += ["| server | option | request | the app saw |", "|---|---|---|---|"]
+        out += ["| " + " | ".join(f"`{c}`" if c else "" for c in r) + " |" for r in fact_rows]
     notable = _notable(data)
     if notable:
         out += ["", "## Failures and deviations", ""]
@@ -144,6 +207,9 @@ def render_html(data: dict[str, Any]) -> str:
         f"<style>{_CSS}</style></head><body>",
         "<h1>Conformance report</h1>",
         f"<p>{_e(_run_line(data['run']))}</p>",
+        "<table>",
+        *(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in _provenance(data["run"])),
+        "</table>",
         "<h2>Summary</h2><table><tr><th>server</th><th>version</th><th>command</th>",
     ]
     out.append("".join(f"<th>{_e(o)}</th>" for o in OUTCOMES) + "</tr>")
@@ -172,6 +238,15 @@ def render_html(data: dict[str, Any]) -> str:
                     label = f'<a href="#{_e(_anchor(row["id"], server))}">{label}</a>'
                 out.append(f'<td class="{_e(outcome or "none")}">{label}</td>')
             out.append("</tr>")
+        out.append("</table>")
+    fact_rows = _root_path_rows(data)
+    if fact_rows:
+        question = data["open_behaviours"]["root_path"].get("question", "")
+        out.append("<h2>Behaviours the spec leaves open: root_path</h2>")
+        out.append(f"<p>{_e(question)}</p><table><tr><th>server</th><th>option</th>")
+        out.append("<th>request</th><th>the app saw</th></tr>")
+        for fact in fact_rows:
+            out.append("<tr>" + "".join(f"<td><code>{_e(c)}</code></td>" for c in fact) + "</tr>")
         out.append("</table>")
     if notable:
         out.append("<h2>Failures and deviations</h2>")

@@ -9,12 +9,13 @@ import ssl
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 from websockets.sync.client import ClientConnection, connect
 
 from conformance.harness.process import HOST, ServerError, ServerProcess
-from conformance.harness.serverconfig import ServerConfig
+from conformance.harness.serverconfig import ROOTPATH_SUFFIX, ServerConfig
 
 HTTP_TIMEOUT = 10.0
 WS_TIMEOUT = 5.0
@@ -33,6 +34,9 @@ class Server:
     def __init__(self, process: ServerProcess, version: str | None) -> None:
         self._process = process
         self.version = version
+        #: What a live scope advertised (``GET /__scope__``): extensions, asgi; None if unknown.
+        self.live: dict[str, Any] | None = process.get_json(process.config.root_path + "/__scope__")
+        self._violation_offset = 0
 
     @property
     def name(self) -> str:
@@ -61,6 +65,16 @@ class Server:
     @property
     def command(self) -> list[str]:
         return list(self._process.command)
+
+    @property
+    def root_path(self) -> str:
+        """The root path this instance was started with (``""`` unless ``NAME+rootpath``)."""
+        return self.config.root_path
+
+    def new_violations(self) -> list[dict[str, Any]]:
+        """ASGI violations recorded by the app since the previous call."""
+        found, self._violation_offset = self._process.violations_since(self._violation_offset)
+        return found
 
     def offers(self, extension: str) -> bool:
         """Whether the configuration declares ``extension`` (checked live by ASGI-EXTENSIONS)."""
@@ -142,14 +156,25 @@ class ServerPool:
         self._failed: dict[str, ServerError] = {}
         self._generation = 0
 
+    def config_of(self, name: str) -> ServerConfig:
+        """The configuration ``name``, or ``BASE+rootpath``: BASE with its root-path option.
+
+        :raises ValueError: BASE has no ``[rootpath]``.
+        """
+        if name.endswith(ROOTPATH_SUFFIX) and name not in self._configs:
+            base = self._configs[name.removesuffix(ROOTPATH_SUFFIX)]
+            self._configs[name] = base.with_root_path()
+        return self._configs[name]
+
     def spawn(self, name: str) -> ServerProcess:
         """Spawn ``name`` if not yet spawned (no readiness wait: several start in parallel)."""
         if name not in self._processes:
+            config = self.config_of(name)
             self._generation += 1
             work = self._work_dir / f"{name}.{self._generation}"
             work.mkdir()
             process = ServerProcess(
-                self._configs[name],
+                config,
                 python=self._python,
                 app_root=self._app_root,
                 log_path=work / "server.log",
@@ -175,13 +200,17 @@ class ServerPool:
                 self._failed[name] = error
                 process.stop()
                 raise
-            server = Server(process, self._versions.get(name))
+            server = Server(process, self._versions.get(self.config_of(name).base_name))
             self._ready[name] = server
         server.check_alive()
         return server
 
     def process(self, name: str) -> ServerProcess | None:
         return self._processes.get(name)
+
+    def ready(self, name: str) -> Server | None:
+        """``name`` if it is running and ready, without starting anything."""
+        return self._ready.get(name)
 
     def stop(self, name: str) -> ServerProcess:
         """Stop ``name`` gracefully and forget it: the next :meth:`get` starts a fresh one.

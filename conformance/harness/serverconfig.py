@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -12,6 +12,8 @@ SocketKind = Literal["fd", "port"]
 PLACEHOLDERS = ("python", "fd", "host", "port", "app")
 DEFAULT_READY_TIMEOUT = 20.0
 DEFAULT_STOP_TIMEOUT = 5.0
+ROOT_PATH = "/mount"
+ROOTPATH_SUFFIX = "+rootpath"
 
 
 class ServerConfigError(ValueError):
@@ -44,6 +46,34 @@ class ServerConfig:
     deviations: Mapping[str, str] = field(default_factory=dict)
     ready_timeout: float = DEFAULT_READY_TIMEOUT
     stop_timeout: float = DEFAULT_STOP_TIMEOUT
+    rootpath_args: tuple[str, ...] = ()
+    root_path: str = ""
+
+    @property
+    def base_name(self) -> str:
+        """The configuration's own name (without ``+rootpath``)."""
+        return self.name.removesuffix(ROOTPATH_SUFFIX)
+
+    def with_root_path(self, root_path: str = ROOT_PATH) -> ServerConfig:
+        """The same configuration with its root-path option on, named ``NAME+rootpath``.
+
+        ``[rootpath] args`` are inserted before the ``{app}`` item, ``{root_path}`` filled in.
+
+        :raises ValueError: the configuration declares no ``[rootpath]``.
+        """
+        if not self.rootpath_args:
+            raise ValueError(f"server {self.name!r} declares no [rootpath] args")
+        args = [item.replace("{root_path}", root_path) for item in self.rootpath_args]
+        command = list(self.command)
+        at = next((i for i, item in enumerate(command) if "{app}" in item), len(command))
+        command[at:at] = args
+        return replace(
+            self,
+            name=self.name + ROOTPATH_SUFFIX,
+            command=tuple(command),
+            rootpath_args=(),
+            root_path=root_path,
+        )
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any], where: str) -> ServerConfig:
@@ -53,7 +83,7 @@ class ServerConfig:
             return ServerConfigError(f"{where}: {message}")
 
         known = {"name", "distribution", "command", "socket", "description", "offers"}
-        known |= {"deviations", "ready_timeout", "stop_timeout"}
+        known |= {"deviations", "ready_timeout", "stop_timeout", "rootpath"}
         unknown = sorted(set(data) - known)
         if unknown:
             raise fail(f"unknown keys {unknown}")
@@ -83,7 +113,15 @@ class ServerConfig:
         deviations = data.get("deviations", {})
         if not all(isinstance(v, str) and v.strip() for v in deviations.values()):
             raise fail("every '[deviations]' value must be a one-line reason")
-        timeouts = {}
+        rootpath = data.get("rootpath", {})
+        rootpath_args = rootpath.get("args", []) if isinstance(rootpath, dict) else None
+        if (
+            not isinstance(rootpath_args, list)
+            or not all(isinstance(a, str) for a in rootpath_args)
+            or (rootpath_args and not any("{root_path}" in a for a in rootpath_args))
+        ):
+            raise fail("'rootpath.args' must be a list of strings containing {root_path}")
+        timeouts: dict[str, float] = {}
         for key in ("ready_timeout", "stop_timeout"):
             value = data.get(key, getattr(cls, key))
             if not isinstance(value, int | float) or isinstance(value, bool) or value <= 0:
@@ -99,7 +137,9 @@ class ServerConfig:
                 frozenset(extensions), offers.get("http2", False), offers.get("trio", False)
             ),
             deviations=dict(deviations),
-            **timeouts,
+            rootpath_args=tuple(rootpath_args),
+            ready_timeout=timeouts["ready_timeout"],
+            stop_timeout=timeouts["stop_timeout"],
         )
 
     def render_command(self, **values: str) -> list[str]:

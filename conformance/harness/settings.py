@@ -16,6 +16,12 @@ IMPL_PYTHON_DESC = (
 )
 REPORT_DIR_DESC = "directory for conformance.json/.md/.html (default: reports/ under rootdir)"
 SERVERS_DIR_DESC = "directory of server TOML files (default: servers/ under rootdir)"
+REQUIREMENT_DESC = (
+    "run only the cases tied to requirement ids starting with PREFIX (repeatable); "
+    "the report then holds only those ids"
+)
+LIST_DESC = "print the requirement catalogue (id, level, clause, text) and exit"
+REPORT_NAME_DESC = "base name of the report files: NAME.json/.md/.html (default: conformance)"
 CASE_TIMEOUT = 30.0
 
 
@@ -28,6 +34,12 @@ class Settings:
     impl_python: str
     report_dir: Path
     servers_dir: Path
+    requirements: tuple[str, ...] = ()
+    report_name: str = "conformance"
+
+    def selects(self, requirement: str) -> bool:
+        """Whether ``--requirement`` keeps ``requirement`` (no option keeps everything)."""
+        return not self.requirements or requirement.startswith(self.requirements)
 
 
 def add_options(parser: pytest.Parser) -> None:
@@ -37,6 +49,11 @@ def add_options(parser: pytest.Parser) -> None:
     group.addoption("--impl-python", default=None, metavar="PATH", help=IMPL_PYTHON_DESC)
     group.addoption("--report-dir", default=None, metavar="DIR", help=REPORT_DIR_DESC)
     group.addoption("--servers-dir", default=None, metavar="DIR", help=SERVERS_DIR_DESC)
+    group.addoption(
+        "--requirement", action="append", default=[], metavar="PREFIX", help=REQUIREMENT_DESC
+    )
+    group.addoption("--list-requirements", action="store_true", default=False, help=LIST_DESC)
+    group.addoption("--report-name", default="conformance", metavar="NAME", help=REPORT_NAME_DESC)
 
 
 def resolve(config: pytest.Config) -> Settings:
@@ -51,4 +68,6 @@ def resolve(config: pytest.Config) -> Settings:
         impl_python=config.getoption("impl_python") or sys.executable,
         report_dir=invoked / report_dir if report_dir else root / "reports",
         servers_dir=invoked / servers_dir if servers_dir else root / "servers",
+        requirements=tuple(dict.fromkeys(config.getoption("requirement"))),
+        report_name=config.getoption("report_name"),
     )
