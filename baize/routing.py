@@ -40,6 +40,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Generic, TypeVar
 
+from baize._url import route_path
+
 T = TypeVar("T")
 
 
@@ -207,17 +209,6 @@ def compile_path(path: str) -> tuple[re.Pattern[str], str, dict[str, Convertor]]
 
 def _escape_format(literal: str) -> str:
     return literal.replace("{", "{{").replace("}", "}}")
-
-
-def route_path(scope: Mapping[str, Any]) -> str:
-    """The path routers match: ``path`` minus a leading ``root_path`` (see API.md ``url``)."""
-    path: str = scope["path"]
-    root_path: str = scope.get("root_path", "")
-    if root_path and path.startswith(root_path):
-        size = len(root_path)
-        if len(path) == size or path[size] == "/":
-            return path[size:]
-    return path
 
 
 class BuildURLError(ValueError):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -247,7 +248,7 @@ class Request(HTTPConnection):
         self, scope: Scope, receive: Receive = empty_receive, send: Send = empty_send
     ) -> None:
         super().__init__(scope, receive, send)
-        self._pending: list[Message] = []
+        self._pending: deque[Message] = deque()
         self._disconnected = False
         self._stream_consumed = False
         self._body_complete = False
@@ -264,7 +265,7 @@ class Request(HTTPConnection):
 
     async def _next_message(self) -> Message:
         if self._pending:
-            return self._pending.pop(0)
+            return self._pending.popleft()
         if self._disconnected:
             return {"type": "http.disconnect"}
         return await self._receive()

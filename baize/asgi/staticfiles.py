@@ -16,6 +16,7 @@ from urllib.parse import quote, quote_from_bytes
 
 import anyio.to_thread
 
+from baize._url import PATH_SAFE, route_path
 from baize.asgi.responses import FileResponse, RedirectResponse, Response
 from baize.datastructures import Headers
 from baize.exceptions import HTTPException
@@ -35,19 +36,8 @@ from baize.typing import Receive, Scope, Send
 Cacheability = Literal["public", "private", "no-cache", "no-store"]
 Handle404 = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-#: Characters left as they are when a route path is put back into a URL.
-_PATH_SAFE = "/!$&'()*+,;=:@-._~"
-#: Same for the query string; ``%`` stays so that existing escapes survive.
-_QUERY_SAFE = _PATH_SAFE + "?%"
-
-
-def route_path(scope: Scope) -> str:
-    """``path`` minus a leading ``root_path`` (only on a segment boundary)."""
-    path: str = scope["path"]
-    root_path: str = scope.get("root_path", "")
-    if root_path and (path == root_path or path.startswith(root_path + "/")):
-        return path[len(root_path) :]
-    return path
+#: Characters left as they are in a query string; ``%`` stays so that escapes survive.
+_QUERY_SAFE = PATH_SAFE + "?%"
 
 
 def _package_directory(package: str) -> str:
@@ -204,8 +194,8 @@ def _slash_location(scope: Scope, route: RoutePath) -> str:
     the Host header is never trusted.
     """
     root_path: str = scope.get("root_path", "")
-    segments = "".join("/" + quote(segment, safe=_PATH_SAFE) for segment in route.segments)
-    location = quote(root_path, safe=_PATH_SAFE) + segments + "/"
+    segments = "".join("/" + quote(segment, safe=PATH_SAFE) for segment in route.segments)
+    location = quote(root_path, safe=PATH_SAFE) + segments + "/"
     # Never a network-path reference ("//host/..."): that would leave the site.
     location = "/" + location.lstrip("/")
     query = scope.get("query_string", b"")
