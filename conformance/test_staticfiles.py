@@ -9,7 +9,10 @@ after a header section are seen exactly.
 
 from __future__ import annotations
 
+import json
 import re
+import time
+import uuid
 from collections.abc import Sequence
 
 import pytest
@@ -22,7 +25,7 @@ from conformance.harness.byteranges import (
     parse_byteranges,
     parse_content_range,
 )
-from conformance.harness.rawhttp import RawResponse, build_request, exchange
+from conformance.harness.rawhttp import Connection, RawResponse, build_request, exchange
 from conformance.harness.server import Server
 
 FILES = "/staticfiles/files"
@@ -51,6 +54,8 @@ ONE_SECOND_BEFORE = "Thu, 04 Mar 2021 05:06:06 GMT"
 ONE_DAY_AFTER = "Fri, 05 Mar 2021 05:06:07 GMT"
 DEFAULT_CACHE = "public, max-age=600"
 PRIVATE_CACHE = "private, max-age=30"
+RESULT_DEADLINE = 5.0
+RESULT_POLL = 0.02
 
 # entity-tag = [ weak ] opaque-tag; opaque-tag = DQUOTE *etagc DQUOTE (RFC 9110 §8.8.3)
 ENTITY_TAG = re.compile(r'(W/)?"[\x21\x23-\x7e\x80-\xff]*"')
@@ -218,6 +223,37 @@ def test_head(server: Server) -> None:
         fields[name.strip().lower()] = value.strip()
     for name in ("content-type", "content-length", "etag", "last-modified", "cache-control"):
         expect_equal(fields.get(name), get.header(name), f"HEAD's {name} equals GET's")
+
+
+@pytest.mark.requirement("STATIC-HEAD-ASGI")
+def test_head_asgi(server: Server) -> None:
+    token = uuid.uuid4().hex
+    request = build_request("HEAD", f"{FILES}/blob.bin?record={token}")
+    # Keep the connection open until the app has returned: a close could make a broken
+    # implementation stop sending its body early and look right.
+    with Connection(server.host, server.port, timeout=5.0) as connection:
+        connection.send(request)
+        response = connection.read_response("HEAD")
+        expect_equal(response.status, 200, "HEAD status")
+        deadline = time.monotonic() + RESULT_DEADLINE
+        while True:
+            record = fetch(server, f"/staticfiles/result/{token}")
+            expect_equal(record.status, 200, "result endpoint status")
+            data = json.loads(record.body)
+            if (data is not None and data["done"]) or time.monotonic() > deadline:
+                break
+            time.sleep(RESULT_POLL)
+    expect_true(
+        data is not None and data["done"], "the app finished the HEAD exchange", "done", repr(data)
+    )
+    expect_equal(data["body_bytes"], 0, f"body bytes sent for HEAD (messages {data['types']})")
+    sent = [kind for kind in data["types"] if kind not in ("http.response.start",)]
+    expect_true(
+        all(kind == "http.response.body" for kind in sent),
+        "HEAD sends only http.response.body after the start",
+        "no pathsend / zerocopysend",
+        repr(data["types"]),
+    )
 
 
 @pytest.mark.requirement("STATIC-METHOD-405")

@@ -22,6 +22,10 @@ content):
   :data:`HANDLE_404_MARKER`.
 - ``/staticfiles/pages/...``: ``Pages(served)``.
 - ``/staticfiles/info``: JSON with the absolute paths of the secret file and of ``served``.
+
+A request to a mount with ``record=<token>`` in its query string has the ASGI messages the
+implementation sends recorded (types, body bytes, and ``done`` once the app returned);
+``/staticfiles/result/<token>`` answers that record as JSON (``null`` until there is one).
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ import shutil
 import tempfile
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
+from urllib.parse import parse_qs
 
 from conformance_apps import _impl
 
@@ -129,6 +134,7 @@ def _make(mount: str) -> Any:
 
 MOUNTS = ("files", "private", "custom404", "pages")
 _BUILT: dict[str, App] = {}
+RECORDS: dict[str, dict[str, Any]] = {}
 
 
 def _render_body(content: Any, status: int) -> bytes:
@@ -147,15 +153,24 @@ async def _mounted(mount: str, scope: Scope, receive: Receive, send: Send) -> No
     inner = dict(scope)
     inner["root_path"] = f"{PREFIX}/{mount}"
     started = False
+    query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+    record: dict[str, Any] | None = None
+    if "record" in query:
+        record = RECORDS[query["record"][0]] = {"types": [], "body_bytes": 0, "done": False}
 
     async def tracking_send(message: Message) -> None:
         nonlocal started
         if message["type"] == "http.response.start":
             started = True
+        if record is not None:
+            record["types"].append(message["type"])
+            record["body_bytes"] += len(message.get("body", b""))
         await send(message)
 
     try:
         await app(inner, receive, tracking_send)
+        if record is not None:
+            record["done"] = True
     except _impl.exceptions.HTTPException as exc:
         if started:
             raise
@@ -183,6 +198,10 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
             "served": SERVED,
         }
         body = json.dumps(info).encode()
+        await _respond(send, 200, body, [(b"content-type", b"application/json")])
+        return
+    if mount == "result" and len(parts) == 4:
+        body = json.dumps(RECORDS.get(parts[3])).encode()
         await _respond(send, 200, body, [(b"content-type", b"application/json")])
         return
     if mount not in MOUNTS:
