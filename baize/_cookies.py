@@ -7,9 +7,9 @@ import re
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.utils import format_datetime, formatdate
 
 from baize._headers import TOKEN
+from baize._validators import format_http_date
 
 # RFC 6265 §4.1.1: cookie-octet = %x21 / %x23-2B / %x2D-3A / %x3C-5B / %x5D-7E
 _COOKIE_OCTETS = re.compile(r"[\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]*")
@@ -67,8 +67,8 @@ class Cookie:
         if isinstance(expires, datetime):
             if expires.tzinfo is None:
                 expires = expires.replace(tzinfo=UTC)
-            return format_datetime(expires.astimezone(UTC), usegmt=True)
-        return formatdate(time.time() + expires, usegmt=True)
+            return format_http_date(expires.timestamp())
+        return format_http_date(time.time() + expires)
 
     def __str__(self) -> str:
         value = self.value

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from email.utils import parsedate_to_datetime
 
+from baize._validators import parse_entity_tag, parse_http_date, strong_match
 from baize.exceptions import MalformedRangeHeader, RangeNotSatisfiable
 
 #: More ranges than this after coalescing and the ``Range`` header is ignored.
@@ -141,13 +141,13 @@ def if_range_matches(value: str, etag: str | None, last_modified: str | None) ->
     """
     value = value.strip(" \t")
     if value.startswith('"') or value.startswith("W/"):
-        return etag is not None and not etag.startswith("W/") and value == etag
+        tag = parse_entity_tag(value)
+        current = None if etag is None else parse_entity_tag(etag)
+        return tag is not None and current is not None and strong_match(tag, current)
     if last_modified is None:
         return False
-    try:
-        return parsedate_to_datetime(value) == parsedate_to_datetime(last_modified)
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return False
+    date = parse_http_date(value)
+    return date is not None and date == parse_http_date(last_modified)
 
 
 def content_range(start: int, stop: int, size: int) -> str:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import mimetypes
 import os
-from email.utils import formatdate
 from urllib.parse import quote
 
+from baize._validators import format_http_date
 from baize.exceptions import MalformedRangeHeader
 from baize.ranges import MAX_RANGES, if_range_matches, parse_range_header
 
@@ -42,7 +42,7 @@ class FileResponseMixin:
     @staticmethod
     def generate_last_modified(stat_result: os.stat_result) -> str:
         """The ``Last-Modified`` HTTP-date of the file's modification time."""
-        return formatdate(stat_result.st_mtime, usegmt=True)
+        return format_http_date(stat_result.st_mtime)
 
     @staticmethod
     def guess_content_type(filepath: str) -> str:

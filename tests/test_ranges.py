@@ -117,6 +117,9 @@ def test_coalesce_keeps_first_position() -> None:
         ("Tue, 15 Nov 1994 08:12:32 GMT", False),
         ("not a date", False),
         ("", False),
+        # Not an HTTP-date (RFC 9110 §5.6.7) although the same instant: ignored.
+        ("Tue, 15 Nov 1994 08:12:31 +0000", False),
+        ('"abc', False),  # unterminated entity tag
     ],
 )
 def test_if_range(value: str, expected: bool) -> None:
