@@ -104,6 +104,8 @@ async def _run(response: Any, scope: Scope, receive: Receive, send: Send, record
     except Exception as error:
         record["error"] = [cls.__name__ for cls in type(error).__mro__]
         record["message"] = str(error)
+    if "finally" in record:
+        record["finally_at_return"] = record["finally"]
     record["done"] = True
 
 
@@ -198,7 +200,6 @@ async def endless(scope: Scope, receive: Receive, send: Send) -> None:
             for index in range(ENDLESS_MAX):
                 record["produced"] = index + 1
                 yield {"data": f"tick-{index}", "id": str(index)}
-                await _pause(TICK_SECONDS)
         finally:
             record["finally"] = True
 
@@ -213,6 +214,10 @@ async def endless(scope: Scope, receive: Receive, send: Send) -> None:
             record["sends_after_disconnect"] += 1
         if record["send_errors"]:
             record["sends_after_error"] += 1
+        if message["type"] == "http.response.body" and message.get("more_body", False):
+            # Paced here, not in the generator: a disconnect then finds the generator
+            # suspended at its yield, so only closing it (not a cancellation) runs its finally.
+            await _pause(TICK_SECONDS)
         try:
             await send(message)
         except BaseException:
