@@ -20,8 +20,8 @@ caller's stream is always consumed to its end on success.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, Callable, Iterable
-from typing import Final, Protocol, TypeVar
+from collections.abc import AsyncIterable, Callable, Iterable, Iterator
+from typing import Final, NamedTuple, Protocol, TypeVar
 
 import anyio
 
@@ -105,6 +105,62 @@ class _Fields:
         return self.name, value
 
 
+class _FileStart(NamedTuple):
+    """A file part begins: the caller makes the object its data goes to."""
+
+    name: str
+    filename: str
+    headers: tuple[tuple[bytes, bytes], ...]
+
+
+#: What :meth:`_FormReader.feed` yields: a finished text field ``(name, value)``, the
+#: start of a file part, a chunk of the current file's data, or None when that file ends.
+_Step = tuple[str, str] | _FileStart | bytes | None
+
+
+class _FormReader:
+    """The I/O-free half of both parsers: the decoder, the limits and the text fields."""
+
+    __slots__ = ("decoder", "fields", "finished", "in_file")
+
+    def __init__(
+        self, boundary: bytes, charset: str, max_parts: int, max_memory: int | None
+    ) -> None:
+        self.decoder = MultipartDecoder(boundary, charset)
+        self.fields = _Fields(charset, max_parts, max_memory)
+        self.finished = False
+        self.in_file = False
+
+    def feed(self, chunk: bytes | None) -> Iterator[_Step]:
+        """Take one chunk of the body (None: its end) and yield what the caller must do."""
+        decoder, fields = self.decoder, self.fields
+        decoder.receive_data(chunk)
+        while True:
+            event = decoder.next_event()
+            if type(event) is Data:
+                if not self.in_file:
+                    fields.add(event.data)
+                    if not event.more_data:
+                        yield fields.finish()
+                    continue
+                if event.data:
+                    yield event.data
+                if not event.more_data:
+                    self.in_file = False
+                    yield None
+            elif event is NEED_DATA:
+                return
+            elif type(event) is Field:
+                fields.begin(event.name)
+            elif type(event) is File:
+                fields.count_part()
+                self.in_file = True
+                yield _FileStart(event.name, event.filename, event.headers)
+            elif type(event) is Epilogue:
+                self.finished = True
+                return
+
+
 def parse_stream(
     stream: Iterable[bytes],
     boundary: bytes,
@@ -128,44 +184,24 @@ def parse_stream(
     :raises MalformedMultipart: the body does not parse.
     :raises RequestEntityTooLarge: a limit above was exceeded.
     """
-    decoder = MultipartDecoder(boundary, charset)
-    fields = _Fields(charset, max_form_parts, max_form_memory_size)
+    reader = _FormReader(boundary, charset, max_form_parts, max_form_memory_size)
     items: list[tuple[str, str | S]] = []
     files: list[S] = []
-    current: S | None = None
     name = ""
     chunks = iter(stream)
     try:
-        finished = False
-        while not finished:
-            chunk = next(chunks, None)
-            decoder.receive_data(chunk)
-            while True:
-                event = decoder.next_event()
-                if type(event) is Data:
-                    if current is None:
-                        fields.add(event.data)
-                        if not event.more_data:
-                            items.append(fields.finish())
-                        continue
-                    if event.data:
-                        current.write(event.data)
-                    if not event.more_data:
-                        current.seek(0)
-                        items.append((name, current))
-                        current = None
-                elif event is NEED_DATA:
-                    break
-                elif type(event) is Field:
-                    fields.begin(event.name)
-                elif type(event) is File:
-                    fields.count_part()
-                    name = event.name
-                    current = file_factory(event.filename, Headers(raw=event.headers))
-                    files.append(current)
-                elif type(event) is Epilogue:
-                    finished = True
-                    break
+        while not reader.finished:
+            for step in reader.feed(next(chunks, None)):
+                if type(step) is bytes:
+                    files[-1].write(step)
+                elif step is None:
+                    files[-1].seek(0)
+                    items.append((name, files[-1]))
+                elif type(step) is _FileStart:
+                    name = step.name
+                    files.append(file_factory(step.filename, Headers(raw=step.headers)))
+                else:
+                    items.append(step)  # type: ignore[arg-type]
         for _ in chunks:  # drain the epilogue
             pass
     except BaseException:
@@ -203,44 +239,24 @@ async def parse_async_stream(
     :raises MalformedMultipart: the body does not parse.
     :raises RequestEntityTooLarge: a limit above was exceeded.
     """
-    decoder = MultipartDecoder(boundary, charset)
-    fields = _Fields(charset, max_form_parts, max_form_memory_size)
+    reader = _FormReader(boundary, charset, max_form_parts, max_form_memory_size)
     items: list[tuple[str, str | A]] = []
     files: list[A] = []
-    current: A | None = None
     name = ""
     chunks = aiter(stream)
     try:
-        finished = False
-        while not finished:
-            chunk = await anext(chunks, None)
-            decoder.receive_data(chunk)
-            while True:
-                event = decoder.next_event()
-                if type(event) is Data:
-                    if current is None:
-                        fields.add(event.data)
-                        if not event.more_data:
-                            items.append(fields.finish())
-                        continue
-                    if event.data:
-                        await current.awrite(event.data)
-                    if not event.more_data:
-                        await current.aseek(0)
-                        items.append((name, current))
-                        current = None
-                elif event is NEED_DATA:
-                    break
-                elif type(event) is Field:
-                    fields.begin(event.name)
-                elif type(event) is File:
-                    fields.count_part()
-                    name = event.name
-                    current = file_factory(event.filename, Headers(raw=event.headers))
-                    files.append(current)
-                elif type(event) is Epilogue:
-                    finished = True
-                    break
+        while not reader.finished:
+            for step in reader.feed(await anext(chunks, None)):
+                if type(step) is bytes:
+                    await files[-1].awrite(step)
+                elif step is None:
+                    await files[-1].aseek(0)
+                    items.append((name, files[-1]))
+                elif type(step) is _FileStart:
+                    name = step.name
+                    files.append(file_factory(step.filename, Headers(raw=step.headers)))
+                else:
+                    items.append(step)  # type: ignore[arg-type]
         async for _ in chunks:  # drain the epilogue
             pass
     except BaseException:

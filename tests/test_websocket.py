@@ -103,6 +103,19 @@ async def test_accept_reads_connect_and_sends_subprotocol_and_headers() -> None:
     assert ws.application_state is WebSocketState.CONNECTED
 
 
+@pytest.mark.parametrize(
+    "headers", [{"X-Token": "a\r\nSet-Cookie: x=1"}, {"Bad Name": "v"}, [("x", "\x00")]]
+)
+async def test_accept_refuses_headers_that_would_break_the_handshake(
+    headers: dict[str, str] | list[tuple[str, str]],
+) -> None:
+    client = Client(CONNECT)
+    ws = client.websocket()
+    with pytest.raises(ValueError, match="header"):
+        await ws.accept(headers=headers)
+    assert [message["type"] for message in client.sent] == []
+
+
 async def test_text_and_binary_frames_round_trip() -> None:
     client = Client(CONNECT, text("hi"), binary(b"\x00\xff"))
     ws = client.websocket()

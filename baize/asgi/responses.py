@@ -74,9 +74,10 @@ async def _cancel_on_disconnect(receive: Receive, scope: anyio.CancelScope) -> N
 
 
 async def _until_disconnect(receive: Receive, work: Callable[[], Awaitable[None]]) -> None:
-    """Run ``work``, cancelling it when the client disconnects.
+    """Run ``work``, cancelling it when the client disconnects; return quietly when
+    ``work`` finds the client gone (:class:`_ClientGone`).
 
-    An error of ``work`` propagates as itself, not wrapped in an exception group.
+    Another error of ``work`` propagates as itself, not wrapped in an exception group.
     """
     try:
         async with anyio.create_task_group() as task_group:
@@ -85,8 +86,12 @@ async def _until_disconnect(receive: Receive, work: Callable[[], Awaitable[None]
                 await work()
             finally:
                 task_group.cancel_scope.cancel()
+    except _ClientGone:
+        pass
     except BaseExceptionGroup as group:
         if len(group.exceptions) == 1:
+            if isinstance(group.exceptions[0], _ClientGone):
+                return
             raise group.exceptions[0] from None
         raise
 
@@ -342,8 +347,6 @@ class StreamResponse(Response):
 
         try:
             await _until_disconnect(receive, stream)
-        except _ClientGone:
-            pass
         finally:
             await _close(iterator)
 
@@ -588,10 +591,7 @@ class FileResponse(Response, FileResponseMixin):
                         await _send_body(send, chunk, True)
                 await _send_body(send, b"", False)
 
-            try:
-                await _until_disconnect(receive, stream)
-            except _ClientGone:
-                pass
+            await _until_disconnect(receive, stream)
 
 
 __all__ = [

@@ -17,7 +17,8 @@ from urllib.parse import quote, quote_from_bytes
 import anyio.to_thread
 
 from baize._url import PATH_SAFE, route_path
-from baize.asgi.responses import FileResponse, RedirectResponse, Response
+from baize.asgi.responses import FileResponse, PlainTextResponse, RedirectResponse, Response
+from baize.asgi.websocket import WebsocketDenialResponse
 from baize.datastructures import Headers
 from baize.exceptions import HTTPException
 from baize.responses import FileResponseMixin
@@ -92,7 +93,7 @@ class Files:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
-            await _deny_websocket(scope, send)
+            await WebsocketDenialResponse(PlainTextResponse("Not Found", 404))(scope, receive, send)
             return
         if scope["type"] != "http":
             raise RuntimeError(f"{type(self).__name__} cannot handle a {scope['type']!r} scope")
@@ -202,25 +203,6 @@ def _slash_location(scope: Scope, route: RoutePath) -> str:
     if query:
         location += "?" + quote_from_bytes(query, safe=_QUERY_SAFE)
     return location
-
-
-async def _deny_websocket(scope: Scope, send: Send) -> None:
-    """Refuse a WebSocket handshake: a 404 where the server can send one, else close (403)."""
-    if "websocket.http.response" in (scope.get("extensions") or {}):
-        body = b"Not Found"
-        await send(
-            {
-                "type": "websocket.http.response.start",
-                "status": 404,
-                "headers": [
-                    (b"content-type", b"text/plain; charset=utf-8"),
-                    (b"content-length", str(len(body)).encode("ascii")),
-                ],
-            }
-        )
-        await send({"type": "websocket.http.response.body", "body": body, "more_body": False})
-    else:
-        await send({"type": "websocket.close", "code": 1000})
 
 
 __all__ = ["Files", "Pages"]

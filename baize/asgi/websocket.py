@@ -13,6 +13,7 @@ from __future__ import annotations
 import enum
 from collections.abc import AsyncIterator, Iterable, Mapping
 
+from baize._headers import encode_header
 from baize.asgi.requests import HTTPConnection
 from baize.typing import ASGIApp, Message, Receive, Scope, Send
 
@@ -125,15 +126,14 @@ class WebSocket(HTTPConnection):
 
         :param subprotocol: the chosen subprotocol (``Sec-WebSocket-Protocol``).
         :param headers: extra response headers for the handshake.
+        :raises ValueError: a header name that is not a token, or CR/LF/NUL in a value.
         """
         if self.client_state is WebSocketState.CONNECTING:
             await self.receive()
         message: Message = {"type": "websocket.accept", "subprotocol": subprotocol}
         if headers is not None:
             pairs = headers.items() if isinstance(headers, Mapping) else headers
-            message["headers"] = [
-                (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in pairs
-            ]
+            message["headers"] = [encode_header(name, value) for name, value in pairs]
         await self.send(message)
 
     async def _receive_frame(self, key: str, frame: str) -> str | bytes:
