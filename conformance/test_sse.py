@@ -218,7 +218,7 @@ def test_utf8_on_the_wire(server: Server) -> None:
 
 @pytest.mark.requirement("SSE-STREAM-ABNF")
 def test_stream_matches_abnf(server: Server) -> None:
-    events = [
+    events: list[dict[str, Any]] = [
         {"comment": "c"},
         {"event": "e", "data": "a\nb", "id": "1", "retry": 10},
         {"data": ""},
@@ -386,7 +386,7 @@ def test_retry_negative_refused(server: Server) -> None:
 
 @pytest.mark.requirement("SSE-NO-DATA-NO-EVENT")
 def test_no_data_no_event(server: Server) -> None:
-    events = [{"event": "lonely", "id": "5", "retry": 250}, {"data": "next"}]
+    events: list[dict[str, Any]] = [{"event": "lonely", "id": "5", "retry": 250}, {"data": "next"}]
     stream = post_events(server, events)
     expect_equal(dispatched(stream), [("message", "next", "5")], "dispatched events")
     expect_equal(stream.retry, 250, "reconnection time from the data-less event")
