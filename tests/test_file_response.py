@@ -38,7 +38,7 @@ async def call(
     headers: dict[str, str] | None = None,
     extensions: dict[str, Any] | None = None,
 ) -> tuple[int, dict[str, str], bytes, list[Message]]:
-    scope = {
+    scope: dict[str, Any] = {
         "type": "http",
         "method": method,
         "path": "/",

@@ -252,7 +252,7 @@ async def test_multipart_limits_from_a_subclass() -> None:
 
 async def test_multipart_disconnect_mid_body_is_client_disconnect() -> None:
     body = multipart(field("a", "1"), field("b", "2"))
-    messages = [{"type": "http.request", "body": body[:20], "more_body": True}]
+    messages: list[Message] = [{"type": "http.request", "body": body[:20], "more_body": True}]
     messages.append({"type": "http.disconnect"})
     status, content, _ = await post(messages)
     assert status == 500

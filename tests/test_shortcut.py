@@ -87,8 +87,8 @@ async def test_request_response_closes_the_request_after_the_response() -> None:
 
     import baize.asgi.shortcut as shortcut
 
-    original = shortcut.Request
-    shortcut.Request = TrackedRequest  # type: ignore[misc]
+    original = shortcut.Request  # type: ignore[attr-defined]
+    shortcut.Request = TrackedRequest  # type: ignore[attr-defined]
     try:
 
         @request_response
@@ -98,7 +98,7 @@ async def test_request_response_closes_the_request_after_the_response() -> None:
 
         await call(view, http_scope(), [])
     finally:
-        shortcut.Request = original  # type: ignore[misc]
+        shortcut.Request = original  # type: ignore[attr-defined]
     assert closed == ["closed"]
 
 

@@ -244,7 +244,7 @@ async def test_http_response_extension_messages_follow_the_state_table() -> None
     await ws.send({"type": "websocket.http.response.body", "body": b"a", "more_body": True})
     assert ws.application_state is WebSocketState.RESPONSE
     await ws.send({"type": "websocket.http.response.body", "body": b"b"})
-    assert ws.application_state is WebSocketState.DISCONNECTED
+    assert ws.application_state is WebSocketState.DISCONNECTED  # type: ignore[comparison-overlap]
     with pytest.raises(RuntimeError, match="application state DISCONNECTED"):
         await ws.send({"type": "websocket.http.response.body", "body": b"c"})
 

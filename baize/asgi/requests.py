@@ -416,6 +416,10 @@ class Request(HTTPConnection):
         timeout would never see a message on receive channels that checkpoint
         first, such as trio's). A body message received here is kept and handed
         to :meth:`stream` later, so no chunk is lost.
+
+        A ``receive()`` still waiting when the timeout ends is cancelled. A server
+        whose ``receive`` drops a message it was delivering when cancelled (granian)
+        can lose that message; this is declared as a deviation of that server.
         """
         if self._disconnected:
             return True
