@@ -91,6 +91,13 @@ def _build() -> App:
 async def app(scope: Scope, receive: Receive, send: Send) -> None:
     """Built on first use, so a broken implementation breaks only this prefix."""
     global _APP
+    if scope["path"].endswith("/rootpath/selftest-broken"):
+        # For tests/test_harness_options.py only: two response starts, so the validator
+        # must report ASGI-APP-HTTP-START-ONCE. No conformance case requests it.
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"broken on purpose"})
+        return
     if "/rootpath/scope" in scope["path"]:
         await scope_view(scope, receive, send)
         return
