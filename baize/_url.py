@@ -35,8 +35,8 @@ def route_path(scope: Mapping[str, Any]) -> str:
     ``root_path`` is removed only on a segment boundary (``path`` equals it or
     continues with ``/``); otherwise ``path`` is returned as is (API.md ``url``).
     """
-    path: str = scope.get("path") or ""
-    root_path: str = scope.get("root_path") or ""
+    path: str = scope["path"]
+    root_path: str = scope.get("root_path", "")
     if root_path and path.startswith(root_path):
         size = len(root_path)
         if len(path) == size or path[size] == "/":
@@ -92,7 +92,8 @@ def _url_from_scope(scope: Scope) -> str:
     default_port = _DEFAULT_PORTS.get(scheme)
     if default_port is not None and netloc.endswith(f":{default_port}"):
         netloc = netloc[: -len(str(default_port)) - 1]
-    path = (scope.get("root_path") or "") + route_path(scope)
+    root_path: str = scope.get("root_path") or ""
+    path = root_path + route_path(scope) if scope.get("path") else root_path
     query = scope.get("query_string") or b""
     return _unsplit(
         scheme if netloc else "",
