@@ -76,7 +76,8 @@ def _unsplit(scheme: str, netloc: str, path: str, query: str, fragment: str) -> 
 
 
 def _url_from_scope(scope: Scope) -> str:
-    scheme: str = scope.get("scheme") or "http"
+    # ASGI: ``scheme`` is optional; it defaults to "http", or "ws" for a WebSocket scope.
+    scheme: str = scope.get("scheme") or ("ws" if scope.get("type") == "websocket" else "http")
     netloc = ""
     for name, value in scope.get("headers") or ():
         if name.lower() == b"host":

@@ -697,3 +697,14 @@ def test_media_type_never_raises(value: str, other: str) -> None:
     assert 0.0 <= media.q <= 1.0
     media.match(other)
     str(media)
+
+
+def test_url_of_websocket_scope_without_scheme_defaults_to_ws() -> None:
+    scope = {
+        "type": "websocket",
+        "path": "/chat",
+        "query_string": b"",
+        "headers": [(b"host", b"example.com")],
+    }
+    assert str(URL(scope=scope)) == "ws://example.com/chat"
+    assert str(URL(scope={**scope, "type": "http"})) == "http://example.com/chat"

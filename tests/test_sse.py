@@ -326,7 +326,7 @@ async def test_send_event_response_bad_event_ends_stream_then_raises() -> None:
     assert [m.get("body") for m in sent[1:]] == [b""]
 
 
-async def test_send_event_response_charset() -> None:
+async def test_send_event_response_charset_is_utf8_only() -> None:
     async def events() -> AsyncIterator[ServerSentEvent]:
         yield {"data": "é"}
 
@@ -335,6 +335,8 @@ async def test_send_event_response_charset() -> None:
     async def send(message: Message) -> None:
         sent.append(message)
 
-    await SendEventResponse(events(), charset="latin-1")(scope(), never_disconnects, send)
-    assert dict(sent[0]["headers"])[b"content-type"] == b"text/event-stream; charset=latin-1"
-    assert sent[1]["body"] == "data: é\n\n".encode("latin-1")
+    with pytest.raises(ValueError, match="must be UTF-8"):
+        SendEventResponse(events(), charset="latin-1")
+    await SendEventResponse(events(), charset="UTF-8")(scope(), never_disconnects, send)
+    assert dict(sent[0]["headers"])[b"content-type"] == b"text/event-stream; charset=UTF-8"
+    assert sent[1]["body"] == "data: é\n\n".encode()

@@ -15,6 +15,7 @@ Error handling, decided once for all classes:
 from __future__ import annotations
 
 import abc
+import codecs
 import json
 import os
 import stat
@@ -357,6 +358,9 @@ class SendEventResponse(Response):
     A ``: ping`` comment goes out whenever nothing was sent for ``ping_interval`` seconds.
     On disconnect the iterable is closed and nothing more is sent. An exception from the
     iterable (or a ``ValueError`` from a bad event) ends the stream, then is re-raised.
+
+    :raises ValueError: ``charset`` is not UTF-8: event streams "must always be encoded as
+        UTF-8" (WHATWG HTML §9.2.5), and browsers decode them so whatever the label says.
     """
 
     def __init__(
@@ -368,6 +372,10 @@ class SendEventResponse(Response):
         ping_interval: float = 3,
         charset: str = "utf-8",
     ) -> None:
+        if codecs.lookup(charset).name != "utf-8":
+            raise ValueError(
+                f"event streams must be UTF-8 (WHATWG HTML §9.2.5), got charset={charset!r}"
+            )
         super().__init__(status_code, headers)
         self.iterable = iterable
         self.ping_interval = ping_interval
