@@ -45,6 +45,10 @@ def encode_event(event: ServerSentEvent) -> str:
     :raises ValueError: CR/LF in ``event`` or ``id``, NUL in ``id``, or a ``retry`` that is
         not an integer >= 0.
     """
+    if len(event) == 1 and "data" in event:  # the common case, in one step
+        data = event["data"]
+        if "\n" not in data and "\r" not in data:
+            return f"data: {data}\n\n" if data else "data:\n\n"
     text = ""
     if "comment" in event:
         text += "".join(_field("", line) for line in _LINE_BREAK.split(event["comment"]))

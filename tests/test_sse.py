@@ -340,3 +340,60 @@ async def test_send_event_response_charset_is_utf8_only() -> None:
     await SendEventResponse(events(), charset="UTF-8")(scope(), never_disconnects, send)
     assert dict(sent[0]["headers"])[b"content-type"] == b"text/event-stream; charset=UTF-8"
     assert sent[1]["body"] == "data: é\n\n".encode()
+
+
+async def test_send_event_response_never_sends_concurrently() -> None:
+    """A ping falling due while an event's send is blocked waits; sends never overlap."""
+    in_send = 0
+    overlapped = False
+    bodies: list[bytes] = []
+
+    async def events() -> AsyncIterator[ServerSentEvent]:
+        yield {"data": "slow"}
+        await anyio.sleep(0.05)  # idle: pings go out
+        yield {"data": "after"}
+
+    async def send(message: Message) -> None:
+        nonlocal in_send, overlapped
+        in_send += 1
+        overlapped = overlapped or in_send > 1
+        if message.get("body") == b"data: slow\n\n":
+            await anyio.sleep(0.05)  # blocked for several ping intervals
+        else:
+            await anyio.sleep(0)
+        if message["type"] == "http.response.body":
+            bodies.append(message["body"])
+        in_send -= 1
+
+    with anyio.fail_after(10):
+        await SendEventResponse(events(), ping_interval=0.01)(scope(), never_disconnects, send)
+    assert not overlapped
+    assert bodies[0] == b"data: slow\n\n"
+    assert PING.encode() in bodies[1:-2]
+    assert bodies[-2:] == [b"data: after\n\n", b""]
+
+
+def test_send_event_response_pings_under_a_virtual_clock() -> None:
+    """Idleness also counts event-loop time, so trio's autojumping MockClock still pings."""
+    import trio
+    import trio.testing
+
+    bodies: list[bytes] = []
+
+    async def events() -> AsyncIterator[ServerSentEvent]:
+        yield {"data": "first"}
+        await anyio.sleep(100)  # virtual seconds: no wall-clock time passes
+        yield {"data": "second"}
+
+    async def send(message: Message) -> None:
+        if message["type"] == "http.response.body":
+            bodies.append(message["body"])
+
+    async def main() -> None:
+        await SendEventResponse(events(), ping_interval=30)(scope(), never_disconnects, send)
+
+    trio.run(main, clock=trio.testing.MockClock(autojump_threshold=0))
+    assert bodies[0] == b"data: first\n\n"
+    pings = bodies[1:-2]
+    assert pings and all(body == PING.encode() for body in pings)
+    assert bodies[-2:] == [b"data: second\n\n", b""]

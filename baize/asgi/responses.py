@@ -23,6 +23,7 @@ from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, M
 from datetime import datetime
 from functools import lru_cache
 from secrets import token_hex
+from time import monotonic
 from typing import Any, Generic, TypeVar
 from urllib.parse import quote
 
@@ -385,7 +386,7 @@ class SendEventResponse(Response):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await send(self._start())
-        stream = _EventSender(send, self.charset)
+        stream = _EventSender(send)
         iterator = aiter(self.iterable)
         error: Exception | None = None
         try:
@@ -395,8 +396,7 @@ class SendEventResponse(Response):
                     stream.keep_alive, self.ping_interval, task_group.cancel_scope
                 )
                 try:
-                    async for event in iterator:
-                        await stream.send(encode_event(event))
+                    await stream.send_events(iterator)
                 except _ClientGone:
                     stream.gone = True
                 except Exception as exc:
@@ -414,33 +414,67 @@ class SendEventResponse(Response):
 
 
 class _EventSender:
-    """One event stream's sending side: serialises sends and tracks idleness for pings."""
+    """One event stream's sending side: keeps events and pings from overlapping, and
+    tracks idleness for pings.
 
-    def __init__(self, send: Send, charset: str) -> None:
+    No lock: events come from one loop and pings from one task, so a flag and an event
+    suffice, and sending an event costs no extra trip through the event loop.
+    """
+
+    def __init__(self, send: Send) -> None:
         self._send = send
-        self._charset = charset
-        self._lock = anyio.Lock()
-        self.last_sent = anyio.current_time()
+        self._sending = False  # an event is being sent
+        self._ping: anyio.Event | None = None  # set once the ping being sent is out
+        self.last_sent = monotonic()  # cheaper than anyio.current_time(), once per event
         self.gone = False
 
-    async def send(self, text: str) -> None:
-        body = text.encode(self._charset)
-        async with self._lock:
-            await _send_body(self._send, body, True)
-            self.last_sent = anyio.current_time()
+    async def send_events(self, events: AsyncIterator[ServerSentEvent]) -> None:
+        """Encode and send each event as it comes, one message each (the hot loop)."""
+        send = self._send
+        async for event in events:
+            body = encode_event(event).encode()
+            while self._ping is not None:
+                await self._ping.wait()
+            self._sending = True
+            try:
+                await send({"type": "http.response.body", "body": body, "more_body": True})
+            except OSError:
+                raise _ClientGone() from None
+            finally:
+                self._sending = False
+            self.last_sent = monotonic()
 
     async def keep_alive(self, interval: float, scope: anyio.CancelScope) -> None:
+        """Ping once nothing was sent for ``interval`` seconds.
+
+        Idleness is the larger of the wall-clock time since the last send and the time
+        slept (event-loop clock) since this task saw ``last_sent`` change: the first is
+        exact, the second keeps pings going under a virtual clock (trio's ``MockClock``).
+        """
+        ping = PING.encode()
+        seen = self.last_sent
+        slept = 0.0
         while True:
-            delay = self.last_sent + interval - anyio.current_time()
-            if delay > 0:
-                await anyio.sleep(delay)
+            if self.last_sent != seen:
+                seen = self.last_sent
+                slept = 0.0
+            wait = interval - max(monotonic() - seen, slept)
+            if wait > 0 or self._sending:
+                wait = wait if wait > 0 else interval
+                await anyio.sleep(wait)
+                slept += wait
                 continue
+            done = self._ping = anyio.Event()
             try:
-                await self.send(PING)
+                await _send_body(self._send, ping, True)
             except _ClientGone:
                 self.gone = True
                 scope.cancel()
                 return
+            finally:
+                self._ping = None
+                done.set()
+            self.last_sent = monotonic()
 
     async def watch(self, receive: Receive, scope: anyio.CancelScope) -> None:
         await _cancel_on_disconnect(receive, scope)
