@@ -1,14 +1,23 @@
 """Small responses called in-process: baize vs raw ASGI vs Starlette (calls per second).
 
-Each round times every contender on the same number of build-and-call iterations, and
-rounds are interleaved so machine noise hits all of them alike. Run:
-``python benchmarks/bench_responses.py [rounds] [iterations]``.
+Cases:
+
+- ``plain`` and ``json``: build a response and call it;
+- ``hello`` and ``json-router``: the load benchmark's own apps (``benchmarks/apps``), so
+  ``json-router`` goes through the router (50 routes, the last one hit), baize's
+  ``request_response`` and ``Request``, and ``JSONResponse``.
+
+Each round times every contender on the same number of calls, in an order rotated every
+round, so machine noise hits all of them alike; the figures are medians over rounds (rates,
+and the per-round ratios). Run:
+``python -m benchmarks.bench_responses [--rounds 9] [--calls 20000] [--case json-router]``.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
-import sys
+import statistics
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -18,16 +27,38 @@ from starlette.responses import JSONResponse as StarletteJSON
 from starlette.responses import PlainTextResponse as StarlettePlain
 
 from baize.asgi import JSONResponse, PlainTextResponse
+from baize.typing import Message
+from benchmarks.apps import baize_impl, raw, starlette_impl
+from benchmarks.apps.common import JSON_PATH
 
 SCOPE: dict[str, Any] = {"type": "http", "method": "GET", "path": "/", "headers": []}
 PAYLOAD = {"message": "hello", "items": [1, 2, 3], "ok": True}
 
 
-async def receive() -> dict[str, Any]:
+def server_scope(path: str) -> dict[str, Any]:
+    """A scope as a server builds it for ``GET path``."""
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.4"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(b"host", b"127.0.0.1:8000"), (b"user-agent", b"wrk")],
+        "client": ("127.0.0.1", 40000),
+        "server": ("127.0.0.1", 8000),
+        "state": {},
+    }
+
+
+async def receive() -> Message:
     return {"type": "http.request", "body": b"", "more_body": False}
 
 
-async def send(message: dict[str, Any]) -> None:
+async def send(message: Message) -> None:
     pass
 
 
@@ -77,29 +108,72 @@ async def starlette_json() -> None:
     await StarletteJSON(PAYLOAD)(SCOPE, receive, send)
 
 
+def app_call(app: Callable[..., Awaitable[None]], path: str) -> Callable[[], Awaitable[None]]:
+    """Call a load-benchmark app the way a server does: a fresh scope per request."""
+    scope = server_scope(path)
+
+    async def call() -> None:
+        await app(dict(scope), receive, send)
+
+    return call
+
+
 CASES: dict[str, dict[str, Callable[[], Awaitable[None]]]] = {
-    "plain": {"raw": raw_plain, "baize": baize_plain, "starlette": starlette_plain},
-    "json": {"raw": raw_json, "baize": baize_json, "starlette": starlette_json},
+    "plain": {"raw": raw_plain, "starlette": starlette_plain, "baize": baize_plain},
+    "json": {"raw": raw_json, "starlette": starlette_json, "baize": baize_json},
+    "hello": {
+        "raw": app_call(raw.hello, "/"),
+        "starlette": app_call(starlette_impl.hello, "/"),
+        "baize": app_call(baize_impl.hello, "/"),
+    },
+    "json-router": {
+        "raw": app_call(raw.json_router, JSON_PATH),
+        "starlette": app_call(starlette_impl.json_router, JSON_PATH),
+        "baize": app_call(baize_impl.json_router, JSON_PATH),
+    },
 }
 
 
-async def run(rounds: int, iterations: int) -> None:
-    for case, contenders in CASES.items():
-        best = dict.fromkeys(contenders, 0.0)
-        for _ in range(rounds):
-            for name, function in contenders.items():
-                started = time.perf_counter()
-                for _ in range(iterations):
-                    await function()
-                rate = iterations / (time.perf_counter() - started)
-                best[name] = max(best[name], rate)
-        line = ", ".join(f"{name} {rate:,.0f}/s" for name, rate in best.items())
+async def rate(function: Callable[[], Awaitable[None]], calls: int) -> float:
+    started = time.perf_counter()
+    for _ in range(calls):
+        await function()
+    return calls / (time.perf_counter() - started)
+
+
+def ratio(rates: dict[str, list[float]], other: str) -> float:
+    """The median of the per-round ratios baize / ``other``."""
+    pairs = zip(rates["baize"], rates[other], strict=True)
+    return statistics.median(b / o for b, o in pairs)
+
+
+async def run(cases: list[str], rounds: int, calls: int) -> None:
+    for case in cases:
+        contenders = CASES[case]
+        names = list(contenders)
+        rates: dict[str, list[float]] = {name: [] for name in names}
+        for name in names:  # warm up
+            await rate(contenders[name], calls // 10)
+        for index in range(rounds):
+            shift = index % len(names)
+            for name in names[shift:] + names[:shift]:
+                rates[name].append(await rate(contenders[name], calls))
+        medians = ", ".join(f"{name} {statistics.median(rates[name]):,.0f}/s" for name in names)
         print(
-            f"{case}: {line}; baize/raw {best['baize'] / best['raw']:.2f}, "
-            f"baize/starlette {best['baize'] / best['starlette']:.2f}"
+            f"{case}: {medians}; baize/raw {ratio(rates, 'raw'):.2f}, "
+            f"baize/starlette {ratio(rates, 'starlette'):.2f}"
         )
 
 
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=9)
+    parser.add_argument("--calls", type=int, default=20_000)
+    parser.add_argument("--case", action="append", choices=list(CASES))
+    parser.add_argument("--backend", choices=("asyncio", "trio"), default="asyncio")
+    args = parser.parse_args()
+    anyio.run(run, args.case or list(CASES), args.rounds, args.calls, backend=args.backend)
+
+
 if __name__ == "__main__":
-    arguments = [int(value) for value in sys.argv[1:3]]
-    anyio.run(run, *(arguments + [7, 20_000][len(arguments) :]))
+    main()

@@ -7,11 +7,11 @@ from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from functools import cached_property
 from typing import Any, Generic, TypeVar
 
 import anyio
 
+from baize._lazy import cached_property
 from baize.asgi.helpers import empty_receive, empty_send
 from baize.datastructures import (
     URL,
@@ -244,19 +244,23 @@ class Request(HTTPConnection):
     upload_file_max_in_memory_size: int = 1024 * 1024
     disconnect_poll_timeout: float = 0.001
 
+    # Per-request state starts as these class defaults: building a Request stays cheap.
+    _disconnected = False
+    _stream_consumed = False
+    _body_complete = False
+    _cached_body: bytes | None = None
+    _pending: deque[Message] | None = None  # messages is_disconnected received early
+    _body: _Once[bytes] | None = None
+    _json: _Once[Any] | None = None
+    _form: _Once[FormData] | None = None
+
     def __init__(
         self, scope: Scope, receive: Receive = empty_receive, send: Send = empty_send
     ) -> None:
-        super().__init__(scope, receive, send)
-        self._pending: deque[Message] = deque()
-        self._disconnected = False
-        self._stream_consumed = False
-        self._body_complete = False
-        self._cached_body: bytes | None = None
+        self._scope = scope
+        self._receive = receive
+        self._send = send
         self._uploads: list[UploadFile] = []
-        self._body = _Once(self._read_body)
-        self._json = _Once(self._read_json)
-        self._form = _Once(self._read_form)
 
     @cached_property
     def method(self) -> str:
@@ -318,7 +322,10 @@ class Request(HTTPConnection):
         :raises ClientDisconnect: the client went away before the end of the body.
         :raises RuntimeError: :meth:`stream` consumed the body before.
         """
-        return self._body
+        once = self._body
+        if once is None:
+            once = self._body = _Once(self._read_body)
+        return once
 
     async def _read_json(self) -> Any:
         if self.content_type != "application/json":
@@ -340,7 +347,10 @@ class Request(HTTPConnection):
         :raises UnsupportedMediaType: the content type is not ``application/json``.
         :raises MalformedJSON: the body is not valid JSON.
         """
-        return self._json
+        once = self._json
+        if once is None:
+            once = self._json = _Once(self._read_json)
+        return once
 
     async def _read_form(self) -> FormData:
         content_type = self.content_type
@@ -400,10 +410,15 @@ class Request(HTTPConnection):
         :raises MalformedMultipart: a multipart body that does not parse or has no boundary.
         :raises RequestEntityTooLarge: a form limit (see the class docstring) was exceeded.
         """
-        return self._form
+        once = self._form
+        if once is None:
+            once = self._form = _Once(self._read_form)
+        return once
 
     async def close(self) -> None:
         """Close every temporary file of the parsed form; safe to call any time."""
+        if not self._uploads:
+            return
         uploads, self._uploads = self._uploads, []
         with anyio.CancelScope(shield=True):
             for upload in uploads:
@@ -428,6 +443,8 @@ class Request(HTTPConnection):
             if message["type"] == "http.disconnect":
                 self._disconnected = True
             else:
+                if self._pending is None:
+                    self._pending = deque()
                 self._pending.append(message)
         return self._disconnected
 

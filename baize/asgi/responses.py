@@ -221,23 +221,29 @@ class SmallResponse(Response, abc.ABC, Generic[_ContentType]):
         media_type: str | None = None,
         charset: str | None = None,
     ) -> None:
-        super().__init__(status_code, headers)
+        self.status_code = status_code
         if media_type is not None:
             self.media_type = media_type
         if charset is not None:
             self.charset = charset
         self.content = content
         body = self.render(content)
-        raw = self._raw
-        if headers is not None:
-            self.headers.pop("content-length")
+        raw: list[tuple[bytes, bytes]]
+        if headers is None:  # the common case: no MutableHeaders until someone asks
+            self._headers = None
+            raw = self._raw = []
+        else:
+            mutable = self._headers = MutableHeaders(headers)
+            raw = self._raw = mutable.raw
+            mutable.pop("content-length")
         if status_code in _NO_BODY_STATUS:
             body = b""
         else:
             raw.append((b"content-length", b"%d" % len(body)))
         self.body = body
-        if self.media_type is not None and (headers is None or "content-type" not in self.headers):
-            raw.append((b"content-type", _content_type(self.media_type, self.charset)))
+        media = self.media_type
+        if media is not None and (headers is None or "content-type" not in self.headers):
+            raw.append((b"content-type", _content_type(media, self.charset)))
 
     @abc.abstractmethod
     def render(self, content: _ContentType) -> bytes:
