@@ -66,9 +66,9 @@ async def returns_early_after_disconnect(send: Send, receive: Receive) -> None:
     await receive()
 
 
-PATHSEND = {"http.response.pathsend": {}}
-TRAILERS = {"http.response.trailers": {}}
-DENIAL = {"websocket.http.response": {}}
+PATHSEND: dict[str, Any] = {"http.response.pathsend": {}}
+TRAILERS: dict[str, Any] = {"http.response.trailers": {}}
+DENIAL: dict[str, Any] = {"websocket.http.response": {}}
 
 # rule -> (kind, broken app, correct app, extensions)
 CASES: dict[str, tuple[str, Body, Body, dict[str, Any] | None]] = {
@@ -241,7 +241,8 @@ async def test_early_return_when_send_raised_is_not_a_violation() -> None:
     async def receive() -> dict[str, Any]:
         return {"type": "http.request"}
 
-    await validate(app, violations.append)({"type": "http", "path": "/"}, receive, failing_send)
+    wrapped = validate(app, violations.append)  # type: ignore[arg-type]
+    await wrapped({"type": "http", "path": "/"}, receive, failing_send)
     assert violations == []
 
 
@@ -263,7 +264,8 @@ async def test_lifespan_passes_unchecked() -> None:
         seen.append(message)
 
     violations: list[dict[str, Any]] = []
-    await validate(app, violations.append)({"type": "lifespan"}, receive, send)
+    wrapped = validate(app, violations.append)  # type: ignore[arg-type]
+    await wrapped({"type": "lifespan"}, receive, send)
     assert violations == [] and seen == [{"type": "lifespan.startup.complete"}]
 
 

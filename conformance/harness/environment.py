@@ -13,7 +13,7 @@ APPS_PACKAGE = "conformance_apps"
 PROBE_TIMEOUT = 30.0
 
 _PROBE = """
-import importlib, importlib.metadata as md, json, platform, sys
+import importlib, importlib.metadata as md, json, os, platform, sys
 impl, dists = sys.argv[1], sys.argv[2:]
 def version(name):
     try:
@@ -26,8 +26,15 @@ try:
     impl_file = getattr(module, "__file__", None)
     impl_version = getattr(module, "__version__", None)
     if impl_version is None:
+        # the distribution that installed the imported file (several may claim the name)
+        here = os.path.realpath(impl_file or "")
         for dist in md.packages_distributions().get(impl, []):
-            impl_version = version(dist)
+            found = md.distribution(dist)
+            files = [os.path.realpath(found.locate_file(f)) for f in found.files or []]
+            if here in files or impl_version is None:
+                impl_version = found.version
+            if here in files:
+                break
 except Exception as error:
     impl_error = f"{type(error).__name__}: {error}"
 print(json.dumps({
