@@ -251,24 +251,32 @@ class ServerProcess:
         if popen is None:
             return
         try:
-            if popen.poll() is None:
-                popen.send_signal(signal.SIGTERM)
-                try:
-                    popen.wait(self.config.stop_timeout)
-                except subprocess.TimeoutExpired:
-                    _kill_group(popen.pid)
-                    try:
-                        popen.wait(REAP_TIMEOUT)
-                    except subprocess.TimeoutExpired as error:
-                        raise ServerStopTimeout(
-                            self.config.name,
-                            f"survived SIGKILL for {REAP_TIMEOUT:g} s (pid {popen.pid})",
-                            self.log_tail(),
-                        ) from error
+            self._stop(popen)
+        except BaseException:
+            # interrupted (a case timeout, Ctrl-C) mid-stop: never leave the group running
             _kill_group(popen.pid)
+            raise
         finally:
             with _LIVE_LOCK:
                 _LIVE.discard(self)
+
+    def _stop(self, popen: subprocess.Popen[bytes]) -> None:
+        """SIGTERM, ``stop_timeout`` of grace, SIGKILL to the group, reap."""
+        if popen.poll() is None:
+            popen.send_signal(signal.SIGTERM)
+            try:
+                popen.wait(self.config.stop_timeout)
+            except subprocess.TimeoutExpired:
+                _kill_group(popen.pid)
+                try:
+                    popen.wait(REAP_TIMEOUT)
+                except subprocess.TimeoutExpired as error:
+                    raise ServerStopTimeout(
+                        self.config.name,
+                        f"survived SIGKILL for {REAP_TIMEOUT:g} s (pid {popen.pid})",
+                        self.log_tail(),
+                    ) from error
+        _kill_group(popen.pid)
 
 
 def _kill_group(pgid: int) -> None:
