@@ -125,6 +125,10 @@ class ServerProcess:
         if self.config.socket == "fd":
             listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            # Accepted sockets inherit TCP_NODELAY. Some servers (uvicorn --fd) take an
+            # inherited socket for a Unix one and never disable Nagle's algorithm, which
+            # delays every small response by ~40 ms (the client's delayed ACK).
+            listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             listener.bind((HOST, 0))
             listener.listen(128)
             listener.set_inheritable(True)
