@@ -3,6 +3,8 @@
 Cases:
 
 - ``plain`` and ``json``: build a response and call it;
+- ``range-64kib``: ``FileResponse`` of a 1 MiB file for one 64 KiB range (raw: the slice
+  preloaded), without ``zerocopysend``/``pathsend``, as under uvicorn;
 - ``hello`` and ``json-router``: the load benchmark's own apps (``benchmarks/apps``), so
   ``json-router`` goes through the router (50 routes, the last one hit), baize's
   ``request_response`` and ``Request``, and ``JSONResponse``.
@@ -17,19 +19,22 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
+import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import anyio
+from starlette.responses import FileResponse as StarletteFile
 from starlette.responses import JSONResponse as StarletteJSON
 from starlette.responses import PlainTextResponse as StarlettePlain
 
-from baize.asgi import JSONResponse, PlainTextResponse
+from baize.asgi import FileResponse, JSONResponse, PlainTextResponse
 from baize.typing import Message
 from benchmarks.apps import baize_impl, raw, starlette_impl
-from benchmarks.apps.common import JSON_PATH
+from benchmarks.apps.common import FILE_SIZE, JSON_PATH, RANGE_FIRST, RANGE_HEADER, RANGE_LAST
 
 SCOPE: dict[str, Any] = {"type": "http", "method": "GET", "path": "/", "headers": []}
 PAYLOAD = {"message": "hello", "items": [1, 2, 3], "ok": True}
@@ -118,6 +123,39 @@ def app_call(app: Callable[..., Awaitable[None]], path: str) -> Callable[[], Awa
     return call
 
 
+FILE_PATH = os.path.join(tempfile.mkdtemp(prefix="bench-responses-"), "file.bin")
+with open(FILE_PATH, "wb") as _file:
+    _file.write(os.urandom(FILE_SIZE))
+RANGE_SCOPE = server_scope("/")
+RANGE_SCOPE["headers"] = [*RANGE_SCOPE["headers"], (b"range", RANGE_HEADER.encode())]
+RANGE_BODY = open(FILE_PATH, "rb").read()[RANGE_FIRST : RANGE_LAST + 1]
+
+
+async def receive_nothing() -> Message:
+    """The request body was read: a server's receive waits until the client leaves."""
+    await anyio.sleep_forever()
+    raise AssertionError("unreachable")
+
+
+async def raw_range() -> None:
+    content_range = f"bytes {RANGE_FIRST}-{RANGE_LAST}/{FILE_SIZE}".encode()
+    headers = [
+        (b"content-type", b"application/octet-stream"),
+        (b"content-range", content_range),
+        (b"content-length", str(len(RANGE_BODY)).encode()),
+    ]
+    await send({"type": "http.response.start", "status": 206, "headers": headers})
+    await send({"type": "http.response.body", "body": RANGE_BODY})
+
+
+async def baize_range() -> None:
+    await FileResponse(FILE_PATH)(dict(RANGE_SCOPE), receive_nothing, send)
+
+
+async def starlette_range() -> None:
+    await StarletteFile(FILE_PATH)(dict(RANGE_SCOPE), receive_nothing, send)
+
+
 CASES: dict[str, dict[str, Callable[[], Awaitable[None]]]] = {
     "plain": {"raw": raw_plain, "starlette": starlette_plain, "baize": baize_plain},
     "json": {"raw": raw_json, "starlette": starlette_json, "baize": baize_json},
@@ -131,6 +169,7 @@ CASES: dict[str, dict[str, Callable[[], Awaitable[None]]]] = {
         "starlette": app_call(starlette_impl.json_router, JSON_PATH),
         "baize": app_call(baize_impl.json_router, JSON_PATH),
     },
+    "range-64kib": {"raw": raw_range, "starlette": starlette_range, "baize": baize_range},
 }
 
 

@@ -507,3 +507,82 @@ def test_any_range_set_matches_the_file(
             got.append((first, last + 1))
         assert _union(got) == sorted(got)  # parts neither overlap nor touch
         assert sorted(got) == _union(_selected(specs, len(content)))
+
+
+# ------------------------------------------------------------ small bodies: one worker call
+
+
+@pytest.fixture
+def thread_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Names of the functions FileResponse runs in worker threads."""
+    calls: list[str] = []
+    original = anyio.to_thread.run_sync
+
+    async def counting(function: Any, *args: Any, **kwargs: Any) -> Any:
+        calls.append(getattr(function, "__name__", None) or function.func.__name__)
+        return await original(function, *args, **kwargs)
+
+    monkeypatch.setattr(anyio.to_thread, "run_sync", counting)
+    return calls
+
+
+async def test_small_range_takes_one_worker_thread_call(
+    data_file: Path, thread_calls: list[str]
+) -> None:
+    status, headers, body, sent = await call(
+        FileResponse(str(data_file)), headers={"range": "bytes=100-299"}
+    )
+    assert (status, body) == (206, DATA[100:300])
+    assert headers["content-range"] == "bytes 100-299/1024"
+    assert len(thread_calls) == 1  # stat, open, seek and read together
+    assert [m.get("more_body", False) for m in sent[1:]] == [False]  # one body message
+
+
+async def test_small_file_with_stat_result_reads_in_one_call(
+    data_file: Path, thread_calls: list[str]
+) -> None:
+    response = FileResponse(str(data_file), stat_result=os.stat(data_file))
+    status, _, body, _ = await call(response)
+    assert (status, body) == (200, DATA)
+    assert thread_calls == ["_read"]
+
+
+async def test_small_multipart_ranges_read_in_one_call(
+    data_file: Path, thread_calls: list[str]
+) -> None:
+    status, headers, body, _ = await call(
+        FileResponse(str(data_file)), headers={"range": "bytes=0-9,500-509"}
+    )
+    boundary = re.search("boundary=(.+)", headers["content-type"])
+    assert status == 206 and boundary is not None
+    parts = decode_byteranges(body, boundary.group(1))
+    assert [part[2] for part in parts] == [DATA[0:10], DATA[500:510]]
+    assert len(thread_calls) == 1
+
+
+async def test_small_file_shrunk_after_stat_fails_before_sending(data_file: Path) -> None:
+    stale = os.stat(data_file)
+    data_file.write_bytes(DATA[:100])
+    sent: list[Message] = []
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "method": "GET", "path": "/", "headers": []}
+    with pytest.raises(RuntimeError, match="shrank"):
+        await FileResponse(str(data_file), stat_result=stale)(scope, never_disconnects, send)
+    assert sent == []
+
+
+async def test_small_body_send_oserror_is_quiet(data_file: Path) -> None:
+    sent: list[Message] = []
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+        if message["type"] == "http.response.body":
+            raise OSError("client gone")
+
+    scope = {"type": "http", "method": "GET", "path": "/", "headers": []}
+    with anyio.fail_after(10):
+        await FileResponse(str(data_file))(scope, never_disconnects, send)
+    assert [m["type"] for m in sent] == ["http.response.start", "http.response.body"]

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import abc
 import codecs
+import functools
 import json
 import os
 import stat
@@ -530,9 +531,57 @@ class FileResponse(Response, FileResponseMixin):
             raise NotAFileError(self.filepath, exc.strerror or str(exc)) from None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        extensions = scope.get("extensions") or {}
+        pathsend = "http.response.pathsend" in extensions
+        zerocopysend = "http.response.zerocopysend" in extensions
+        request_headers = Headers(scope=scope)
+        prepare = functools.partial(
+            self._prepare,
+            scope["method"],
+            request_headers.get("range"),
+            request_headers.get("if-range"),
+            pathsend,
+            zerocopysend,
+        )
+        if self.stat_result is None:  # one worker-thread call: stat, and read a small body
+            segments, body = await anyio.to_thread.run_sync(prepare, True)
+        else:
+            segments, body = prepare(False)
+            if body is None and self._read_here(segments, pathsend, zerocopysend):
+                body = await anyio.to_thread.run_sync(self._read, segments)
+        if body is not None:
+            await send(self._start())
+            try:
+                await send({"type": "http.response.body", "body": body})
+            except OSError:
+                pass  # the client is gone, as for a streamed body
+            return
+        if self.status_code == 200 and pathsend:
+            await send(self._start())
+            await send({"type": "http.response.pathsend", "path": os.path.abspath(self.filepath)})
+        elif zerocopysend:
+            await self._send_zerocopy(segments, send)
+        else:
+            await self._send_chunks(segments, receive, send)
+
+    def _prepare(
+        self,
+        method: str,
+        range_value: str | None,
+        if_range_value: str | None,
+        pathsend: bool,
+        zerocopysend: bool,
+        read: bool,
+    ) -> tuple[list[bytes | tuple[int, int]], bytes | None]:
+        """Decide status, headers and segments (no awaits: it may run in a worker thread).
+
+        :returns: the segments to send, and the whole body when it is already known:
+            empty (HEAD, 416, empty file), or read here when ``read`` and the body is
+            small and no server extension sends the file.
+        """
         stat_result = self.stat_result
         if stat_result is None:
-            stat_result = await anyio.to_thread.run_sync(self._stat)
+            stat_result = self._stat()
         if not stat.S_ISREG(stat_result.st_mode):
             raise NotAFileError(self.filepath, "not a regular file (a directory?)")
         size = stat_result.st_size
@@ -541,13 +590,11 @@ class FileResponse(Response, FileResponseMixin):
             self.filepath, stat_result, self.content_type, self.download_name
         ).items():
             headers.setdefault(key, value)
-        request_headers = Headers(scope=scope)
-        method = scope["method"]
         try:
             ranges = self.select_ranges(
                 method,
-                request_headers.get("range"),
-                request_headers.get("if-range"),
+                range_value,
+                if_range_value,
                 headers.get("etag"),
                 headers.get("last-modified"),
                 size,
@@ -556,9 +603,7 @@ class FileResponse(Response, FileResponseMixin):
             self.status_code = 416
             headers["content-range"] = f"bytes */{size}"
             headers["content-length"] = "0"
-            await send(self._start())
-            await send({"type": "http.response.body", "body": b""})
-            return
+            return [], b""
         segments: list[bytes | tuple[int, int]]
         if ranges is None:
             self.status_code = 200
@@ -583,17 +628,38 @@ class FileResponse(Response, FileResponseMixin):
             headers["content-type"] = f"multipart/byteranges; boundary={boundary}"
             headers["content-length"] = str(length)
         if method == "HEAD" or size == 0:
-            await send(self._start())
-            await send({"type": "http.response.body", "body": b""})
-            return
-        extensions = scope.get("extensions") or {}
-        if ranges is None and "http.response.pathsend" in extensions:
-            await send(self._start())
-            await send({"type": "http.response.pathsend", "path": os.path.abspath(self.filepath)})
-        elif "http.response.zerocopysend" in extensions:
-            await self._send_zerocopy(segments, send)
-        else:
-            await self._send_chunks(segments, receive, send)
+            return segments, b""
+        if read and self._read_here(segments, pathsend, zerocopysend):
+            return segments, self._read(segments)
+        return segments, None
+
+    def _read_here(
+        self, segments: list[bytes | tuple[int, int]], pathsend: bool, zerocopysend: bool
+    ) -> bool:
+        """Whether to read the body at once and send it as one message: no server
+        extension sends this file, and the body fits in one chunk."""
+        if (pathsend and self.status_code == 200) or zerocopysend:
+            return False
+        total = 0
+        for segment in segments:
+            total += len(segment) if isinstance(segment, bytes) else segment[1] - segment[0]
+        return total <= self.chunk_size
+
+    def _read(self, segments: list[bytes | tuple[int, int]]) -> bytes:
+        """Open, seek and read every segment in one go (blocking: run in a worker thread)."""
+        parts: list[bytes] = []
+        with open(self.filepath, "rb") as file:
+            for segment in segments:
+                if isinstance(segment, bytes):
+                    parts.append(segment)
+                    continue
+                start, stop = segment
+                file.seek(start)
+                chunk = file.read(stop - start)
+                if len(chunk) != stop - start:
+                    raise RuntimeError(f"FileResponse: {self.filepath!r} shrank while being sent")
+                parts.append(chunk)
+        return b"".join(parts)
 
     async def _send_zerocopy(self, segments: list[bytes | tuple[int, int]], send: Send) -> None:
         file = await anyio.to_thread.run_sync(open, self.filepath, "rb")
