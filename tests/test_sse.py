@@ -397,3 +397,39 @@ def test_send_event_response_pings_under_a_virtual_clock() -> None:
     pings = bodies[1:-2]
     assert pings and all(body == PING.encode() for body in pings)
     assert bodies[-2:] == [b"data: second\n\n", b""]
+
+
+async def test_send_event_response_repeated_and_changed_events() -> None:
+    """Reusing the bytes of a repeated data string never sends a stale event."""
+    other = "".join(["sa", "me"])  # an equal string, another object
+
+    async def events() -> AsyncIterator[ServerSentEvent]:
+        yield {"data": "same"}
+        yield {"data": "same"}
+        yield {"data": "same", "id": "1"}  # same data object, more fields
+        yield {"comment": "c1"}
+        yield {"comment": "c2"}  # data is None both times: must not reuse
+        yield {"data": other}
+        event: ServerSentEvent = {"data": "a"}
+        yield event
+        event["data"] = "b"  # the same dict, mutated
+        yield event
+
+    bodies: list[bytes] = []
+
+    async def send(message: Message) -> None:
+        if message["type"] == "http.response.body":
+            bodies.append(message["body"])
+
+    await SendEventResponse(events(), ping_interval=60)(scope(), never_disconnects, send)
+    assert bodies == [
+        b"data: same\n\n",
+        b"data: same\n\n",
+        b"id: 1\ndata: same\n\n",
+        b": c1\n\n",
+        b": c2\n\n",
+        b"data: same\n\n",
+        b"data: a\n\n",
+        b"data: b\n\n",
+        b"",
+    ]

@@ -436,10 +436,23 @@ class _EventSender:
         self.gone = False
 
     async def send_events(self, events: AsyncIterator[ServerSentEvent]) -> None:
-        """Encode and send each event as it comes, one message each (the hot loop)."""
+        """Encode and send each event as it comes, one message each (the hot loop).
+
+        A data-only event whose ``data`` is the very string object of the previous
+        data-only event reuses that event's bytes (strings are immutable, so the bytes
+        are the same): a stream repeating one payload encodes it once.
+        """
         send = self._send
+        last_data: str | None = None
+        last_body = b""
         async for event in events:
-            body = encode_event(event).encode()
+            data = event.get("data")
+            if data is last_data and data is not None and len(event) == 1:
+                body = last_body
+            else:
+                body = encode_event(event).encode()
+                if data is not None and len(event) == 1:
+                    last_data, last_body = data, body
             while self._ping is not None:
                 await self._ping.wait()
             self._sending = True
