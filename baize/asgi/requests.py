@@ -107,11 +107,15 @@ class HTTPConnection(Mapping[str, Any]):
         """The full URL of the request (see :class:`~baize.datastructures.URL`)."""
         return URL(scope=self._scope)
 
-    @cached_property
+    @property
     def path_params(self) -> dict[str, Any]:
-        """The path parameters a router matched."""
-        params: dict[str, Any] = self._scope.get("path_params", {})
-        return params
+        """The path parameters a router matched (``scope["path_params"]``)."""
+        params: dict[str, Any] | None = self._scope.get("path_params")
+        return self._no_path_params if params is None else params
+
+    @cached_property
+    def _no_path_params(self) -> dict[str, Any]:
+        return {}  # one dict per object, so that edits to it last
 
     @cached_property
     def query_params(self) -> QueryParams:
