@@ -48,6 +48,7 @@ FLAGS = (
 )
 START_TIMEOUT = 30.0  # seconds until DevToolsActivePort appears
 CALL_TIMEOUT = 20.0  # seconds for one DevTools round trip
+NO_RESULT = "no result"
 # The worst verdict of a (requirement, server) cell wins (conformance/README.md, Verdicts).
 SEVERITY = ("fail", "unexpected-pass", "deviation", "pass", "not-applicable")
 
@@ -170,8 +171,9 @@ def browser_page() -> Iterator[Page]:
 
 # What the page shows, read after rendering: every table (marked as the summary by
 # id/class "summary", else the first is taken as it) as rows of visible cell text
-# (innerText, so hidden text does not count), the headings in order, each grid link and
-# whether its target exists, and where the first table sits.
+# (innerText, so hidden text does not count), the overview line, the headings in order,
+# each grid link and whether its target exists, where the first table sits, the grid's
+# area rows and the left edge of each server column in the header and in every area.
 READ_PAGE = """(() => {
   const text = (el) => el.innerText.replace(/\\s+/g, ' ').trim();
   const tables = [...document.querySelectorAll('table')].map((t) => ({
@@ -179,17 +181,48 @@ READ_PAGE = """(() => {
     top: t.getBoundingClientRect().top,
     rows: [...t.rows].map((r) => [...r.cells].map(text)),
   }));
-  const links = [...document.querySelectorAll('td a[href^="#"]')].map((a) => ({
+  const links = [...document.querySelectorAll('#grid td a[href^="#"]')].map((a) => ({
     label: text(a),
     target: !!document.getElementById(decodeURIComponent(a.hash.slice(1))),
   }));
   const headings = [...document.querySelectorAll('h1,h2,h3')].map(text);
-  return {tables, links, headings, viewport: window.innerHeight};
+  const overview = document.querySelector('.overview');
+  const grid = document.getElementById('grid');
+  const edges = (row) => [...row.cells].slice(-SERVERS).map((c) => c.getBoundingClientRect().left);
+  const areaRows = [...document.querySelectorAll('tr.area')];
+  return {
+    tables, links, headings, viewport: window.innerHeight,
+    overview: overview ? text(overview) : null,
+    areas: areaRows.map((r) => text(r.cells[0])),
+    header: grid ? edges(grid.tHead.rows[0]) : [],
+    columns: areaRows.map((r) => edges(r.nextElementSibling)),
+  };
 })()"""
+# Where the grid's header row sits once the page is scrolled to just above the grid's last
+# row (room below added so that a short page can scroll that far): sticky means on screen.
+STUCK_HEADER = """(() => {
+  document.body.style.paddingBottom = '3000px';
+  const grid = document.getElementById('grid');
+  const last = grid.rows[grid.rows.length - 1].getBoundingClientRect();
+  window.scrollTo(0, window.scrollY + last.top - 5);
+  const th = grid.tHead.rows[0].cells[0];
+  return {top: th.getBoundingClientRect().top, scrolled: window.scrollY};
+})()"""
+# Whether the element a fragment names is shown: every <details> around it is open.
+FRAGMENT_SHOWN = """((id) => {
+  const target = document.getElementById(id);
+  let node = target && target.parentElement;
+  while (node) {
+    if (node.tagName === 'DETAILS' && !node.open) return false;
+    node = node.parentElement;
+  }
+  return !!target;
+})"""
 
 
 def expected_counts(data: dict[str, Any]) -> dict[str, dict[str, int]]:
-    """Per server, the number of requirements per verdict (a cell's worst verdict)."""
+    """Per server, the number of requirements per verdict (a cell's worst verdict), and
+    ``no result``: requirements (catalogue or results) with no result on that server."""
     cells: dict[tuple[str, str], str] = {}
     for result in data["results"]:
         key = (result["server"], result["requirement"])
@@ -198,14 +231,54 @@ def expected_counts(data: dict[str, Any]) -> dict[str, dict[str, int]]:
             cells[key] = result["outcome"]
     servers = [s["name"] for s in data["run"]["servers"]]
     servers += sorted({r["server"] for r in data["results"]} - set(servers))
-    counts: dict[str, dict[str, int]] = {s: dict.fromkeys(OUTCOMES, 0) for s in servers}
+    keys = (*OUTCOMES, NO_RESULT)
+    counts: dict[str, dict[str, int]] = {s: dict.fromkeys(keys, 0) for s in servers}
     for (server, _), outcome in cells.items():
         counts[server][outcome] += 1
+    ids = {r["id"] for r in data["requirements"]} | {r["requirement"] for r in data["results"]}
+    for server in servers:
+        counts[server][NO_RESULT] = sum(1 for rid in ids if (server, rid) not in cells)
     return counts
+
+
+def expected_overview(data: dict[str, Any]) -> dict[str, int]:
+    """The overview line's numbers: cells per verdict over every server, and requirements
+    that lack a result on at least one server."""
+    counts = expected_counts(data)
+    totals: dict[str, int] = {
+        o: sum(c[o] for c in counts.values()) for o in OUTCOMES if o != "pass"
+    }
+    ids = {r["id"] for r in data["requirements"]} | {r["requirement"] for r in data["results"]}
+    covered = {(r["server"], r["requirement"]) for r in data["results"]}
+    totals[NO_RESULT] = sum(1 for rid in ids if any((s, rid) not in covered for s in counts))
+    return totals
+
+
+def shown_overview(line: str) -> dict[str, int]:
+    """``N failures · N unexpected passes · ...`` as numbers per verdict."""
+    words = {
+        "failure": "fail",
+        "failures": "fail",
+        "unexpected pass": "unexpected-pass",
+        "unexpected passes": "unexpected-pass",
+        "deviation": "deviation",
+        "deviations": "deviation",
+        "not applicable": "not-applicable",
+        "requirement without results": NO_RESULT,
+        "requirements without results": NO_RESULT,
+    }
+    shown: dict[str, int] = {}
+    for part in line.split(" · "):
+        number, _, name = part.partition(" ")
+        assert number.isdigit() and name in words, f"overview part {part!r} of {line!r}"
+        shown[words[name]] = int(number)
+    return shown
 
 
 def _label_to_outcome(label: str) -> str | None:
     label = label.lower()
+    if label == NO_RESULT:
+        return NO_RESULT
     for outcome in OUTCOMES:
         if label in (outcome, report.LABELS[outcome].lower()):
             return outcome
@@ -214,11 +287,11 @@ def _label_to_outcome(label: str) -> str | None:
 
 def shown_counts(table: list[list[str]]) -> dict[str, dict[str, int]]:
     """The summary table as the page shows it: first column → verdict → number (columns
-    headed by a verdict's name or label; other columns are ignored)."""
+    headed by a verdict's name or label, or "no result"; other columns are ignored)."""
     header, *rows = table
     columns = {i: _label_to_outcome(label) for i, label in enumerate(header)}
     found = {o for o in columns.values() if o}
-    assert found == set(OUTCOMES), f"summary header {header} lacks a column per verdict"
+    assert found == {*OUTCOMES, NO_RESULT}, f"summary header {header} lacks a column"
     shown: dict[str, dict[str, int]] = {}
     for row in rows:
         numbers = {columns[i]: cell for i, cell in enumerate(row) if columns.get(i)}
@@ -230,9 +303,11 @@ def shown_counts(table: list[list[str]]) -> dict[str, dict[str, int]]:
 def render_and_read(data: dict[str, Any], directory: Path) -> dict[str, Any]:
     page_path = directory / "conformance.html"
     page_path.write_text(report.render_html(data), encoding="utf-8")
+    servers = len(expected_counts(data))
     with browser_page() as page:
         page.load(page_path.as_uri())
-        seen: dict[str, Any] = page.evaluate(READ_PAGE)
+        seen: dict[str, Any] = page.evaluate(READ_PAGE.replace("SERVERS", str(servers)))
+        seen["stuck"] = page.evaluate(STUCK_HEADER)
     return seen
 
 
@@ -245,6 +320,18 @@ def check_summary(data: dict[str, Any], seen: dict[str, Any]) -> None:
     shown = shown_counts(summary["rows"])
     # Rows for every server; a totals row or the like is not compared.
     assert {s: shown.get(s) for s in expected} == expected
+    assert seen["overview"], "no overview line"
+    assert shown_overview(seen["overview"]) == expected_overview(data)
+
+
+def check_grid(seen: dict[str, Any]) -> None:
+    """Server columns line up in every area, and the header stays on screen when scrolled."""
+    assert seen["header"], "no grid header row"
+    for area, edges in zip(seen["areas"], seen["columns"], strict=True):
+        assert edges == seen["header"], f"server columns of {area!r} do not line up"
+    stuck = seen["stuck"]
+    assert stuck["scrolled"] > 0
+    assert 0 <= stuck["top"] < 5, f"the grid header scrolled away: {stuck}"
 
 
 REQUIREMENTS = [
@@ -268,6 +355,7 @@ RESULTS = [
     Result("B-TWO", "beta", "c.py::test_b2[beta]", "pass", 0.01, ""),
     Result("B-TWO", "delta", "c.py::test_b2[delta]", "pass", 0.01, ""),
 ]
+UNTESTED = Requirement("B-NONE", "Area B", "API.md", "None", "API", "Nobody tested it.")
 RUN: dict[str, Any] = {
     "impl": "baize",
     "impl_version": "0.1.0",
@@ -290,9 +378,12 @@ def test_expected_counts_take_the_worst_verdict_per_cell() -> None:
         "not-applicable": 0,
         "deviation": 1,
         "unexpected-pass": 0,
+        NO_RESULT: 0,
     }
     assert counts["alpha"]["unexpected-pass"] == 1
     assert counts["delta"]["pass"] == 1  # a server seen only in results still counts
+    assert counts["delta"][NO_RESULT] == 3
+    assert counts["beta"][NO_RESULT] == 0
 
 
 def test_missing_chromium_fails_with_the_install_hint(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -323,11 +414,20 @@ def test_browser_is_killed_when_the_body_raises() -> None:
 
 
 def test_summary_shown_by_chromium_equals_the_json(tmp_path: Path) -> None:
-    data = report.build(RUN, REQUIREMENTS, RESULTS)
+    data = report.build(RUN, [*REQUIREMENTS, UNTESTED], RESULTS)
     seen = render_and_read(data, tmp_path)
     check_summary(data, seen)
-    assert seen["headings"][0] == "Conformance report"
-    assert seen["headings"].index("Summary") < seen["headings"].index("Area A")
+    check_grid(seen)
+    assert expected_counts(data)["delta"][NO_RESULT] == 4  # the no-result column is exercised
+    headings = seen["headings"]
+    assert headings[0] == "Conformance report"
+    order = ["Summary", "Areas", "Failures and unexpected passes (3)", "Deviations (1)"]
+    order.append("Requirements by area")
+    assert [headings.index(h) for h in order] == sorted(headings.index(h) for h in order)
+    assert [a.split(" · ")[0] for a in seen["areas"]] == [
+        "Area A 2 requirements",
+        "Area B 3 requirements",
+    ]
     # Every FAIL / deviation / XPASS cell links to its detail, and the detail exists.
     labels = sorted(link["label"] for link in seen["links"])
     wanted = ["fail", "fail", "deviation", "unexpected-pass"]
@@ -335,10 +435,25 @@ def test_summary_shown_by_chromium_equals_the_json(tmp_path: Path) -> None:
     assert all(link["target"] for link in seen["links"]), seen["links"]
 
 
+def test_a_link_to_a_collapsed_deviation_shows_it(tmp_path: Path) -> None:
+    page_path = tmp_path / "conformance.html"
+    page_path.write_text(report.render_html(report.build(RUN, REQUIREMENTS, RESULTS)))
+    anchor = "r-A-TWO-beta"
+    with browser_page() as page:
+        page.load(page_path.as_uri())
+        assert page.evaluate(f"({FRAGMENT_SHOWN})({anchor!r})") is False  # collapsed at first
+        page.call("Page.navigate", url=f"{page_path.as_uri()}#{anchor}")
+        deadline = time.monotonic() + CALL_TIMEOUT
+        while not page.evaluate(f"({FRAGMENT_SHOWN})({anchor!r})"):
+            assert time.monotonic() < deadline, "following the link left the deviation hidden"
+            time.sleep(0.05)
+
+
 def test_summary_of_the_committed_report_equals_its_json(tmp_path: Path) -> None:
     data = json.loads(REAL_REPORT.read_text(encoding="utf-8"))
     seen = render_and_read(data, tmp_path)
     check_summary(data, seen)
+    check_grid(seen)
     notable = sum(1 for r in data["results"] if r["outcome"] in report.SHOWN)
     assert bool(seen["links"]) == bool(notable)
     assert all(link["target"] for link in seen["links"])

@@ -537,7 +537,7 @@ def _grid_html(data: dict[str, Any], grid: _Grid, linked: set[tuple[str, str]]) 
         ]
         out.append(
             f'<tbody id="{_area_id(index)}"><tr class="area"><th colspan="{width}">'
-            f'{_e(area)}<span class="counts">{_e(" · ".join(flags))}</span>'
+            f'{_e(area)} <span class="counts">{_e(" · ".join(flags))}</span> '
             '<a class="top" href="#summary">↑ summary</a></th></tr>'
         )
         for row in rows:
