@@ -8,6 +8,8 @@ from typing import Any
 
 import anyio
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from baize.asgi import (
     HTMLResponse,
@@ -197,6 +199,35 @@ async def test_json_response_kwargs_override_defaults() -> None:
 def test_json_response_refuses_nan() -> None:
     with pytest.raises(ValueError):
         JSONResponse(float("nan"))
+
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@given(_json_values)
+def test_json_response_body_is_json_dumps_with_the_defaults(value: Any) -> None:
+    expected = json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    assert JSONResponse(value).body == expected.encode()
+
+
+def test_json_response_errors_are_json_dumps_errors() -> None:
+    circular: list[Any] = []
+    circular.append(circular)
+    with pytest.raises(ValueError, match="Circular reference detected"):
+        JSONResponse(circular)
+    with pytest.raises(TypeError, match="Object of type object is not JSON serializable"):
+        JSONResponse({"a": object()})
+    with pytest.raises(TypeError, match="keys must be str"):
+        JSONResponse({(1, 2): 3})
+    with pytest.raises(ValueError, match="Out of range float"):
+        JSONResponse([1, float("inf")])
+    shared = [1]
+    assert JSONResponse([shared, shared]).body == b"[[1],[1]]"  # not a circle
+    assert JSONResponse({"a": 1}).body == b'{"a":1}'  # nothing left over from the errors
 
 
 @pytest.mark.anyio  # the conftest marks too late for parametrized tests

@@ -20,7 +20,7 @@ import functools
 import json
 import os
 import stat
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 from functools import lru_cache
 from secrets import token_hex
@@ -50,6 +50,34 @@ _JSON_DEFAULTS: dict[str, Any] = {
     "separators": (",", ":"),
 }
 _JSON_ENCODER = json.JSONEncoder(**_JSON_DEFAULTS)
+
+
+# The C encoder factory json.JSONEncoder uses (private to the json package; None without it).
+_C_MAKE_ENCODER: Callable[..., Callable[[Any, int], Sequence[str]]] | None = getattr(
+    json.encoder, "c_make_encoder", None
+)
+
+
+def _encode_json_default(content: Any) -> str:
+    """``_JSON_ENCODER.encode(content)`` without its per-call Python set-up when the C
+    accelerator is there: the same arguments (fresh circular-reference markers), so the
+    same output and the same errors."""
+    if _C_MAKE_ENCODER is None:  # PyPy, or CPython built without _json
+        return _JSON_ENCODER.encode(content)
+    encoder = _C_MAKE_ENCODER(
+        {},
+        _JSON_ENCODER.default,
+        json.encoder.encode_basestring,
+        None,
+        ":",
+        ",",
+        False,
+        False,
+        False,
+    )
+    return "".join(encoder(content, 0))
+
+
 # Generator cleanup after a disconnect may not hold the connection longer than this.
 _CLOSE_TIMEOUT = 5.0
 
@@ -295,7 +323,7 @@ class JSONResponse(SmallResponse[Any]):
     def render(self, content: Any) -> bytes:
         if self.json_kwargs:
             return json.dumps(content, **{**_JSON_DEFAULTS, **self.json_kwargs}).encode("utf-8")
-        return _JSON_ENCODER.encode(content).encode("utf-8")
+        return _encode_json_default(content).encode("utf-8")
 
 
 def iri_to_uri(iri: str) -> str:
