@@ -52,6 +52,7 @@ from conformance.harness.serverconfig import (
     load_servers,
 )
 from conformance.harness.settings import CASE_TIMEOUT, Settings, add_options, resolve
+from conformance.harness.workers import apply_default_workers
 
 RESULTS_KEY = "conformance.results"
 SERVER_KEY = "conformance.server"
@@ -68,6 +69,7 @@ SWEEP_MARKER = (
     "sweep: the case reads what the other cases of its server left behind "
     "(ASGI-APP-*); such cases run after them"
 )
+DEFAULT_WORKERS_KEY = pytest.StashKey[int]()
 DETAIL_LOG_LINES = 20
 VIOLATIONS_SHOWN = 10
 
@@ -78,8 +80,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_cmdline_main(config: pytest.Config) -> int | None:
-    """``--list-requirements``: print the catalogue and exit before any server or probe."""
+    """``--list-requirements``: print the catalogue and exit before any server or probe.
+
+    Otherwise, with no ``-n`` given, choose the number of xdist workers (see :mod:`workers`).
+    """
     if not config.getoption("list_requirements", False):
+        config.stash[DEFAULT_WORKERS_KEY] = apply_default_workers(config)
         return None
     try:
         catalogue = load_catalogue()
@@ -212,6 +218,9 @@ class ConformancePlugin:
             f"conformance: impl {impl} on {self.env_info.python}; "
             f"servers {', '.join(self.selected)}; left out: {left}"
         ]
+        workers = config.stash.get(DEFAULT_WORKERS_KEY, 0)
+        if workers:
+            lines.append(f"conformance: {workers} xdist workers by default (-n 0: one process)")
         if self.settings.requirements:
             lines.append(f"conformance: requirements {', '.join(self.settings.requirements)}*")
         if not self.validating:
@@ -356,7 +365,15 @@ class ConformancePlugin:
         test_report.conformance_name = f"{', '.join(marker_ids)} on {name}"  # type: ignore[attr-defined]
         if call.when == "teardown" or (call.when == "setup" and test_report.passed):
             return test_report
-        self._attach_verdicts(item, call, test_report, name, marker_ids)
+        exited = None
+        if call.when == "call" and self._pool is not None:
+            exited = self._pool.take_exit(name)  # the server died during this case
+        if exited is not None:
+            test_report.outcome = "failed"
+            test_report.longrepr = f"harness error: {exited}"
+            if hasattr(test_report, "wasxfail"):
+                del test_report.wasxfail
+        self._attach_verdicts(item, call, test_report, name, marker_ids, exited)
         return test_report
 
     def _attach_verdicts(
@@ -366,9 +383,13 @@ class ConformancePlugin:
         test_report: pytest.TestReport,
         name: str,
         ids: list[str],
+        exited: ServerError | None = None,
     ) -> None:
         config = self.configs[name]
         base, detail = _base_outcome(call)
+        if exited is not None:
+            own = f"\nthe case itself: {base}: {detail}" if detail else ""
+            base, detail = "fail", f"harness error: {exited}{own}"
         process = self.pool().process(name)
         if base == "fail" and process is not None:
             tail = process.log_tail(DETAIL_LOG_LINES)
@@ -377,7 +398,7 @@ class ConformancePlugin:
                 detail += f"\n--- last lines of the {name} log ---\n{tail}"
         results = []
         for requirement in ids:
-            declared = config.deviations.get(requirement)
+            declared = None if exited is not None else config.deviations.get(requirement)
             outcome = apply_deviation(base, declared)
             text = detail
             if outcome == "deviation":
