@@ -14,10 +14,12 @@ from typing import Any
 import httpx
 from websockets.sync.client import ClientConnection, connect
 
-from conformance.harness.process import HOST, ServerError, ServerProcess
+from conformance.harness.process import HOST, ServerError, ServerExited, ServerProcess
 from conformance.harness.serverconfig import ROOTPATH_SUFFIX, ServerConfig
 
 HTTP_TIMEOUT = 10.0
+#: Restarts of a configuration that exited mid-run; one more exit fails its later cases at once.
+MAX_RESTARTS = 2
 WS_TIMEOUT = 5.0
 RAW_TIMEOUT = 5.0
 
@@ -132,6 +134,11 @@ class Server:
         return b"".join(chunks)
 
 
+def _exited(process: ServerProcess) -> ServerExited:
+    code = process.exit_code()
+    return ServerExited(process.config.name, f"exited with status {code}", process.log_tail())
+
+
 class ServerPool:
     """Starts each configuration at most once per pytest process, lazily or ahead of time."""
 
@@ -155,6 +162,8 @@ class ServerPool:
         self._ready: dict[str, Server] = {}
         self._failed: dict[str, ServerError] = {}
         self._generation = 0
+        self._exits: dict[str, int] = {}
+        self._reported: set[str] = set()
 
     def config_of(self, name: str) -> ServerConfig:
         """The configuration ``name``, or ``BASE+rootpath``: BASE with its root-path option.
@@ -187,11 +196,20 @@ class ServerPool:
     def get(self, name: str) -> Server:
         """A ready server; a failed start is remembered so later cases fail at once.
 
+        A server that exited mid-run is restarted (at most :data:`MAX_RESTARTS` times): the
+        case that saw it die fails (see :meth:`take_exit`), later cases get a fresh process.
+        An exit nobody reported yet fails the asking case instead of being restarted silently.
+
         :raises ServerError: the server is not ready, exited, or exited mid-run.
         """
         if name in self._failed:
             raise self._failed[name]
         server = self._ready.get(name)
+        if server is not None and server._process.exit_code() is not None:
+            error = self._forget_exited(name, server._process)
+            if error is not None:
+                raise error
+            server = None
         if server is None:
             process = self.spawn(name)
             try:
@@ -202,8 +220,44 @@ class ServerPool:
                 raise
             server = Server(process, self._versions.get(self.config_of(name).base_name))
             self._ready[name] = server
-        server.check_alive()
         return server
+
+    def _forget_exited(self, name: str, process: ServerProcess) -> ServerError | None:
+        """Drop an exited instance so the next :meth:`get` restarts it; the error to raise.
+
+        None when :meth:`take_exit` already failed a case for this exit and a restart is due.
+        """
+        error = _exited(process)
+        self._exits[name] = self._exits.get(name, 0) + 1
+        self._processes.pop(name, None)
+        self._ready.pop(name, None)
+        process.stop()  # reap the leader, kill what is left of its group
+        if self._exits[name] > MAX_RESTARTS:
+            self._failed[name] = ServerExited(
+                name,
+                f"{error.problem}; exited {self._exits[name]} times, not restarted again",
+                error.log_tail,
+            )
+            return self._failed[name]
+        if name in self._reported:
+            self._reported.discard(name)
+            return None
+        return ServerExited(name, f"{error.problem} (restarted for the next case)", error.log_tail)
+
+    def take_exit(self, name: str) -> ServerExited | None:
+        """If a ready instance of ``name`` (or its root-path twin) exited, say so once.
+
+        The plugin calls it after each case so that the case during which a server died
+        fails with its log, and the next case gets a restarted process.
+        """
+        for instance in (name, name + ROOTPATH_SUFFIX):
+            server = self._ready.get(instance)
+            if server is None or instance in self._reported:
+                continue
+            if server._process.exit_code() is not None:
+                self._reported.add(instance)
+                return _exited(server._process)
+        return None
 
     def process(self, name: str) -> ServerProcess | None:
         return self._processes.get(name)
