@@ -44,6 +44,11 @@ while True:
         if not chunk:
             break
         data += chunk
+    if mode == "crash-once" and served == 2 and not os.path.exists(os.environ["TINY_MARK"]):
+        # answered the probe and /__scope__; exit without answering the first case
+        open(os.environ["TINY_MARK"], "w").close()
+        print("fake server crashing once, in the first case", flush=True)
+        os._exit(3)
     conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
     conn.close()
     served += 1
@@ -195,6 +200,17 @@ def test_server_crash_mid_run_fails_clearly(tmp_path: Path) -> None:
     assert "fake server crashing after the probe" in done.stdout
     assert token_processes(token) == []
     assert {r["outcome"] for r in results(tmp_path)} == {"fail"}
+
+
+def test_server_crash_fails_its_case_and_is_restarted(tmp_path: Path) -> None:
+    done, token = run_suite(tmp_path, "crash-once", "normal")
+    assert done.returncode == 1
+    outcomes = {r["requirement"]: r for r in results(tmp_path)}
+    assert outcomes["FAKE-1"]["outcome"] == "fail"
+    assert "exited with status 3" in outcomes["FAKE-1"]["detail"]
+    assert "fake server crashing once" in outcomes["FAKE-1"]["detail"]
+    assert outcomes["FAKE-2"]["outcome"] == "pass", outcomes["FAKE-2"]["detail"]
+    assert token_processes(token) == []
 
 
 def test_server_never_ready_fails_in_bounded_time(tmp_path: Path) -> None:
