@@ -198,13 +198,13 @@ READ_PAGE = """(() => {
     columns: areaRows.map((r) => edges(r.nextElementSibling)),
   };
 })()"""
-# Where the grid's header row sits once the page is scrolled to just above the grid's last
-# row (room below added so that a short page can scroll that far): sticky means on screen.
+# Where the grid's header row sits once the page is scrolled just past the header's own
+# place (room below added so that a short page can scroll that far): sticky means at the top.
 STUCK_HEADER = """(() => {
   document.body.style.paddingBottom = '3000px';
   const grid = document.getElementById('grid');
-  const last = grid.rows[grid.rows.length - 1].getBoundingClientRect();
-  window.scrollTo(0, window.scrollY + last.top - 5);
+  const head = grid.tHead.getBoundingClientRect();
+  window.scrollTo(0, window.scrollY + head.bottom + 1);
   const th = grid.tHead.rows[0].cells[0];
   return {top: th.getBoundingClientRect().top, scrolled: window.scrollY};
 })()"""

@@ -362,10 +362,10 @@ pre{background:#f7f7f7;padding:.5em;overflow-x:auto;white-space:pre-wrap;margin:
 pre.log{max-height:20em;overflow-y:auto;background:#f2f2f6;font-size:.9em}
 .text{color:#444;margin:.3em 0}
 #deviations-list td.reason{max-width:60em}
-#grid{table-layout:fixed;width:100%;margin-top:0}
-#grid col.rid{width:23em}#grid col.level{width:5.5em}#grid col.server{width:8.4em}
+#grid{table-layout:fixed;width:100%;margin-top:0;font-size:13px}
+#grid col.rid{width:21em}#grid col.level{width:5.8em}
 #grid thead th{position:sticky;top:0;z-index:2;background:#e9ecef;
-  box-shadow:0 1px 0 #bbb;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
+  box-shadow:0 1px 0 #bbb;vertical-align:bottom;overflow-wrap:anywhere}
 #grid td{white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
 #grid td.v{text-align:center}
 #grid tr.area th{background:#dfe6f0;font-size:1.02em;padding:.35em .5em}
@@ -514,7 +514,11 @@ def _grid_html(data: dict[str, Any], grid: _Grid, linked: set[tuple[str, str]]) 
     servers = {s["name"]: s for s in data["run"]["servers"]}
     out = ['<h2 id="grid-title">Requirements by area</h2>', '<table id="grid">']
     out.append('<colgroup><col class="rid"><col class="level"><col class="source">')
-    out.append('<col class="server">' * len(grid.servers) + "</colgroup>")
+    # About as wide as the longest server name in the bold header; a longer one wraps.
+    longest = max((len(s) for s in grid.servers), default=0)
+    width = max(5.5, min(8.0, round(0.6 * longest + 1.0, 1)))
+    out.append(f'<col class="server" style="width:{width}em">' * len(grid.servers))
+    out.append("</colgroup>")
     out.append("<thead><tr><th>requirement</th><th>level</th><th>source</th>")
     out.append(
         "".join(
@@ -581,7 +585,7 @@ def render_html(data: dict[str, Any]) -> str:
         f"<style>{_CSS}</style></head><body>",
         "<h1>Conformance report</h1>",
         f'<p class="run">{_e(_run_line(run))}; catalogue sha256 '
-        f'<code title="{_e(sha)}">{_e(sha[:12])}…</code></p>',
+        f'<code title="{_e(sha)}">{_e(_short(sha, 13))}</code></p>',
         "<details><summary>Provenance</summary><table>",
         *(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in _provenance(run)),
         "</table></details>",
