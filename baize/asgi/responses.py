@@ -257,8 +257,18 @@ class SmallResponse(Response, abc.ABC, Generic[_ContentType]):
             self.charset = charset
         self.content = content
         body = self.render(content)
+        media = self.media_type
+        if headers is None and media is not None and status_code not in _NO_BODY_STATUS:
+            # the common case in one step; no MutableHeaders until someone asks for it
+            self._headers = None
+            self._raw = [
+                (b"content-length", b"%d" % len(body)),
+                (b"content-type", _content_type(media, self.charset)),
+            ]
+            self.body = body
+            return
         raw: list[tuple[bytes, bytes]]
-        if headers is None:  # the common case: no MutableHeaders until someone asks
+        if headers is None:
             self._headers = None
             raw = self._raw = []
         else:
@@ -270,7 +280,6 @@ class SmallResponse(Response, abc.ABC, Generic[_ContentType]):
         else:
             raw.append((b"content-length", b"%d" % len(body)))
         self.body = body
-        media = self.media_type
         if media is not None and (headers is None or "content-type" not in self.headers):
             raw.append((b"content-type", _content_type(media, self.charset)))
 
