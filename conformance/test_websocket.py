@@ -141,16 +141,17 @@ def raised(outcome: dict[str, Any], what: str) -> dict[str, Any]:
     return outcome["raised"]  # type: ignore[no-any-return]
 
 
-def expect_runtime_error(outcome: dict[str, Any], what: str, state: str | None = None) -> None:
+def expect_runtime_error(outcome: dict[str, Any], what: str) -> None:
+    """API.md: a message not valid in the state is refused with RuntimeError (its wording is
+    not part of the contract)."""
     error = raised(outcome, what)
     expect_in("RuntimeError", error["mro"], f"{what}: a RuntimeError")
-    if state is not None:
-        expect_true(
-            state in error["message"],
-            f"{what}: the message names the state",
-            f"a message containing {state!r}",
-            repr(error["message"]),
-        )
+
+
+def expect_clear_error(outcome: dict[str, Any], what: str) -> None:
+    """An exception (any ``Exception``), never a value of the wrong type."""
+    error = raised(outcome, what)
+    expect_in("Exception", error["mro"], f"{what}: an Exception")
 
 
 class RawWebSocket:
@@ -429,7 +430,7 @@ def test_receive_text_of_binary(server: Server) -> None:
     with open_ws(server, "/websocket/ws/wrong-type?want=text") as ws:
         ws.send(b"binary")
         outcome = final_report(ws)
-    expect_runtime_error(outcome, "receive_text() of a binary message")
+    expect_clear_error(outcome, "receive_text() of a binary message")
 
 
 @pytest.mark.requirement("WS-RECEIVE-BYTES-GOT-TEXT")
@@ -437,7 +438,7 @@ def test_receive_bytes_of_text(server: Server) -> None:
     with open_ws(server, "/websocket/ws/wrong-type?want=bytes") as ws:
         ws.send("text")
         outcome = final_report(ws)
-    expect_runtime_error(outcome, "receive_bytes() of a text message")
+    expect_clear_error(outcome, "receive_bytes() of a text message")
 
 
 def iterate(server: Server, kind: str, messages: list[Any]) -> Any:
@@ -578,7 +579,7 @@ def test_close_after_disconnect(server: Server) -> None:
 @pytest.mark.requirement("WS-STATE-SEND-AFTER-DISCONNECT")
 def test_send_after_disconnect(server: Server) -> None:
     record = disconnect_record(server, 1000)
-    expect_runtime_error(record["send_after"], "send_text() after the disconnect", "DISCONNECTED")
+    expect_runtime_error(record["send_after"], "send_text() after the disconnect")
 
 
 @pytest.mark.requirement("WS-STATE-RECEIVE-AFTER-DISCONNECT")
@@ -646,21 +647,21 @@ def test_denial_fallback(server: Server) -> None:
 def test_send_before_accept(server: Server) -> None:
     with open_ws(server, "/websocket/ws/send-before-accept") as ws:
         outcome = final_report(ws)
-    expect_runtime_error(outcome, "send_text() before accept()", "CONNECTING")
+    expect_runtime_error(outcome, "send_text() before accept()")
 
 
 @pytest.mark.requirement("WS-STATE-RECEIVE-BEFORE-ACCEPT")
 def test_receive_before_accept(server: Server) -> None:
     with open_ws(server, "/websocket/ws/receive-before-accept") as ws:
         outcome = final_report(ws)
-    expect_runtime_error(outcome, "receive_text() before accept()", "CONNECTING")
+    expect_runtime_error(outcome, "receive_text() before accept()")
 
 
 @pytest.mark.requirement("WS-STATE-ACCEPT-TWICE")
 def test_accept_twice(server: Server) -> None:
     with open_ws(server, "/websocket/ws/accept-twice") as ws:
         outcome = final_report(ws)
-    expect_runtime_error(outcome, "a second accept()", "CONNECTED")
+    expect_runtime_error(outcome, "a second accept()")
 
 
 @pytest.mark.requirement("WS-STATE-SEND-AFTER-CLOSE")
@@ -672,7 +673,7 @@ def test_send_after_close(server: Server) -> None:
         except ConnectionClosed:
             extra = None
     expect_equal(extra, None, "a message after close()")
-    expect_runtime_error(poll_result(server, token), "send_text() after close()", "DISCONNECTED")
+    expect_runtime_error(poll_result(server, token), "send_text() after close()")
 
 
 @pytest.mark.requirement("WS-STATE-ENUM")

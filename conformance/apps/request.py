@@ -285,6 +285,7 @@ async def accept_view(scope: Scope, receive: Receive, send: Send) -> None:
                 "media_type": getattr(media, "media_type", None),
                 "q": getattr(media, "q", None),
                 "params": _jsonable(getattr(media, "params", None)),
+                "text": str(media),
             }
             for media in conn.accepted_types
         ]

@@ -75,7 +75,7 @@ _APP: App | None = None
 
 def _build() -> App:
     asgi = _impl.asgi
-    inner = asgi.Router(("/leaf", seen_view, "leaf"), ("/items/{item:int}", seen_view))
+    inner = asgi.Router(("/leaf", seen_view), ("/items/{item:int}", seen_view))
     router = asgi.Router(
         ("/rootpath/url", seen_view),
         ("/rootpath/url/{rest:any}", seen_view),

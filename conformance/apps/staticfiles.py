@@ -12,9 +12,9 @@ At import time a temporary directory is built::
 
 Every file's modification time is :data:`MTIME`; file contents are :func:`content` of the name.
 
-Mounts (each a plain-ASGI wrapper that keeps ``path`` and sets ``root_path`` to the mount, so the
-implementation's route path is the rest, and renders an ``HTTPException`` as status, headers and
-content):
+Mounts (each a plain-ASGI wrapper that sets ``root_path`` to the mount and ``path`` to the rest
+below it, so the implementation's route path is the rest, and renders an ``HTTPException`` as
+status, headers and content):
 
 - ``/staticfiles/files/...``: ``Files(served)``.
 - ``/staticfiles/private/...``: ``Files(served, cacheability="private", max_age=30)``.
@@ -150,8 +150,13 @@ async def _mounted(mount: str, scope: Scope, receive: Receive, send: Send) -> No
     app = _BUILT.get(mount)
     if app is None:
         app = _BUILT[mount] = _make(mount)
+    # The route path is handed over in the form every router produces (``path`` = the rest
+    # below the mount, ``root_path`` = the mount), which API.md's route-path rule reads the same
+    # way as the ASGI-spec form; how ``Files`` reads a ``path`` that still includes
+    # ``root_path`` is ROOTPATH-FILES' question, not every STATIC-* case's.
     inner = dict(scope)
     inner["root_path"] = f"{PREFIX}/{mount}"
+    inner["path"] = scope["path"][len(inner["root_path"]) :]
     started = False
     query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
     record: dict[str, Any] | None = None
