@@ -412,7 +412,7 @@ SSE_EVENTS = [
 def build_mw_sse() -> Any:
     async def events() -> AsyncIterator[Any]:
         for event in SSE_EVENTS:
-            yield event
+            yield dict(event)  # fresh: the response may consume the dict it encodes
 
     async def inner(scope: Scope, receive: Receive, send: Send) -> None:
         await _impl.asgi.SendEventResponse(events())(scope, receive, send)

@@ -99,15 +99,26 @@ async def _gate(token: str, record: dict[str, Any]) -> None:
 
 
 async def _run(response: Any, scope: Scope, receive: Receive, send: Send, record: Any) -> None:
-    """Let ``response`` answer; store what escaped it (type names of its MRO) in ``record``."""
+    """Let ``response`` answer; store what escaped it (type names of its MRO) in ``record``.
+
+    An exception that escaped is raised again after it was recorded: the scenario stays
+    transparent, so the server (and the ASGI validator) see what the implementation did. A
+    response that raises mid-stream leaves its response incomplete, which ASGI allows for an
+    app that raises; swallowing it here would turn it into a normal return with an incomplete
+    response (ASGI-APP-HTTP-COMPLETE) and leave some servers waiting for the end of the body.
+    """
+    escaped: Exception | None = None
     try:
         await response(scope, receive, send)
     except Exception as error:
+        escaped = error
         record["error"] = [cls.__name__ for cls in type(error).__mro__]
         record["message"] = str(error)
     if "finally" in record:
         record["finally_at_return"] = record["finally"]
     record["done"] = True
+    if escaped is not None:
+        raise escaped
 
 
 async def echo(scope: Scope, receive: Receive, send: Send) -> None:
@@ -128,7 +139,10 @@ async def echo(scope: Scope, receive: Receive, send: Send) -> None:
 
 async def basic(scope: Scope, receive: Receive, send: Send) -> None:
     """``BASIC_EVENTS`` with every default of ``SendEventResponse``."""
-    await _impl.asgi.SendEventResponse(_events(BASIC_EVENTS))(scope, receive, send)
+    # Fresh dicts per request: API.md does not promise that the response leaves the event
+    # dicts it was given unchanged (the published baize pops "data" while encoding).
+    events = [dict(event) for event in BASIC_EVENTS]
+    await _impl.asgi.SendEventResponse(_events(events))(scope, receive, send)
 
 
 async def gated(scope: Scope, receive: Receive, send: Send) -> None:
