@@ -244,7 +244,8 @@ def test_router_copies_scope(server: Server) -> None:
     with server.http() as client:
         data = client.get("/routing/probe-router/users/3").json()
     inner = data["inner"]
-    expect_equal(len(inner), 1, "the matched app ran once")
+    answered = data["dispatcher_answered"]
+    expect_equal(len(inner), 1, f"the matched app ran once (the Router answered {answered})")
     expect_equal(inner[0]["path_params"], {"id": {"type": "int", "value": "3"}}, "path_params")
     expect_equal(data["changed"], [], "keys of the caller's scope changed by the Router")
 

@@ -270,11 +270,19 @@ def _probe(make: Callable[[list[dict[str, Any]]], App]) -> App:
     async def probe(scope: Scope, receive: Receive, send: Send) -> None:
         into: list[dict[str, Any]] = []
         before = dict(scope)
-        await make(into)(scope, receive, send)
+        answered: list[Any] = []
+
+        async def held_send(message: Message) -> None:
+            # The probe owns the response: what the dispatcher itself answers (e.g. a 404
+            # when no route matched) is reported, never sent, so one response goes out.
+            if message["type"] == "http.response.start":
+                answered.append(message.get("status"))
+
+        await make(into)(scope, receive, held_send)
         changed = sorted(
             key for key in set(before) | set(scope) if before.get(key, None) != scope.get(key)
         )
-        await _json(send, {"inner": into, "changed": changed})
+        await _json(send, {"inner": into, "changed": changed, "dispatcher_answered": answered})
 
     return probe
 
