@@ -367,15 +367,11 @@ class RouteTable(Generic[T]):
         limit = static.index if static is not None else len(self.routes)
         node = self.root
         if node.children and path.startswith("/"):
-            start = 1
-            while (end := path.find("/", start)) != -1:
-                child = node.children.get(path[start:end])
+            for segment in path[1:].split("/"):  # descend while the segments are literal
+                child = node.children.get(segment)
                 if child is None:
                     break
                 node = child
-                start = end + 1
-            else:
-                node = node.children.get(path[start:], node)
         for route in node.candidates:
             if route.index > limit:
                 break
