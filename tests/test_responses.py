@@ -483,3 +483,12 @@ async def test_headers_can_be_replaced() -> None:
     response.headers["x-more"] = "2"
     sent = await call(response)
     assert header_list(sent[0]) == [(b"x-new", b"1"), (b"x-more", b"2"), (b"content-length", b"0")]
+
+
+def test_json_response_without_the_c_encoder(monkeypatch: pytest.MonkeyPatch) -> None:
+    import baize.asgi.responses as responses
+
+    monkeypatch.setattr(responses, "_C_MAKE_ENCODER", None)
+    assert JSONResponse({"a": ["é", 1.5, None]}).body == '{"a":["é",1.5,null]}'.encode()
+    with pytest.raises(ValueError):
+        JSONResponse(float("inf"))

@@ -257,6 +257,7 @@ class Request(HTTPConnection):
     _body: _Once[bytes] | None = None
     _json: _Once[Any] | None = None
     _form: _Once[FormData] | None = None
+    _uploads: tuple[()] | list[UploadFile] = ()  # a list once a file arrives
 
     def __init__(
         self, scope: Scope, receive: Receive = empty_receive, send: Send = empty_send
@@ -264,7 +265,6 @@ class Request(HTTPConnection):
         self._scope = scope
         self._receive = receive
         self._send = send
-        self._uploads: list[UploadFile] = []
 
     @cached_property
     def method(self) -> str:
@@ -403,7 +403,10 @@ class Request(HTTPConnection):
 
     def _make_upload(self, filename: str, headers: Headers) -> UploadFile:
         upload = UploadFile(filename, headers, self.upload_file_max_in_memory_size)
-        self._uploads.append(upload)
+        uploads = self._uploads
+        if isinstance(uploads, tuple):  # the first file: the shared empty default
+            uploads = self._uploads = []
+        uploads.append(upload)
         return upload
 
     @property
@@ -423,7 +426,7 @@ class Request(HTTPConnection):
         """Close every temporary file of the parsed form; safe to call any time."""
         if not self._uploads:
             return
-        uploads, self._uploads = self._uploads, []
+        uploads, self._uploads = self._uploads, ()
         with anyio.CancelScope(shield=True):
             for upload in uploads:
                 await upload.aclose()

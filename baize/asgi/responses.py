@@ -52,30 +52,21 @@ _JSON_DEFAULTS: dict[str, Any] = {
 _JSON_ENCODER = json.JSONEncoder(**_JSON_DEFAULTS)
 
 
-# The C encoder factory json.JSONEncoder uses (private to the json package; None without it).
+# The C encoder factory json.JSONEncoder uses (private to the json package; None without
+# it), and the arguments _JSON_ENCODER gives it after the circular-reference markers.
 _C_MAKE_ENCODER: Callable[..., Callable[[Any, int], Sequence[str]]] | None = getattr(
     json.encoder, "c_make_encoder", None
 )
-
-
-def _encode_json_default(content: Any) -> str:
-    """``_JSON_ENCODER.encode(content)`` without its per-call Python set-up when the C
-    accelerator is there: the same arguments (fresh circular-reference markers), so the
-    same output and the same errors."""
-    if _C_MAKE_ENCODER is None:  # PyPy, or CPython built without _json
-        return _JSON_ENCODER.encode(content)
-    encoder = _C_MAKE_ENCODER(
-        {},
-        _JSON_ENCODER.default,
-        json.encoder.encode_basestring,
-        None,
-        ":",
-        ",",
-        False,
-        False,
-        False,
-    )
-    return "".join(encoder(content, 0))
+_C_ENCODER_ARGS = (
+    _JSON_ENCODER.default,
+    json.encoder.encode_basestring,
+    None,
+    ":",
+    ",",
+    False,
+    False,
+    False,
+)
 
 
 # Generator cleanup after a disconnect may not hold the connection longer than this.
@@ -332,7 +323,12 @@ class JSONResponse(SmallResponse[Any]):
     def render(self, content: Any) -> bytes:
         if self.json_kwargs:
             return json.dumps(content, **{**_JSON_DEFAULTS, **self.json_kwargs}).encode("utf-8")
-        return _encode_json_default(content).encode("utf-8")
+        if _C_MAKE_ENCODER is None:  # PyPy, or CPython built without _json
+            return _JSON_ENCODER.encode(content).encode("utf-8")
+        # _JSON_ENCODER.encode without its per-call Python set-up: the same C encoder
+        # with the same arguments and fresh markers, so the same output and errors
+        encoder = _C_MAKE_ENCODER({}, *_C_ENCODER_ARGS)
+        return "".join(encoder(content, 0)).encode("utf-8")
 
 
 def iri_to_uri(iri: str) -> str:
