@@ -433,3 +433,14 @@ async def test_send_event_response_repeated_and_changed_events() -> None:
         b"data: b\n\n",
         b"",
     ]
+
+
+@pytest.mark.parametrize("interval", [0, -1, float("nan")])
+def test_send_event_response_refuses_a_ping_interval_that_is_not_positive(
+    interval: float,
+) -> None:
+    async def events() -> AsyncIterator[ServerSentEvent]:
+        yield {"data": "x"}
+
+    with pytest.raises(ValueError, match="ping_interval"):
+        SendEventResponse(events(), ping_interval=interval)

@@ -401,7 +401,8 @@ class SendEventResponse(Response):
     iterable (or a ``ValueError`` from a bad event) ends the stream, then is re-raised.
 
     :raises ValueError: ``charset`` is not UTF-8: event streams "must always be encoded as
-        UTF-8" (WHATWG HTML §9.2.5), and browsers decode them so whatever the label says.
+        UTF-8" (WHATWG HTML §9.2.5), and browsers decode them so whatever the label says;
+        or ``ping_interval`` is not positive.
     """
 
     def __init__(
@@ -413,6 +414,10 @@ class SendEventResponse(Response):
         ping_interval: float = 3,
         charset: str = "utf-8",
     ) -> None:
+        if not ping_interval > 0:  # also refuses NaN; zero would flood the client with pings
+            raise ValueError(
+                f"ping_interval must be a positive number of seconds: {ping_interval!r}"
+            )
         if codecs.lookup(charset).name != "utf-8":
             raise ValueError(
                 f"event streams must be UTF-8 (WHATWG HTML §9.2.5), got charset={charset!r}"
