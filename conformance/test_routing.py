@@ -19,11 +19,13 @@ from websockets.exceptions import InvalidStatus
 from conformance.harness import expect_equal, expect_in, expect_true
 from conformance.harness.server import Server
 
-ROUTER = "/routing/router"
+ROUTER = "/routing/router"  # mounted with root_path included in path (ASGI spec)
+BARE = "/routing/router-bare"  # the same Router with no mount root_path: matching cases
 NAMED = "/routing/named"  # the same routes, with names, and a /build endpoint (build_url)
 STRIPPED = "/routing/router-stripped"
 SUBPATHS = "/routing/subpaths"
 SUBPATHS_STRIPPED = "/routing/subpaths-stripped"
+SUBPATHS_BARE = "/routing/subpaths-bare"
 
 
 # -- helpers -------------------------------------------------------------------------------------
@@ -60,6 +62,18 @@ def params(data: dict[str, Any]) -> dict[str, tuple[str, str]]:
 def expect_param(server: Server, target: str, endpoint: str, expected: tuple[str, str]) -> None:
     data = expect_endpoint(server, target, endpoint)
     expect_equal(params(data), {"value": expected}, f"path_params of GET {target}")
+
+
+def expect_refused(server: Server, target: str, **kw: Any) -> None:
+    """No endpoint answered and the status is 404 (however the dispatcher said so)."""
+    response = get(server, target, **kw)
+    try:
+        data = response.json()
+    except ValueError:
+        data = None
+    reached = isinstance(data, dict) and "endpoint" in data
+    expect_true(not reached, f"GET {target} reaches no endpoint", "no endpoint", repr(data))
+    expect_equal(response.status_code, 404, f"status of GET {target}")
 
 
 def expect_not_found(server: Server, target: str, **kw: Any) -> None:
@@ -133,7 +147,7 @@ def encode(path: str) -> str:
 
 @pytest.mark.requirement("ROUTE-STATIC")
 def test_static_route(server: Server) -> None:
-    data = expect_endpoint(server, ROUTER + "/static", "static")
+    data = expect_endpoint(server, BARE + "/static", "static")
     expect_equal(data["path_params"] or {}, {}, "path_params of a static route")
 
 
@@ -145,96 +159,96 @@ def test_named_route(server: Server) -> None:
 
 @pytest.mark.requirement("ROUTE-FIRST-MATCH-STATIC-FIRST")
 def test_first_match_static_first(server: Server) -> None:
-    expect_endpoint(server, ROUTER + "/first/fixed", "first-static")
-    expect_endpoint(server, ROUTER + "/first/other", "first-param")
+    expect_endpoint(server, BARE + "/first/fixed", "first-static")
+    expect_endpoint(server, BARE + "/first/other", "first-param")
 
 
 @pytest.mark.requirement("ROUTE-FIRST-MATCH-PARAM-FIRST")
 def test_first_match_param_first(server: Server) -> None:
-    data = expect_endpoint(server, ROUTER + "/second/fixed", "second-param")
+    data = expect_endpoint(server, BARE + "/second/fixed", "second-param")
     expect_equal(params(data), {"name": ("str", "fixed")}, "path_params")
 
 
 @pytest.mark.requirement("ROUTE-FIRST-MATCH-FALLTHROUGH")
 def test_first_match_fallthrough(server: Server) -> None:
-    data = expect_endpoint(server, ROUTER + "/items/12", "items-int")
+    data = expect_endpoint(server, BARE + "/items/12", "items-int")
     expect_equal(params(data), {"id": ("int", "12")}, "path_params of /items/12")
-    data = expect_endpoint(server, ROUTER + "/items/abc", "items-str")
+    data = expect_endpoint(server, BARE + "/items/abc", "items-str")
     expect_equal(params(data), {"name": ("str", "abc")}, "path_params of /items/abc")
 
 
 @pytest.mark.requirement("ROUTE-CONV-STR")
 def test_convertor_str(server: Server) -> None:
-    expect_param(server, ROUTER + "/str/hello", "str", ("str", "hello"))
-    expect_param(server, ROUTER + "/strx/hello", "str-explicit", ("str", "hello"))
+    expect_param(server, BARE + "/str/hello", "str", ("str", "hello"))
+    expect_param(server, BARE + "/strx/hello", "str-explicit", ("str", "hello"))
 
 
 @pytest.mark.requirement("ROUTE-CONV-STR-NO-SLASH")
 def test_convertor_str_takes_no_slash(server: Server) -> None:
-    expect_not_found(server, ROUTER + "/str/a/b")
+    expect_refused(server, BARE + "/str/a/b")
 
 
 @pytest.mark.requirement("ROUTE-CONV-INT")
 def test_convertor_int(server: Server) -> None:
-    expect_param(server, ROUTER + "/int/42", "int", ("int", "42"))
-    expect_param(server, ROUTER + "/int/007", "int", ("int", "7"))
+    expect_param(server, BARE + "/int/42", "int", ("int", "42"))
+    expect_param(server, BARE + "/int/007", "int", ("int", "7"))
 
 
 @pytest.mark.requirement("ROUTE-CONV-INT-REFUSE")
 def test_convertor_int_refuses(server: Server) -> None:
     for value in ("abc", "4.2", "-1"):
-        expect_not_found(server, ROUTER + "/int/" + value)
+        expect_refused(server, BARE + "/int/" + value)
 
 
 @pytest.mark.requirement("ROUTE-CONV-DECIMAL")
 def test_convertor_decimal(server: Server) -> None:
-    expect_param(server, ROUTER + "/decimal/3.14", "decimal", ("Decimal", "3.14"))
-    expect_param(server, ROUTER + "/decimal/7", "decimal", ("Decimal", "7"))
+    expect_param(server, BARE + "/decimal/3.14", "decimal", ("Decimal", "3.14"))
+    expect_param(server, BARE + "/decimal/7", "decimal", ("Decimal", "7"))
 
 
 @pytest.mark.requirement("ROUTE-CONV-DECIMAL-REFUSE")
 def test_convertor_decimal_refuses(server: Server) -> None:
     for value in ("abc", "1.2.3"):
-        expect_not_found(server, ROUTER + "/decimal/" + value)
+        expect_refused(server, BARE + "/decimal/" + value)
 
 
 @pytest.mark.requirement("ROUTE-CONV-UUID")
 def test_convertor_uuid(server: Server) -> None:
     value = uuid.UUID("0b9e6a52-3c4d-4f5e-9a8b-7c6d5e4f3a2b")
-    expect_param(server, ROUTER + "/uuid/" + str(value).upper(), "uuid", ("UUID", str(value)))
+    expect_param(server, BARE + "/uuid/" + str(value).upper(), "uuid", ("UUID", str(value)))
 
 
 @pytest.mark.requirement("ROUTE-CONV-UUID-REFUSE")
 def test_convertor_uuid_refuses(server: Server) -> None:
     for value in ("0b9e6a52-3c4d-4f5e-9a8b", "zb9e6a52-3c4d-4f5e-9a8b-7c6d5e4f3a2b"):
-        expect_not_found(server, ROUTER + "/uuid/" + value)
+        expect_refused(server, BARE + "/uuid/" + value)
 
 
 @pytest.mark.requirement("ROUTE-CONV-DATE")
 def test_convertor_date(server: Server) -> None:
-    expect_param(server, ROUTER + "/date/2024-02-29", "date", ("date", "2024-02-29"))
+    expect_param(server, BARE + "/date/2024-02-29", "date", ("date", "2024-02-29"))
 
 
 @pytest.mark.requirement("ROUTE-CONV-DATE-REFUSE")
 def test_convertor_date_refuses(server: Server) -> None:
     for value in ("2023-02-30", "2024-1-5"):
-        expect_not_found(server, ROUTER + "/date/" + value)
+        expect_refused(server, BARE + "/date/" + value)
 
 
 @pytest.mark.requirement("ROUTE-CONV-ANY")
 def test_convertor_any(server: Server) -> None:
-    expect_param(server, ROUTER + "/any/a/b/c.txt", "any", ("str", "a/b/c.txt"))
+    expect_param(server, BARE + "/any/a/b/c.txt", "any", ("str", "a/b/c.txt"))
 
 
 @pytest.mark.requirement("ROUTE-CONV-CUSTOM")
 def test_convertor_custom(server: Server) -> None:
-    expect_param(server, ROUTER + "/hex/ff", "custom", ("int", "255"))
-    expect_not_found(server, ROUTER + "/hex/xyz")
+    expect_param(server, BARE + "/hex/ff", "custom", ("int", "255"))
+    expect_refused(server, BARE + "/hex/xyz")
 
 
 @pytest.mark.requirement("ROUTE-PATH-PARAMS-SCOPE")
 def test_path_params_in_scope(server: Server) -> None:
-    data = expect_endpoint(server, ROUTER + "/multi/5/x/2024-01-02", "multi")
+    data = expect_endpoint(server, BARE + "/multi/5/x/2024-01-02", "multi")
     expected = {"a": ("int", "5"), "b": ("str", "x"), "c": ("date", "2024-01-02")}
     expect_equal(params(data), expected, "path_params")
 
@@ -242,7 +256,7 @@ def test_path_params_in_scope(server: Server) -> None:
 @pytest.mark.requirement("ROUTE-SCOPE-NOT-MUTATED")
 def test_router_copies_scope(server: Server) -> None:
     with server.http() as client:
-        data = client.get("/routing/probe-router/users/3").json()
+        data = client.get("/routing/probe-router-bare/users/3").json()
     inner = data["inner"]
     answered = data["dispatcher_answered"]
     expect_equal(len(inner), 1, f"the matched app ran once (the Router answered {answered})")
@@ -252,17 +266,17 @@ def test_router_copies_scope(server: Server) -> None:
 
 @pytest.mark.requirement("ROUTE-NOT-FOUND-HTTP")
 def test_router_not_found(server: Server) -> None:
-    expect_not_found(server, ROUTER + "/no/such/route")
+    expect_not_found(server, BARE + "/no/such/route")
 
 
 @pytest.mark.requirement("ROUTE-NOT-FOUND-WEBSOCKET")
 def test_router_not_found_websocket(server: Server) -> None:
-    expect_ws_refused(server, ROUTER + "/no/such/route")
+    expect_ws_refused(server, BARE + "/no/such/route")
 
 
 @pytest.mark.requirement("ROUTE-WEBSOCKET-MATCH")
 def test_router_websocket(server: Server) -> None:
-    with server.ws(ROUTER + "/int/9") as ws:
+    with server.ws(BARE + "/int/9") as ws:
         data = json.loads(ws.recv(timeout=5))
     expect_equal(data["endpoint"], "int", "endpoint reached by the handshake")
     expect_equal(params(data), {"value": ("int", "9")}, "path_params")
@@ -270,9 +284,9 @@ def test_router_websocket(server: Server) -> None:
 
 @pytest.mark.requirement("ROUTE-PERCENT-DECODED")
 def test_percent_decoded(server: Server) -> None:
-    expect_param(server, ROUTER + "/str/caf%C3%A9%20x", "str", ("str", "caf\u00e9 x"))
-    expect_endpoint(server, ROUTER + "/hello%20world", "space")
-    expect_endpoint(server, ROUTER + "/caf%C3%A9", "cafe")
+    expect_param(server, BARE + "/str/caf%C3%A9%20x", "str", ("str", "caf\u00e9 x"))
+    expect_endpoint(server, BARE + "/hello%20world", "space")
+    expect_endpoint(server, BARE + "/caf%C3%A9", "cafe")
 
 
 @pytest.mark.requirement("ROUTE-ROOT-PATH-INCLUDED")
@@ -285,7 +299,7 @@ def test_root_path_included(server: Server) -> None:
 def test_root_path_stripped(server: Server) -> None:
     data = expect_endpoint(server, STRIPPED + "/int/5", "int")
     expect_equal((data["root_path"], data["path"]), (STRIPPED, "/int/5"), "scenario scope")
-    expect_not_found(server, STRIPPED + STRIPPED + "/no-route")
+    expect_refused(server, STRIPPED + STRIPPED + "/no-route")
 
 
 @pytest.mark.requirement("ROUTE-ROOT-PATH-SEGMENT")
@@ -401,13 +415,13 @@ def test_build_url_any_value_roundtrips(server: Server, case: tuple[str, Any, st
 
 @pytest.mark.requirement("ROUTE-SUBPATHS-EXACT")
 def test_subpaths_exact(server: Server) -> None:
-    data = expect_endpoint(server, SUBPATHS + "/api", "api")
-    expect_equal(data["root_path"], SUBPATHS + "/api", "root_path of the chosen app")
+    data = expect_endpoint(server, SUBPATHS_BARE + "/api", "api")
+    expect_equal(data["root_path"], "/api", "root_path of the chosen app")
 
 
 @pytest.mark.requirement("ROUTE-SUBPATHS-BELOW")
 def test_subpaths_below(server: Server) -> None:
-    data = expect_endpoint(server, SUBPATHS + "/api/x/y", "api")
+    data = expect_endpoint(server, SUBPATHS_BARE + "/api/x/y", "api")
     root, path = data["root_path"], data["path"]
     rest = path[len(root) :] if path.startswith(root + "/") else path
     expect_equal(rest, "/x/y", f"route path of the chosen app (root_path {root!r}, path {path!r})")
@@ -415,21 +429,21 @@ def test_subpaths_below(server: Server) -> None:
 
 @pytest.mark.requirement("ROUTE-SUBPATHS-WHOLE-SEGMENT")
 def test_subpaths_whole_segment(server: Server) -> None:
-    expect_endpoint(server, SUBPATHS + "/apix", "default")
-    expect_endpoint(server, SUBPATHS + "/apix/y", "default")
+    expect_endpoint(server, SUBPATHS_BARE + "/apix", "default")
+    expect_endpoint(server, SUBPATHS_BARE + "/apix/y", "default")
 
 
 @pytest.mark.requirement("ROUTE-SUBPATHS-DEFAULT")
 def test_subpaths_default(server: Server) -> None:
-    data = expect_endpoint(server, SUBPATHS + "/elsewhere/z", "default")
-    expect_equal(data["root_path"], SUBPATHS, "root_path under the '' prefix")
-    expect_endpoint(server, SUBPATHS + "/static/file", "static")
+    data = expect_endpoint(server, SUBPATHS_BARE + "/elsewhere/z", "default")
+    expect_equal(data["root_path"], "", "root_path under the '' prefix")
+    expect_endpoint(server, SUBPATHS_BARE + "/static/file", "static")
 
 
 @pytest.mark.requirement("ROUTE-SUBPATHS-NOT-FOUND")
 def test_subpaths_not_found(server: Server) -> None:
     expect_not_found(server, "/routing/subpaths-nodefault/other")
-    expect_not_found(server, "/routing/subpaths-nodefault/apix")
+    expect_refused(server, "/routing/subpaths-nodefault/apix")
 
 
 @pytest.mark.requirement("ROUTE-SUBPATHS-ROOT-PATH")
@@ -450,17 +464,16 @@ def test_subpaths_url(server: Server) -> None:
 @pytest.mark.requirement("ROUTE-SUBPATHS-SCOPE-NOT-MUTATED")
 def test_subpaths_copies_scope(server: Server) -> None:
     with server.http() as client:
-        data = client.get("/routing/probe-subpaths/api/x").json()
+        data = client.get("/routing/probe-subpaths-bare/api/x").json()
     expect_equal(len(data["inner"]), 1, "the chosen app ran once")
-    expect_equal(data["inner"][0]["root_path"], "/routing/probe-subpaths/api", "its root_path")
+    expect_equal(data["inner"][0]["root_path"], "/api", "its root_path")
     expect_equal(data["changed"], [], "keys of the caller's scope changed by Subpaths")
 
 
 @pytest.mark.requirement("ROUTE-SUBPATHS-ROUTER")
 def test_subpaths_router(server: Server) -> None:
-    for mount in (SUBPATHS, SUBPATHS_STRIPPED):
-        data = expect_endpoint(server, mount + "/nested/users/5", "nested-user")
-        expect_equal(params(data), {"id": ("int", "5")}, f"path_params below {mount}")
+    data = expect_endpoint(server, SUBPATHS_BARE + "/nested/users/5", "nested-user")
+    expect_equal(params(data), {"id": ("int", "5")}, "path_params below Subpaths")
 
 
 # -- Hosts ---------------------------------------------------------------------------------------
@@ -479,7 +492,7 @@ def test_hosts_match(server: Server) -> None:
 @pytest.mark.requirement("ROUTE-HOSTS-FULL-MATCH")
 def test_hosts_full_match(server: Server) -> None:
     for host in ("xapi.example.com", "api.example.com.evil.test"):
-        expect_not_found(server, "/routing/hosts/x", headers={"Host": host})
+        expect_refused(server, "/routing/hosts/x", headers={"Host": host})
 
 
 @pytest.mark.requirement("ROUTE-HOSTS-PORT-IGNORED")

@@ -5,7 +5,9 @@ Dispatch on the second segment is plain ASGI; the implementation's objects are b
 first request of their scenario (a broken Router cannot break the import of the other areas).
 A scenario is mounted with an emulated ``root_path`` of ``/routing/<scenario>``: ``included``
 keeps it at the front of ``path`` (ASGI spec), ``stripped`` removes it from ``path`` (the other
-server style). Endpoints answer JSON describing what they saw (path params with type names).
+server style), ``bare`` drops the mount (the server's ``root_path``, the path below the mount)
+so that a case about matching does not depend on root_path handling. Endpoints answer JSON
+describing what they saw (path params with type names).
 An exception that escapes a scenario before its response started is rendered as JSON
 ``{"error": [MRO names], "status_code": ..., "message": ...}`` with the exception's
 ``status_code`` (HTTPException) or 500.
@@ -448,13 +450,17 @@ def build_mw_error() -> Any:
 SCENARIOS: dict[str, tuple[str, str]] = {
     "router": ("router", "included"),
     "router-stripped": ("router", "stripped"),
+    "router-bare": ("router", "bare"),
     "named": ("named", "included"),
     "rpx": ("rpx", "rpx"),
     "probe-router": ("probe-router", "included"),
+    "probe-router-bare": ("probe-router", "bare"),
     "probe-subpaths": ("probe-subpaths", "included"),
+    "probe-subpaths-bare": ("probe-subpaths", "bare"),
     "subpaths": ("subpaths", "included"),
     "subpaths-stripped": ("subpaths", "stripped"),
-    "subpaths-nodefault": ("subpaths-nodefault", "included"),
+    "subpaths-bare": ("subpaths", "bare"),
+    "subpaths-nodefault": ("subpaths-nodefault", "bare"),
     "hosts": ("hosts", "included"),
     "rr": ("rr", "included"),
     "ws-session": ("ws-session", "included"),
@@ -497,6 +503,8 @@ def _scenario_scope(scope: Scope, name: str, style: str) -> Scope:
     elif style == "stripped":
         child["root_path"] = mount
         child["path"] = scope["path"][len(mount) :]
+    elif style == "bare":  # no mount at all: the server's root_path, the path below the mount
+        child["path"] = scope.get("root_path", "") + scope["path"][len(mount) :]
     else:  # "rpx": a root_path that ends mid-segment of the path
         child["root_path"] = scope.get("root_path", "") + f"{PREFIX}/rp"
     return child
