@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 import uuid
@@ -63,7 +64,11 @@ def http_scope(server: Server, target: str = ENCODED_PATH + "?" + QUERY, **kw: A
 
 def ws_scope(server: Server) -> Any:
     with server.ws("/asgi/ws/scope/caf%C3%A9?x=%20y") as ws:
-        return untag(json.loads(ws.recv(timeout=5)))
+        data = json.loads(ws.recv(timeout=5))
+        # wait for the app's close rather than racing it with ours
+        with contextlib.suppress(ConnectionClosed):
+            ws.recv(timeout=5)
+    return untag(data)
 
 
 def raw_request(server: Server, request: bytes) -> tuple[bytes, bytes]:
@@ -331,6 +336,8 @@ def test_ws_subprotocol_negotiation(server: Server) -> None:
     with server.ws("/asgi/ws/subprotocol", subprotocols=["first.v1", "second.v2"]) as ws:
         offered = json.loads(ws.recv(timeout=5))
         selected = ws.subprotocol
+        with contextlib.suppress(ConnectionClosed):  # the app closes: wait for it
+            ws.recv(timeout=5)
     expect_equal(offered, ["first.v1", "second.v2"], "scope['subprotocols']")
     expect_equal(selected, "second.v2", "Sec-WebSocket-Protocol of the handshake response")
 

@@ -3,6 +3,7 @@ Hosts of the implementation, mounted by conformance/apps/routing.py under ``/rou
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import decimal
 import json
@@ -14,7 +15,7 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from websockets.exceptions import InvalidStatus
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from conformance.harness import expect_equal, expect_in, expect_true
 from conformance.harness.server import Server
@@ -278,6 +279,8 @@ def test_router_not_found_websocket(server: Server) -> None:
 def test_router_websocket(server: Server) -> None:
     with server.ws(BARE + "/int/9") as ws:
         data = json.loads(ws.recv(timeout=5))
+        with contextlib.suppress(ConnectionClosed):  # the endpoint closes: wait for it
+            ws.recv(timeout=5)
     expect_equal(data["endpoint"], "int", "endpoint reached by the handshake")
     expect_equal(params(data), {"value": ("int", "9")}, "path_params")
 
