@@ -505,12 +505,22 @@ def test_pages_file(server: Server) -> None:
 
 
 def location_path(response: RawResponse) -> str:
-    """The Location's path and query (an absolute URI loses its scheme and authority)."""
+    """The Location's path and query.
+
+    Location is a URI-reference (RFC 9110 §10.2.2): an absolute path, an absolute URI or a
+    network-path reference ``//authority/path`` (RFC 3986 §4.2) are all accepted; an authority,
+    when there is one, must be the host the request named (the raw client sends ``Host:
+    127.0.0.1``), so the redirect stays on this server.
+    """
     location = response.header("location") or ""
-    match = re.fullmatch(r"(?:[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*)?(/[^#]*)", location)
+    match = re.fullmatch(r"(?:(?:[A-Za-z][A-Za-z0-9+.-]*:)?//([^/?#]*))?(/[^#]*)", location)
     expect_true(match is not None, "Location is an absolute path or URI", "/...", repr(location))
     assert match is not None
-    return match.group(1)
+    authority = match.group(1)
+    if authority is not None:
+        host = authority.rpartition("@")[2].split(":")[0]
+        expect_equal(host, "127.0.0.1", f"host of the Location {location!r}")
+    return match.group(2)
 
 
 @pytest.mark.requirement("PAGES-DIR-REDIRECT")
