@@ -225,13 +225,24 @@ def test_server_never_ready_fails_in_bounded_time(tmp_path: Path) -> None:
     assert all("harness error" in d for d in details), details
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_leaves_no_process(tmp_path: Path) -> None:
     suite = make_suite(tmp_path, "ok", "")
     token = uuid.uuid4().hex
     env = run_env(suite, "interrupt", token)
     mark = suite / "started.mark"
     with subprocess.Popen(
-        pytest_command(suite), env=env, cwd=suite, stdout=subprocess.PIPE, text=True
+        pytest_command(suite),
+        env=env,
+        cwd=suite,
+        stdout=subprocess.PIPE,
+        text=True,
+        # A shell without job control starts background jobs with SIGINT ignored, and Python
+        # then keeps ignoring it: give the child the default disposition, as a terminal would.
+        preexec_fn=_default_sigint,
     ) as child:
         deadline = time.monotonic() + RUN_TIMEOUT
         while not mark.exists():  # written by the case: the server is up, the case is running
