@@ -421,16 +421,17 @@ class ConformancePlugin:
                 f"unexpected pass on {name}: remove from servers/{name}.toml [deviations]: "
                 + ", ".join(r.requirement for r in results if r.outcome == "unexpected-pass")
             )
-        server_info = {
+        server_info: dict[str, Any] = {
             "name": name,
             "version": self.version_of(name),
             "command": " ".join(config.command),
         }
         handle = self.pool().ready(name)
-        if handle is not None:
+        if handle is not None and handle.live is not None:
+            # A scope without "extensions" advertises none (uvicorn's HTTP scope).
             server_info.update(
-                extensions=(handle.live or {}).get("extensions"),
-                asgi=(handle.live or {}).get("asgi"),
+                extensions=handle.live.get("extensions") or [],
+                asgi=handle.live.get("asgi"),
             )
         if self.validating:
             results += self._collect_violations(name)
@@ -451,7 +452,10 @@ class ConformancePlugin:
             if key == RESULTS_KEY:
                 self.results.extend(Result.from_json(item) for item in data)
             elif key == SERVER_KEY:
-                self.servers_seen[data["name"]] = data
+                # Merge: a report made while the server was down (after a stopping case)
+                # lacks what the live scope advertised; keep what an earlier report had.
+                seen = self.servers_seen.setdefault(data["name"], {})
+                seen.update({k: v for k, v in data.items() if v is not None})
             elif key == FACTS_KEY:
                 self.facts.update(data)
 
