@@ -8,6 +8,8 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import parse_qs
 
+from ._plumbing import send_json as _json
+
 PREFIX = "/asgi"
 
 Scope = MutableMapping[str, Any]
@@ -37,13 +39,6 @@ def describe(value: Any) -> Any:
     if isinstance(value, dict):
         return {"dict": {str(key): describe(item) for key, item in value.items()}}
     return {"other": type(value).__name__}
-
-
-async def _json(send: Send, data: Any, status: int = 200) -> None:
-    body = json.dumps(data).encode()
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
 
 
 async def scope_view(scope: Scope, receive: Receive, send: Send) -> None:

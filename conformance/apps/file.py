@@ -16,7 +16,6 @@ modification time is :data:`MTIME`.
 from __future__ import annotations
 
 import atexit
-import json
 import os
 import shutil
 import tempfile
@@ -25,6 +24,8 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from conformance_apps import _impl
+
+from ._plumbing import send_json as _json
 
 PREFIX = "/file"
 
@@ -69,13 +70,6 @@ def _make_files() -> str:
 
 
 ROOT = _make_files()
-
-
-async def _json(send: Send, data: Any, status: int = 200) -> None:
-    body = json.dumps(data).encode()
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
 
 
 async def _plain(send: Send, status: int, text: str) -> None:

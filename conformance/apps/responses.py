@@ -7,8 +7,6 @@ under the token; ``/responses/result/<token>`` answers it as JSON (``null`` unti
 
 from __future__ import annotations
 
-import asyncio
-import importlib
 import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
@@ -16,6 +14,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from conformance_apps import _impl
+
+from ._plumbing import pause as _pause
+from ._plumbing import read_body as _read_body
+from ._plumbing import send_json as _json
 
 PREFIX = "/responses"
 
@@ -38,34 +40,6 @@ JSON_VALUE = {"b": 1, "a": [1, 2.5, None, True, False], "s": "\u00e9\u20ac\U0001
 IRI = "/caf\u00e9/\u6f22\u5b57?q=\u00fc&x=1#fr\u00e4g"
 ESCAPED = "/a%20b/%C3%A9?x=%2F&y=%25"
 ABSOLUTE = "https://example.com/p\u00e4th?q=a/b&r=%41#top"
-
-
-async def _pause(seconds: float) -> None:
-    """Sleep on whichever event loop runs the server (asyncio-compatible or trio)."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        await importlib.import_module("trio").sleep(seconds)
-    else:
-        await asyncio.sleep(seconds)
-
-
-async def _json(send: Send, data: Any, status: int = 200) -> None:
-    body = json.dumps(data).encode()
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
-
-
-async def _read_body(receive: Receive) -> bytes:
-    body = b""
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            return body
-        body += message.get("body", b"")
-        if not message.get("more_body", False):
-            return body
 
 
 def _token(scope: Scope) -> str:

@@ -15,10 +15,8 @@ An exception that escapes a scenario before its response started is rendered as 
 
 from __future__ import annotations
 
-import asyncio
 import datetime
 import decimal
-import importlib
 import json
 import time
 import uuid
@@ -27,6 +25,10 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from conformance_apps import _impl
+
+from ._plumbing import pause as _pause
+from ._plumbing import read_body as _read_body
+from ._plumbing import send_json as _json
 
 PREFIX = "/routing"
 
@@ -45,34 +47,6 @@ CUSTOM_CONVERTOR = "conformancehex"
 
 
 # -- plumbing ------------------------------------------------------------------------------------
-
-
-async def _pause(seconds: float) -> None:
-    """Sleep on whichever event loop runs the server (asyncio or trio)."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        await importlib.import_module("trio").sleep(seconds)
-    else:
-        await asyncio.sleep(seconds)
-
-
-async def _json(send: Send, data: Any, status: int = 200) -> None:
-    body = json.dumps(data).encode()
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
-
-
-async def _read_body(receive: Receive) -> bytes:
-    body = b""
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            return body
-        body += message.get("body", b"")
-        if not message.get("more_body", False):
-            return body
 
 
 def _query(scope: Scope, name: str) -> str | None:

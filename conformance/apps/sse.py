@@ -9,8 +9,6 @@ report what happened inside the server (an error the response raised, a generato
 
 from __future__ import annotations
 
-import asyncio
-import importlib
 import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
@@ -18,6 +16,10 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from conformance_apps import _impl
+
+from ._plumbing import pause as _pause
+from ._plumbing import read_body as _read_body
+from ._plumbing import send_json as _json
 
 PREFIX = "/sse"
 
@@ -34,35 +36,6 @@ TICK_SECONDS = 0.01
 ENDLESS_MAX = 1000
 RESUME_IDS = ["e-1", "e-2", "e-3", "e-4", "e-5", "e-6"]
 BASIC_EVENTS = [{"event": "greeting", "data": "hello", "id": "1"}, {"data": "second"}]
-
-
-async def _pause(seconds: float) -> None:
-    """Sleep on whichever event loop runs the server (asyncio-compatible or trio)."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        await importlib.import_module("trio").sleep(seconds)
-    else:
-        await asyncio.sleep(seconds)
-
-
-async def _json(send: Send, data: Any, status: int = 200) -> None:
-    body = json.dumps(data).encode()
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
-
-
-async def _read_body(receive: Receive) -> bytes:
-    body = b""
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            return body
-        chunk: bytes = message.get("body", b"")
-        body += chunk
-        if not message.get("more_body", False):
-            return body
 
 
 def _token(scope: Scope) -> str:

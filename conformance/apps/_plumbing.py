@@ -1,0 +1,44 @@
+"""Plain-ASGI helpers shared by the scenario apps (standard library only; not a scenario)."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import json
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+
+async def pause(seconds: float) -> None:
+    """Sleep on whichever event loop runs the server (asyncio-compatible or trio)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        await importlib.import_module("trio").sleep(seconds)
+    else:
+        await asyncio.sleep(seconds)
+
+
+async def send_json(send: Send, data: Any, status: int = 200) -> None:
+    """Answer ``data`` as a JSON body with an exact Content-Length."""
+    body = json.dumps(data).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def read_body(receive: Receive) -> bytes:
+    """The whole request body (what arrived before a disconnect, if one came)."""
+    body = b""
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return body
+        chunk: bytes = message.get("body", b"")
+        body += chunk
+        if not message.get("more_body", False):
+            return body
