@@ -423,6 +423,31 @@ async def test_stream_response_ignores_request_messages_before_disconnect() -> N
     assert body_of(sent) == b"ab"
 
 
+async def test_stream_response_finishes_with_a_receive_that_never_blocks() -> None:
+    """A server repeating request messages forever must not starve the body."""
+    received = 0
+
+    async def receive() -> Message:
+        nonlocal received
+        received += 1
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def chunks() -> AsyncIterator[bytes]:
+        for chunk in (b"a", b"b", b"c"):
+            await anyio.sleep(0)
+            yield chunk
+
+    sent: list[Message] = []
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    with anyio.fail_after(5):
+        await StreamResponse(chunks())(scope(), receive, send)
+    assert body_of(sent) == b"abc"
+    assert sent[-1]["more_body"] is False
+
+
 async def test_stream_response_send_oserror_stops_quietly() -> None:
     cleaned_up = False
 

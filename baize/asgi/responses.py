@@ -29,6 +29,7 @@ from typing import Any, Generic, TypeVar
 from urllib.parse import quote
 
 import anyio
+import anyio.lowlevel
 import anyio.to_thread
 
 from baize.datastructures import URL, Cookie, Headers, MutableHeaders
@@ -87,12 +88,17 @@ class _ClientGone(Exception):
 
 
 async def _cancel_on_disconnect(receive: Receive, scope: anyio.CancelScope) -> None:
-    """Read ``receive`` until ``http.disconnect``, then cancel ``scope``."""
+    """Read ``receive`` until ``http.disconnect``, then cancel ``scope``.
+
+    A checkpoint after every other message lets the response make progress even with
+    a ``receive`` that never blocks (a server that keeps repeating request messages).
+    """
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
             scope.cancel()
             return
+        await anyio.lowlevel.checkpoint()
 
 
 async def _until_disconnect(receive: Receive, work: Callable[[], Awaitable[None]]) -> None:
