@@ -4,7 +4,8 @@ At import time the files of :data:`FILES` are written into a temporary directory
 every file is ``(i * 37 + 11) % 256`` (the cases compute the same formula) and every file's
 modification time is :data:`MTIME`.
 
-- ``/file/f/<name>?download_name=&content_type=&chunk_size=&header=Name:Value`` serves a file.
+- ``/file/f/<name>?download_name=&content_type=&chunk_size=&header=Name:Value`` serves a file;
+  ``relative=1`` hands ``FileResponse`` the path relative to the working directory.
 - ``/file/record/<token>/<name>`` serves it and records the ASGI message types it sends;
   ``/file/result/<token>`` answers the record as JSON (``null`` until there is one).
 - ``/file/zerocopy/<token>/<name>`` offers an emulated ``http.response.zerocopysend``
@@ -93,7 +94,10 @@ def _response(name: str, scope: Scope) -> Any:
         kwargs["chunk_size"] = int(query["chunk_size"][0])
     if "header" in query:
         kwargs["headers"] = dict(item.split(":", 1) for item in query["header"])
-    return _impl.asgi.FileResponse(os.path.join(ROOT, name), **kwargs)
+    path = os.path.join(ROOT, name)
+    if "relative" in query:  # the same file, named relative to the working directory
+        path = os.path.relpath(path)
+    return _impl.asgi.FileResponse(path, **kwargs)
 
 
 def _recorder(token: str, send: Send) -> Send:
