@@ -74,11 +74,12 @@ async def _answer(send: Send, data: Any, status: int = 200) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-async def _render_http_exception(send: Send, error: Any) -> None:
-    """Render the implementation's HTTPException: its status, its content as a string."""
+async def _render_http_exception(send: Send, error: Any, **extra: Any) -> None:
+    """Render the implementation's HTTPException: its status, its content as a string, and
+    any ``extra`` observations of the view beside it."""
     data = _raised(error)
     data["content"] = None if error.content is None else str(error.content)
-    await _answer(send, {"http_exception": data}, status=int(error.status_code))
+    await _answer(send, {"http_exception": data, **extra}, status=int(error.status_code))
 
 
 def _query(scope: Scope) -> dict[str, list[str]]:
@@ -451,8 +452,10 @@ async def form_view(scope: Scope, receive: Receive, send: Send) -> None:
         form = await request.form
         again = await request.form
     except _impl.exceptions.HTTPException as error:
-        await request.close()
-        await _render_http_exception(send, error)
+        # What close() does after a failed parse is REQ-CLOSE-AFTER-FORM-ERROR's, reported
+        # beside the exception, so that it cannot turn this answer into a 500.
+        closing = await _attempt(request.close)
+        await _render_http_exception(send, error, close_after_error=closing)
         return
     parsed = _regular_fds()
     items = [[name, await _describe_value(value)] for name, value in form.multi_items()]
@@ -493,8 +496,10 @@ async def close_view(scope: Scope, receive: Receive, send: Send) -> None:
 async def disconnect_view(scope: Scope, receive: Receive, send: Send) -> None:
     """``/request/disconnect/MODE/TOKEN``, recorded under TOKEN for ``result_view``.
 
-    ``watch``: is_disconnected() with the client connected, read the body, then poll
-    is_disconnected() until true (at most DISCONNECT_WAIT s); no response is sent.
+    ``watch``: read the body, is_disconnected() with the client connected, then poll
+    is_disconnected() until true (at most DISCONNECT_WAIT s); no response is sent. The body
+    comes first so that a peek that loses it (REQ-IS-DISCONNECTED-KEEPS-BODY) cannot hide
+    what is_disconnected() answers.
     ``body`` / ``stream``: read the body (the client closes half-way); record what raised.
     """
     parts = scope["path"].split("/")
@@ -503,8 +508,8 @@ async def disconnect_view(scope: Scope, receive: Receive, send: Send) -> None:
     RECORDS[token] = record
     request = _impl.asgi.Request(scope, receive, send)
     if mode == "watch":
-        record["connected"] = await request.is_disconnected()
         record["body"] = _digest(await request.body)
+        record["connected"] = await request.is_disconnected()
         deadline = time.monotonic() + DISCONNECT_WAIT
         seen = await request.is_disconnected()
         while not seen and time.monotonic() < deadline:
