@@ -12,6 +12,7 @@ import shutil
 import socket
 import statistics
 import subprocess
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
@@ -363,3 +364,231 @@ def _content_length(head: bytes) -> int | None:
         if name.strip().lower() == b"content-length":
             return int(value)
     return None
+
+
+# --- HTTP/2 over cleartext (h2c, prior knowledge) with h2load ------------------------------
+
+H2LOAD_INSTALL_HINT = (
+    "h2load is not installed: HTTP/2 scenarios are not measured. Install it from Debian with\n"
+    "    sudo apt-get update && sudo apt-get install -y nghttp2-client\n"
+    "or run benchmarks/install-tools.sh."
+)
+#: The client connection preface (RFC 9113 §3.4) followed by an empty SETTINGS frame.
+H2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + b"\x00\x00\x00\x04\x00\x00\x00\x00\x00"
+_H2_SETTINGS = 0x4
+
+
+class H2loadOutputError(ValueError):
+    """h2load's output lacks a figure, or shows that it did not speak h2c."""
+
+
+@dataclass(frozen=True)
+class H2Sample(Sample):
+    """A :class:`Sample` from h2load, with its own request-time statistics (milliseconds).
+
+    h2load prints min / max / mean / sd of the request time; the percentiles of the base
+    class are computed from its ``--log-file`` (one line per request).
+    """
+
+    protocol: str = ""
+    min_ms: float | None = None
+    max_ms: float | None = None
+    mean_ms: float | None = None
+    sd_ms: float | None = None
+    data_bytes: int = 0
+
+
+_H2_PROTOCOL = re.compile(r"^Application protocol: (\S+)\s*$", re.MULTILINE)
+_H2_NO_PROTOCOL = re.compile(r"^No protocol negotiated", re.MULTILINE)
+_H2_FINISHED = re.compile(r"^finished in ([0-9.]+)(us|ms|s|m|h), ([0-9.]+) req/s", re.MULTILINE)
+_H2_REQUESTS = re.compile(
+    r"^requests: (\d+) total, (\d+) started, (\d+) done, (\d+) succeeded, (\d+) failed,"
+    r" (\d+) errored, (\d+) timeout",
+    re.MULTILINE,
+)
+_H2_STATUS = re.compile(r"^status codes: (\d+) 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx", re.MULTILINE)
+_H2_DATA = re.compile(r"^traffic: .*, \S+ \((\d+)\) data\s*$", re.MULTILINE)
+_H2_REQUEST_TIME = re.compile(
+    r"^time for request:\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s+\S+\s*$", re.MULTILINE
+)
+
+
+def _h2_duration_ms(text: str) -> float:
+    try:
+        return parse_duration_ms(text)
+    except WrkOutputError as exc:  # same unit suffixes as wrk
+        raise H2loadOutputError(str(exc)) from None
+
+
+def parse_h2load_output(output: str, request_times_us: Sequence[float] = ()) -> H2Sample:
+    """Read req/s, request counts, status classes and request time from h2load's report.
+
+    :param request_times_us: per-request durations from ``--log-file``, for p50/p90/p99
+        (h2load's report itself has no percentiles); empty leaves them ``None``.
+    :raises H2loadOutputError: a figure is missing, or the protocol is not ``h2c``
+        (h2load fell back to HTTP/1.1 or negotiated nothing).
+    """
+    protocol = _H2_PROTOCOL.search(output)
+    if protocol is None or _H2_NO_PROTOCOL.search(output):
+        raise H2loadOutputError(f"h2load negotiated no protocol:\n{output}")
+    if protocol.group(1) != "h2c":
+        raise H2loadOutputError(f"h2load spoke {protocol.group(1)}, not h2c: refusing the figure")
+    finished = _H2_FINISHED.search(output)
+    requests = _H2_REQUESTS.search(output)
+    status = _H2_STATUS.search(output)
+    request_time = _H2_REQUEST_TIME.search(output)
+    if finished is None or requests is None or status is None or request_time is None:
+        raise H2loadOutputError(
+            f"h2load output lacks 'finished in', 'requests:', 'status codes:'"
+            f" or 'time for request:':\n{output}"
+        )
+    done = int(requests.group(3))
+    succeeded = int(requests.group(4))
+    failed, errored, timeout = (int(requests.group(i)) for i in (5, 6, 7))
+    non_2xx = sum(int(status.group(i)) for i in (2, 3, 4))
+    rate = float(finished.group(3))
+    data = _H2_DATA.search(output)
+    low, high, mean, sd = (_h2_duration_ms(request_time.group(i)) for i in (1, 2, 3, 4))
+    percentiles: list[float | None] = [None, None, None]
+    if request_times_us:
+        ordered = sorted(request_times_us)
+        percentiles = [_nearest_rank(ordered, p) / 1000 for p in (50, 90, 99)]
+    return H2Sample(
+        rate=rate,
+        p50_ms=percentiles[0],
+        p90_ms=percentiles[1],
+        p99_ms=percentiles[2],
+        count=succeeded,
+        seconds=done / rate if rate else 0.0,
+        errors=failed + errored + timeout + non_2xx,
+        protocol=protocol.group(1),
+        min_ms=low if succeeded else None,
+        max_ms=high if succeeded else None,
+        mean_ms=mean if succeeded else None,
+        sd_ms=sd if succeeded else None,
+        data_bytes=int(data.group(1)) if data else 0,
+    )
+
+
+def _nearest_rank(ordered: Sequence[float], percent: int) -> float:
+    """The nearest-rank percentile of sorted, non-empty ``ordered``."""
+    rank = max(1, -(-percent * len(ordered) // 100))
+    return ordered[rank - 1]
+
+
+def parse_h2load_log(text: str) -> list[float]:
+    """Per-request durations (microseconds) from an h2load ``--log-file``.
+
+    Each line is ``start_us<TAB>status<TAB>duration_us``; requests with status -1 (failed)
+    are left out.
+    """
+    times: list[float] = []
+    for line in text.splitlines():
+        fields = line.split("\t")
+        if len(fields) < 3:
+            continue
+        if int(fields[1]) > 0:
+            times.append(float(fields[2]))
+    return times
+
+
+def h2load_path() -> str | None:
+    return shutil.which("h2load")
+
+
+def h2load_version() -> str:
+    """``h2load nghttp2/1.52.0``, or ``missing``."""
+    path = h2load_path()
+    if path is None:
+        return "missing"
+    result = subprocess.run([path, "--version"], capture_output=True, text=True, check=False)
+    lines = result.stdout.strip().splitlines()
+    return lines[0] if lines else "h2load (unknown version)"
+
+
+def h2load_command(
+    url: str,
+    *,
+    clients: int,
+    streams: int,
+    threads: int,
+    log_file: str,
+    duration: float | None = None,
+    requests: int | None = None,
+) -> list[str]:
+    """The h2load command line: h2c with prior knowledge (``http://`` URL, no upgrade).
+
+    Exactly one of ``duration`` (whole seconds, ``-D``) and ``requests`` (``-n``) is given.
+    """
+    if (duration is None) == (requests is None):
+        raise ValueError("give exactly one of duration and requests")
+    command = [h2load_path() or "h2load", f"-c{clients}", f"-m{streams}", f"-t{threads}"]
+    command += ["--no-tls-proto=h2c", f"--log-file={log_file}", "-T5"]
+    command += [f"-D{duration:g}"] if duration is not None else [f"-n{requests}"]
+    return [*command, url]
+
+
+def run_h2load(
+    port: int,
+    path: str,
+    *,
+    clients: int,
+    streams: int,
+    threads: int,
+    duration: float | None = None,
+    requests: int | None = None,
+) -> H2Sample:
+    """Run h2load against ``http://HOST:port{path}`` over h2c and parse its report and log."""
+    with tempfile.TemporaryDirectory(prefix="h2load-") as tmp:
+        log_file = f"{tmp}/requests.tsv"
+        command = h2load_command(
+            f"http://{HOST}:{port}{path}",
+            clients=clients,
+            streams=streams,
+            threads=threads,
+            log_file=log_file,
+            duration=duration,
+            requests=requests,
+        )
+        limit = (duration or 0) + 60
+        result = subprocess.run(command, capture_output=True, text=True, timeout=limit, check=False)
+        if result.returncode != 0:
+            raise H2loadOutputError(
+                f"h2load exited with {result.returncode}: "
+                + (result.stderr or result.stdout).strip()
+            )
+        try:
+            with open(log_file) as f:
+                times = parse_h2load_log(f.read())
+        except OSError:
+            times = []
+    return parse_h2load_output(result.stdout, times)
+
+
+def probe_h2c(port: int, timeout: float = 5.0) -> str | None:
+    """Send the HTTP/2 connection preface; return why the server does not speak h2c, or None.
+
+    A server that speaks h2c with prior knowledge answers with a SETTINGS frame
+    (RFC 9113 §3.4); an HTTP/1.1-only server answers with an HTTP/1.1 status line or closes.
+    """
+    try:
+        with socket.create_connection((HOST, port), timeout=timeout) as s:
+            s.sendall(H2_PREFACE)
+            data = b""
+            while len(data) < 9:
+                chunk = s.recv(9 - len(data))
+                if not chunk:
+                    break
+                data += chunk
+            if data.startswith(b"HTTP/") and b"\r\n" not in data:
+                data += s.recv(200)
+    except OSError as exc:
+        return f"no answer to the HTTP/2 preface ({type(exc).__name__}: {exc})"
+    if len(data) == 9 and data[3] == _H2_SETTINGS:
+        return None
+    if data.startswith(b"HTTP/"):
+        status = data.split(b"\r\n")[0].decode("latin-1")
+        return f"answered the HTTP/2 preface with HTTP/1.x ({status!r}...)"
+    if not data:
+        return "closed the connection on the HTTP/2 preface"
+    return f"answered the HTTP/2 preface with {data!r}, not a SETTINGS frame"

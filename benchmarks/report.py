@@ -27,9 +27,11 @@ class Target:
     minimum: float
 
 
+#: The small-response scenarios, over HTTP/1.1 (wrk) and HTTP/2 (h2load).
+SMALL = ("hello", "json-router", "h2-hello", "h2-json-router")
 TARGETS = (
-    Target("small responses >= 0.95x raw ASGI", ("hello", "json-router"), "raw", 0.95),
-    Target("small responses >= 1.0x Starlette", ("hello", "json-router"), "starlette", 1.0),
+    Target("small responses >= 0.95x raw ASGI", SMALL, "raw", 0.95),
+    Target("small responses >= 1.0x Starlette", SMALL, "starlette", 1.0),
     Target("FileResponse >= 1.0x Starlette", ("file-1mib",), "starlette", 1.0),
 )
 
@@ -80,14 +82,17 @@ def evaluate_targets(
     memory: Sequence[Mapping[str, Any]],
     servers: Sequence[str],
 ) -> list[dict[str, Any]]:
-    """One verdict per (target, server, scenario): PASS, MISS, or NOT MEASURED (never guessed)."""
+    """One verdict per (target, server, scenario): PASS, MISS, or NOT MEASURED (never guessed).
+
+    A result marked ``not_applicable`` (a server without h2c) gets no verdict.
+    """
     by_key = {(r["server"], r["scenario"]): r for r in results}
     verdicts: list[dict[str, Any]] = []
     for target in TARGETS:
         for server in servers:
             for scenario in target.scenarios:
                 result = by_key.get((server, scenario))
-                if result is None:
+                if result is None or result.get("not_applicable"):
                     continue
                 ratio = result["ratios"].get(f"baize/{target.reference}", {}).get("median")
                 verdicts.append(
@@ -166,6 +171,7 @@ def render_markdown(report: Mapping[str, Any]) -> str:
         f" {settings['connections']} connections,"
         f" {settings['duration']:g} s per measurement, {settings['rounds']} interleaved rounds"
         f" (medians); SSE and WebSocket: {settings['stream_clients']} Python socket clients",
+        *_h2_settings_line(report),
         "- Versions: " + ", ".join(f"{k} {v}" for k, v in sorted(env["versions"].items())),
         "",
         "Ratios are medians of per-round ratios; every round measures the implementations back"
@@ -212,6 +218,9 @@ def render_markdown(report: Mapping[str, Any]) -> str:
                 if r is None:
                     cells.append("")
                     continue
+                if _skip_reason(r):
+                    cells.append("no h2c" if r.get("not_applicable") else "not measured")
+                    continue
                 raw = r["ratios"].get("baize/raw", {}).get("median")
                 star = r["ratios"].get("baize/starlette", {}).get("median")
                 cells.append(f"{_fmt_ratio(raw)} / {_fmt_ratio(star)}")
@@ -222,12 +231,18 @@ def render_markdown(report: Mapping[str, Any]) -> str:
             lines += [
                 f"### {scenario} ({unit}; latency p50 / p90 / p99 in ms)",
                 "",
+                *(H2_NOTE if scenario.startswith("h2-") else ()),
                 "| server | " + " | ".join(IMPLS) + " | errors |",
                 "|---|" + "---|" * (len(IMPLS) + 1),
             ]
             for server in servers:
                 r = by_key.get((server, scenario))
                 if r is None:
+                    continue
+                if reason := _skip_reason(r):
+                    lines.append(
+                        f"| {server} | " + " | ".join("–" for _ in IMPLS) + f" | {reason} |"
+                    )
                     continue
                 cells = []
                 for impl in IMPLS:
@@ -261,20 +276,60 @@ def render_markdown(report: Mapping[str, Any]) -> str:
                 f" {_fmt_mib(m.get('growth_bytes'))} | {_fmt_mib(speed)} | {m.get('error') or ''} |"
             )
         lines.append("")
-    timing = report.get("suite_timing")
-    lines += ["## Conformance suite wall time", ""]
-    if timing:
-        lines += [
-            f"Measured on {timing['date']} with `{timing['command']}`.",
-            "",
-            "| mode | wall time s | exit code | summary |",
-            "|---|---|---|---|",
-        ]
-        for run in timing["runs"]:
-            lines.append(
-                f"| {run['mode']} | {run['seconds']:.1f} | {run['returncode']} | {run['summary']} |"
-            )
-    else:
-        lines.append("Not measured yet: `python -m benchmarks.run --suite-timing`.")
-    lines.append("")
+    lines += [
+        "## Conformance suite wall time",
+        "",
+        *render_suite_timing(report.get("suite_timing")),
+    ]
     return "\n".join(lines)
+
+
+H2_NOTE = (
+    "HTTP/2 over cleartext with prior knowledge (h2c), measured with h2load. h2load's report"
+    " gives req/s and min / max / mean / sd of the request time (kept in the JSON); the"
+    " p50 / p90 / p99 here are computed from its per-request `--log-file`.",
+    "",
+)
+
+
+def _skip_reason(result: Mapping[str, Any]) -> str:
+    return str(result.get("not_applicable") or result.get("not_measured") or "")
+
+
+def _h2_settings_line(report: Mapping[str, Any]) -> list[str]:
+    if not any(r["scenario"].startswith("h2-") for r in report["results"]):
+        return []
+    settings = report["settings"]
+    return [
+        f"- HTTP/2 load: {report['environment'].get('h2load', 'h2load')} over h2c,"
+        f" {settings.get('h2_clients')} clients x {settings.get('h2_streams')} streams,"
+        f" {settings['threads']} thread"
+    ]
+
+
+def render_suite_timing(timing: Mapping[str, Any] | None) -> list[str]:
+    """The lines of the conformance-suite timing section (without its heading)."""
+    if not timing:
+        return [
+            "Not measured yet: `python -m benchmarks.run --only-suite-timing`"
+            " (or `--suite-timing` after the load scenarios).",
+            "",
+        ]
+    load = _fmt_load(timing.get("load_average_at_start"))
+    lines = [
+        f"Measured on {timing['date']} with `{timing['command']}`"
+        f" ({timing.get('cpu_count', '?')} CPUs, load average at start {load}):"
+        " the full default matrix, each run with its own temporary `--report-dir`.",
+        "",
+        "| mode | command | wall time s | exit code | cases | outcomes | pytest |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for run in timing["runs"]:
+        outcomes = ", ".join(f"{k} {v}" for k, v in run.get("outcomes", {}).items()) or "–"
+        cases = "–" if run.get("cases") is None else str(run["cases"])
+        command = run.get("command", "")
+        lines.append(
+            f"| {run['mode']} | `{command}` | {run['seconds']:.1f} | {run['returncode']} |"
+            f" {cases} | {outcomes} | {run['summary']} |"
+        )
+    return [*lines, ""]

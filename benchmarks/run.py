@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import loadgen, report
+from benchmarks import suite_timing as suite_timing_mod
 from benchmarks.apps import common
 from benchmarks.servers import RunningServer, ServerConfig, ServerStartError, load_servers
 
@@ -60,7 +61,7 @@ class Scenario:
 
     name: str
     app: str
-    kind: str  # "wrk", "sse" or "websocket"
+    kind: str  # "wrk", "h2load", "sse" or "websocket"
     unit: str
     baize_names: tuple[str, ...]
     path: str = "/"
@@ -90,8 +91,19 @@ SCENARIOS = {
         ),
         Scenario("sse", "sse", "sse", "events/s", ("SendEventResponse",)),
         Scenario("websocket", "websocket", "websocket", "messages/s", ("WebSocket",)),
+        Scenario("h2-hello", "hello", "h2load", "req/s", ("PlainTextResponse",)),
+        Scenario(
+            "h2-json-router",
+            "json_router",
+            "h2load",
+            "req/s",
+            ("JSONResponse", "Router", "Request", "request_response"),
+            path=common.JSON_PATH,
+        ),
     )
 }
+#: Requests of the h2c check that precedes the measurement (it also warms the server up).
+H2_CHECK_REQUESTS = 200
 ALL_SCENARIOS = (*SCENARIOS, MEMORY_SCENARIO)
 
 
@@ -103,6 +115,8 @@ class Settings:
     connections: int
     threads: int
     stream_clients: int
+    h2_clients: int = 8
+    h2_streams: int = 4
 
     def to_json(self) -> dict[str, float | int]:
         return dict(self.__dict__)
@@ -136,14 +150,14 @@ def check_response(scenario: Scenario, port: int, content: bytes) -> str | None:
         return None if sample.count > 0 and not sample.errors else "no WebSocket echo"
     status, body = loadgen.http_get(port, scenario.path, scenario.headers)
     expected: tuple[int, bytes]
-    if scenario.name == "hello":
+    if scenario.app == "hello":
         expected = (200, common.HELLO)
-    elif scenario.name == "json-router":
+    elif scenario.app == "json_router":
         ok = status == 200 and json.loads(body or b"null") == common.json_payload(
             common.ROUTE_COUNT - 1, 42
         )
         return None if ok else f"status {status}, body {body[:80]!r}"
-    elif scenario.name == "file-1mib":
+    elif scenario.app == "file":
         expected = (200, content)
     else:
         expected = (206, content[common.RANGE_FIRST : common.RANGE_LAST + 1])
@@ -158,6 +172,15 @@ def measure(scenario: Scenario, port: int, duration: float, settings: Settings) 
         return loadgen.count_sse_events(port, scenario.path, duration, settings.stream_clients)
     if scenario.kind == "websocket":
         return loadgen.websocket_echo(port, scenario.path, duration, settings.stream_clients)
+    if scenario.kind == "h2load":
+        return loadgen.run_h2load(
+            port,
+            scenario.path,
+            clients=settings.h2_clients,
+            streams=settings.h2_streams,
+            threads=settings.threads,
+            duration=duration,
+        )
     return loadgen.run_wrk(
         port,
         scenario.path,
@@ -166,6 +189,50 @@ def measure(scenario: Scenario, port: int, duration: float, settings: Settings) 
         threads=settings.threads,
         headers=scenario.headers,
     )
+
+
+def check_h2(scenario: Scenario, port: int, settings: Settings) -> str | None:
+    """Drive ``H2_CHECK_REQUESTS`` requests over h2c; return what is wrong, or None.
+
+    Every request must succeed with a 2xx, h2load must report ``h2c``, and the DATA bytes
+    must be the HTTP/1.1 body's length times the number of requests.
+    """
+    _, body = loadgen.http_get(port, scenario.path, scenario.headers)
+    sample = loadgen.run_h2load(
+        port,
+        scenario.path,
+        clients=min(2, settings.h2_clients),
+        streams=settings.h2_streams,
+        threads=1,
+        requests=H2_CHECK_REQUESTS,
+    )
+    if sample.count != H2_CHECK_REQUESTS or sample.errors:
+        return (
+            f"{sample.count} of {H2_CHECK_REQUESTS} h2c requests succeeded, {sample.errors} errors"
+        )
+    if sample.data_bytes != H2_CHECK_REQUESTS * len(body):
+        return (
+            f"{sample.data_bytes} DATA bytes for {H2_CHECK_REQUESTS} requests,"
+            f" expected {len(body)} each"
+        )
+    return None
+
+
+def skipped_result(
+    config: ServerConfig, scenario: Scenario, key: str, reason: str
+) -> dict[str, Any]:
+    """A result without measurements: ``key`` is ``not_applicable`` or ``not_measured``."""
+    print(f"    {scenario.name:12} {reason}")
+    return {
+        "server": config.name,
+        "scenario": scenario.name,
+        "unit": scenario.unit,
+        "samples": {},
+        "median": {},
+        "ratios": {},
+        "errors": {},
+        key: reason,
+    }
 
 
 def start_servers(
@@ -203,10 +270,16 @@ def run_scenario(
     servers, errors = start_servers(config, scenario.app, impls, workdir, env)
     samples: dict[str, list[dict[str, Any]]] = {}
     try:
+        if scenario.kind == "h2load" and servers:
+            refusal = loadgen.probe_h2c(next(iter(servers.values())).port)
+            if refusal is not None:
+                return skipped_result(config, scenario, "not_applicable", f"no h2c: {refusal}")
         for impl, server in list(servers.items()):
             try:
                 problem = check_response(scenario, server.port, content)
-            except (OSError, ValueError, IndexError) as exc:
+                if problem is None and scenario.kind == "h2load":
+                    problem = check_h2(scenario, server.port, settings)
+            except (OSError, ValueError, IndexError, subprocess.TimeoutExpired) as exc:
                 problem = f"{type(exc).__name__}: {exc}"
             if problem:
                 errors[impl] = f"wrong answer: {problem}"
@@ -224,6 +297,7 @@ def run_scenario(
                     sample = measure(scenario, servers[impl].port, settings.duration, settings)
                 except (OSError, ValueError, subprocess.TimeoutExpired) as exc:
                     errors[impl] = f"{type(exc).__name__}: {exc}"
+                    print(f"    {impl}: ERROR {errors[impl]}", file=sys.stderr)
                     continue
                 samples.setdefault(impl, []).append(sample.to_json())
         for impl in order:
@@ -328,6 +402,7 @@ def environment() -> dict[str, Any]:
         "cpu_count": os.cpu_count(),
         "load_average_at_start": list(os.getloadavg()),
         "wrk": loadgen.wrk_version(),
+        "h2load": loadgen.h2load_version(),
         "git_commit": commit,
         "versions": versions,
     }
@@ -377,8 +452,14 @@ def run_load(args: argparse.Namespace, command: str) -> int:
         connections=args.connections,
         threads=args.threads,
         stream_clients=args.stream_clients,
+        h2_clients=args.h2_clients,
+        h2_streams=args.h2_streams,
     )
     notes: list[str] = []
+    wants_h2 = any(SCENARIOS[s].kind == "h2load" for s in scenario_names if s in SCENARIOS)
+    if wants_h2 and loadgen.h2load_path() is None:
+        print(loadgen.H2LOAD_INSTALL_HINT, file=sys.stderr)
+        notes.append("HTTP/2 scenarios not measured: h2load missing (Debian nghttp2-client)")
     document: dict[str, Any] = {
         "command": command,
         "environment": environment(),
@@ -400,6 +481,13 @@ def run_load(args: argparse.Namespace, command: str) -> int:
                     document["memory"] += measure_memory(config, impls, workdir, env)
                     continue
                 scenario = SCENARIOS[name]
+                if scenario.kind == "h2load" and loadgen.h2load_path() is None:
+                    document["results"].append(
+                        skipped_result(
+                            config, scenario, "not_measured", "not measured: h2load missing"
+                        )
+                    )
+                    continue
                 impls = _impls_for(scenario.baize_names, notes, name)
                 document["results"].append(
                     run_scenario(config, scenario, impls, settings, workdir, env, content)
@@ -413,6 +501,8 @@ def run_load(args: argparse.Namespace, command: str) -> int:
     write_report(document, args.report_dir)
     print_targets(document["targets"])
     print(f"\nwrote {args.report_dir / 'performance.json'} and performance.md")
+    if args.suite_timing:
+        return suite_timing(args, command)
     return 0
 
 
@@ -426,50 +516,22 @@ def _impls_for(baize_names: Sequence[str], notes: list[str], scenario: str) -> l
     return ["raw", "starlette", "baize"]
 
 
-def suite_timing(args: argparse.Namespace) -> int:
+def suite_timing(args: argparse.Namespace, command: str) -> int:
     """Time ``pytest conformance`` serial and with ``-n auto``; merge it into the report.
 
-    The suite writes its own report into a temporary directory (``--report-dir``), so the
-    committed ``reports/conformance.*`` stay as they are.
+    :returns: 2 if there is no ``performance.json`` to merge into, else 0.
     """
     document = previous_report(args.report_dir)
     if not document:
-        print("no performance.json yet: run the load benchmark first", file=sys.stderr)
+        print(
+            f"no {args.report_dir / 'performance.json'} to merge into: run the load benchmark"
+            " first, or use --suite-timing to run both",
+            file=sys.stderr,
+        )
         return 2
-    runs = []
-    with tempfile.TemporaryDirectory(prefix="suite-timing-") as tmp:
-        for mode, extra in (("serial", []), ("-n auto", ["-n", "auto"])):
-            command = ["pytest", "conformance", "-q", *extra]
-            print(f"timing: {shlex.join(command)}")
-            started = time.perf_counter()
-            result = subprocess.run(
-                [sys.executable, "-m", *command, "--report-dir", tmp],
-                cwd=ROOT,
-                capture_output=True,
-                text=True,
-                check=False,
-                timeout=3600,
-            )
-            seconds = time.perf_counter() - started
-            lines = [ln for ln in result.stdout.splitlines() if ln.strip()]
-            summary = lines[-1] if lines else result.stderr.strip()[-200:]
-            runs.append(
-                {
-                    "mode": mode,
-                    "seconds": seconds,
-                    "returncode": result.returncode,
-                    "summary": summary,
-                }
-            )
-            print(f"  {mode}: {seconds:.1f} s, exit {result.returncode}: {summary}")
-    document["suite_timing"] = {
-        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "command": "python -m benchmarks.run --suite-timing"
-        " (pytest conformance -q, then with -n auto)",
-        "cpu_count": os.cpu_count(),
-        "runs": runs,
-    }
+    document["suite_timing"] = suite_timing_mod.measure(ROOT, command)
     write_report(document, args.report_dir)
+    print(f"wrote the suite timing into {args.report_dir / 'performance.json'} and performance.md")
     return 0
 
 
@@ -501,13 +563,30 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--report-dir", type=Path, default=REPORT_DIR, help="default: reports/")
     parser.add_argument(
+        "--h2-clients", type=int, default=8, help="h2load clients (connections; default 8)"
+    )
+    parser.add_argument(
+        "--h2-streams",
+        type=int,
+        default=4,
+        help="h2load concurrent streams per client (default 4: 32 in flight, as wrk's 32)",
+    )
+    timing = parser.add_mutually_exclusive_group()
+    timing.add_argument(
         "--suite-timing",
         action="store_true",
-        help="time `pytest conformance` serial and -n auto instead",
+        help="after the load scenarios, time `pytest conformance` serial (-n 0) and -n auto",
+    )
+    timing.add_argument(
+        "--only-suite-timing",
+        action="store_true",
+        help="only time the suite, merged into the existing performance.json of --report-dir",
     )
     args = parser.parse_args(argv)
     if args.rounds is not None and args.rounds < 1:
         parser.error("--rounds must be at least 1")
+    if args.h2_clients < 1 or args.h2_streams < 1:
+        parser.error("--h2-clients and --h2-streams must be at least 1")
     if args.duration is not None and args.duration < 1:
         parser.error("--duration must be at least 1 (wrk takes whole seconds)")
     return args
@@ -520,8 +599,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = shlex.join(
         ["python", "-m", "benchmarks.run", *(sys.argv[1:] if argv is None else argv)]
     )
-    if args.suite_timing:
-        return suite_timing(args)
+    if args.only_suite_timing:
+        return suite_timing(args, command)
     return run_load(args, command)
 
 

@@ -221,22 +221,47 @@ def test_render_markdown_has_targets_ratio_grid_numbers_and_memory() -> None:
     assert "| uvicorn | 1,000 (1.00 / 1.00 / 1.00) | – | 960 | none |" in lines
     assert "| daphne | 1,000 (1.00 / 1.00 / 1.00) | – | 960 | starlette: did not start |" in lines
     assert "| uvicorn | baize | 30.0 | 31.0 | 30.0 | 1.0 | 200.0 |  |" in lines
-    assert "Not measured yet: `python -m benchmarks.run --suite-timing`." in lines
+    assert any(
+        ln.startswith("Not measured yet: `python -m benchmarks.run --only-suite-timing`")
+        for ln in lines
+    )
 
 
 def test_render_markdown_suite_timing() -> None:
     document = _document()
     document["suite_timing"] = {
         "date": "2026-01-02",
-        "command": "pytest conformance -q",
+        "command": "python -m benchmarks.run --only-suite-timing",
+        "cpu_count": 2,
+        "load_average_at_start": [0.5, 0.25, 0.125],
         "runs": [
-            {"mode": "serial", "seconds": 61.25, "returncode": 0, "summary": "10 passed"},
-            {"mode": "-n auto", "seconds": 33.0, "returncode": 1, "summary": "1 failed"},
+            {
+                "mode": "serial",
+                "command": "pytest conformance -q -n 0",
+                "seconds": 61.25,
+                "returncode": 0,
+                "summary": "10 passed in 61.00s",
+                "cases": 12,
+                "outcomes": {"deviation": 2, "pass": 10},
+            },
+            {
+                "mode": "-n auto",
+                "command": "pytest conformance -q -n auto",
+                "seconds": 33.0,
+                "returncode": 1,
+                "summary": "1 failed",
+                "cases": None,
+                "outcomes": {},
+            },
         ],
     }
     lines = report.render_markdown(document).splitlines()
-    assert "| serial | 61.2 | 0 | 10 passed |" in lines
-    assert "| -n auto | 33.0 | 1 | 1 failed |" in lines
+    assert (
+        "| serial | `pytest conformance -q -n 0` | 61.2 | 0 | 12 | deviation 2, pass 10"
+        " | 10 passed in 61.00s |" in lines
+    )
+    assert "| -n auto | `pytest conformance -q -n auto` | 33.0 | 1 | – | – | 1 failed |" in lines
+    assert any("2 CPUs, load average at start 0.50 / 0.25 / 0.12" in ln for ln in lines)
 
 
 def test_server_config_from_mapping_validates() -> None:
@@ -274,29 +299,55 @@ def test_parse_args_refuses_fractional_or_zero_durations() -> None:
         run.parse_args(["--scenario", "nope"])
 
 
-def test_suite_timing_runs_serial_and_n_auto_and_merges_into_the_report(
+def test_only_suite_timing_runs_serial_and_n_auto_and_merges_into_the_report(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    (tmp_path / "performance.json").write_text(json.dumps(_document()))
+    original = _document()
+    (tmp_path / "performance.json").write_text(json.dumps(original))
     calls: list[list[str]] = []
 
     def fake_run(command: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
         calls.append(command)
-        return subprocess.CompletedProcess(command, 1, stdout="x\n3 passed, 1 failed in 2s\n")
+        # The suite writes its own report where --report-dir says: two cases here.
+        report_dir = Path(command[command.index("--report-dir") + 1])
+        report_dir.mkdir(parents=True)
+        results = [{"outcome": "pass"}, {"outcome": "deviation"}]
+        (report_dir / "conformance.json").write_text(json.dumps({"results": results}))
+        return subprocess.CompletedProcess(command, 1, stdout="x\n== 3 passed, 1 failed in 2s ==\n")
 
     monkeypatch.setattr(subprocess, "run", fake_run)
-    assert run.main(["--suite-timing", "--report-dir", str(tmp_path)]) == 0
-    assert [c[3:] for c in calls] == [
-        ["conformance", "-q", "--report-dir", calls[0][-1]],
-        ["conformance", "-q", "-n", "auto", "--report-dir", calls[1][-1]],
+    assert run.main(["--only-suite-timing", "--report-dir", str(tmp_path)]) == 0
+    assert [c[3:-2] for c in calls] == [
+        ["conformance", "-q", "-n", "0"],
+        ["conformance", "-q", "-n", "auto"],
     ]
-    # The suite's own report goes to a temporary directory, never into reports/.
-    assert Path(calls[0][-1]) != tmp_path
-    timing = json.loads((tmp_path / "performance.json").read_text())["suite_timing"]
+    # Each run's own report goes to a temporary directory of its own, never into reports/.
+    dirs = [Path(c[-1]) for c in calls]
+    assert dirs[0] != dirs[1] and tmp_path not in (dirs[0], *dirs[0].parents)
+    merged = json.loads((tmp_path / "performance.json").read_text())
+    # The load results are kept as they were; only the timing section is added.
+    assert merged["results"] == json.loads(json.dumps(original["results"]))
+    timing = merged["suite_timing"]
+    assert timing["command"] == "python -m benchmarks.run --only-suite-timing --report-dir " + str(
+        tmp_path
+    )
     assert [(r["mode"], r["returncode"]) for r in timing["runs"]] == [("serial", 1), ("-n auto", 1)]
-    assert timing["runs"][0]["summary"] == "3 passed, 1 failed in 2s"
-    assert "| serial |" in (tmp_path / "performance.md").read_text()
+    first = timing["runs"][0]
+    assert first["summary"] == "3 passed, 1 failed in 2s"
+    assert first["pytest"] == {"passed": 3, "failed": 1}
+    assert (first["cases"], first["outcomes"]) == (2, {"deviation": 1, "pass": 1})
+    assert "| serial | `pytest conformance -q -n 0` |" in (tmp_path / "performance.md").read_text()
 
 
-def test_suite_timing_without_a_report_exits_2(tmp_path: Path) -> None:
-    assert run.main(["--suite-timing", "--report-dir", str(tmp_path)]) == 2
+def test_only_suite_timing_without_a_report_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run.main(["--only-suite-timing", "--report-dir", str(tmp_path)]) == 2
+    assert "run the load benchmark first" in capsys.readouterr().err
+    assert not (tmp_path / "performance.json").exists()
+
+
+def test_suite_timing_flags_exclude_each_other() -> None:
+    with pytest.raises(SystemExit):
+        run.parse_args(["--suite-timing", "--only-suite-timing"])
+    assert run.parse_args(["--suite-timing"]).suite_timing
