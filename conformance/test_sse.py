@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conformance.harness import expect_equal, expect_in, expect_true
+from conformance.harness import expect_equal, expect_true
 from conformance.harness.rawhttp import (
     Connection,
     ConnectionClosed,
@@ -35,6 +35,9 @@ RESULT_DEADLINE = 5.0
 RESULT_POLL = 0.02
 ACCEPTED_ERRORS = ("ValueError", "RuntimeError", "HTTPException")
 UNICODE = "h\u00e9llo \u6f22\u5b57 \U0001f600 \u2028 end"
+# No U+2028 here: the encoding check must not hinge on how data lines are split (SSE-DATA-*).
+UNICODE_ONE_LINE = "h\u00e9llo \u6f22\u5b57 \U0001f600 end"
+GONE_SLACK = 2  # events a generator may still produce once the client is gone: in flight + ahead
 
 
 # -- helpers -------------------------------------------------------------------------------------
@@ -149,6 +152,23 @@ def check_refused(server: Server, bad: dict[str, Any], fragment: bytes) -> None:
     )
 
 
+def check_refused_or_ignored(server: Server, bad: dict[str, Any], fragment: bytes) -> None:
+    """For a field the WHATWG parser ignores (the stream stays well-formed): either refused as
+    ``check_refused`` demands, or sent so that the parser ignores only that field: the three
+    events arrive with their data, lastEventId and retry as if the field were absent."""
+    key = token()
+    stream = post_events(server, [{"data": "good"}, bad, {"data": "after"}], key)
+    record = poll_result(server, key, lambda r: bool(r and r["done"]), "the response returns")
+    if record["error"] is None:
+        expect_equal(
+            (dispatched(stream), stream.retry),
+            ([("message", "good", ""), ("message", "bad", ""), ("message", "after", "")], None),
+            f"(events, retry) when {bad!r} is sent, not refused (the parser ignores that field)",
+        )
+        return
+    check_refused(server, bad, fragment)
+
+
 # -- response head -------------------------------------------------------------------------------
 
 
@@ -206,11 +226,11 @@ def test_custom_headers(server: Server) -> None:
 
 @pytest.mark.requirement("SSE-UTF8-ON-WIRE")
 def test_utf8_on_the_wire(server: Server) -> None:
-    stream = post_events(server, [{"data": UNICODE}])
+    stream = post_events(server, [{"data": UNICODE_ONE_LINE}])
     expect_true(
-        UNICODE.encode("utf-8") in stream.response.body,
+        UNICODE_ONE_LINE.encode("utf-8") in stream.response.body,
         "the data is sent as UTF-8",
-        repr(UNICODE.encode("utf-8")),
+        repr(UNICODE_ONE_LINE.encode("utf-8")),
         repr(stream.response.body),
     )
     expect_equal(stream.violations, [], "strict parser violations (invalid UTF-8)")
@@ -346,7 +366,7 @@ def test_id_leading_space(server: Server) -> None:
 
 @pytest.mark.requirement("SSE-ID-NUL-REFUSED")
 def test_id_nul_refused(server: Server) -> None:
-    check_refused(server, {"id": "a\x00b", "data": "bad"}, b"\x00")
+    check_refused_or_ignored(server, {"id": "a\x00b", "data": "bad"}, b"\x00")
 
 
 @pytest.mark.requirement("SSE-ID-CRLF-REFUSED")
@@ -381,7 +401,7 @@ def test_retry(server: Server) -> None:
 
 @pytest.mark.requirement("SSE-RETRY-NEGATIVE-REFUSED")
 def test_retry_negative_refused(server: Server) -> None:
-    check_refused(server, {"retry": -1, "data": "bad"}, b"-1")
+    check_refused_or_ignored(server, {"retry": -1, "data": "bad"}, b"-1")
 
 
 @pytest.mark.requirement("SSE-NO-DATA-NO-EVENT")
@@ -614,13 +634,9 @@ def endless_disconnect(server: Server) -> dict[str, Any]:
 
 @pytest.mark.requirement("SSE-DISCONNECT-FINALLY")
 def test_disconnect_runs_finally(server: Server) -> None:
+    # endless_disconnect waits (5 s) for the generator's finally; the scenario app keeps a
+    # reference to the generator, so garbage collection cannot be what closed it.
     record = endless_disconnect(server)
-    expect_true(
-        record["finally_at_return"],
-        "the response closes the generator itself",
-        "its finally ran before the response returned",
-        "it had not (left to garbage collection)",
-    )
     expect_true(
         record["produced"] < 1000,
         "the generator stops early",
@@ -630,10 +646,23 @@ def test_disconnect_runs_finally(server: Server) -> None:
 
 
 @pytest.mark.requirement("SSE-DISCONNECT-NO-MORE-SENDS")
-def test_disconnect_no_more_sends(server: Server) -> None:
+def test_disconnect_stops_pulling(server: Server) -> None:
     record = endless_disconnect(server)
-    expect_equal(record["sends_after_disconnect"], 0, "sends after http.disconnect")
-    expect_equal(record["sends_after_error"], 0, "sends after a send raised")
+    when_gone = record["produced_when_gone"]
+    expect_true(
+        when_gone is not None,
+        "the response saw the client go",
+        "receive() answered http.disconnect or a send raised",
+        repr(record),
+    )
+    # Sends after that are allowed (the ASGI spec says to expect them to raise); driving the
+    # generator on is not (API.md: stops the generator when the client disconnects).
+    expect_true(
+        record["produced"] - when_gone <= GONE_SLACK,
+        "events the generator produced after the client was seen gone",
+        f"at most {GONE_SLACK} (one in flight, one ahead)",
+        f"{record['produced'] - when_gone} (record {record!r})",
+    )
 
 
 @pytest.mark.requirement("SSE-DISCONNECT-IDLE")
@@ -663,8 +692,8 @@ def test_last_event_id_resume(server: Server) -> None:
         timeout=5,
         total_timeout=10,
     )
-    seen = [line.lstrip(" ") for line in second.comments]
-    expect_in("last-event-id='e-3'", seen, "Last-Event-ID as the app read it")
+    read = second.header("x-last-event-id-read")
+    expect_equal(read, "'e-3'", "Last-Event-ID as the app read it (x-last-event-id-read)")
     ids = [e.last_event_id for e in first.events] + [e.last_event_id for e in second.events]
     expect_equal(ids, ["e-1", "e-2", "e-3", "e-4", "e-5", "e-6"], "ids over both connections")
     data = [e.data for e in first.events + second.events]

@@ -305,9 +305,9 @@ async def release(scope: Scope, receive: Receive, send: Send) -> None:
 async def stream_endless(scope: Scope, receive: Receive, send: Send) -> None:
     """Stream a tick every ``TICK_SECONDS`` (at most ``ENDLESS_MAX``); record the disconnect.
 
-    The record says how many chunks the generator produced, whether its ``finally`` ran,
-    how many sends started after ``receive`` answered ``http.disconnect`` or after a send
-    raised, and what (if anything) escaped the response.
+    The record says how many chunks the generator produced (in all, and when the client was
+    first seen gone: ``receive`` answered ``http.disconnect`` or a send raised), whether its
+    ``finally`` ran, how many sends started after that, and what (if anything) escaped.
     """
     record: dict[str, Any] = {
         "produced": 0,
@@ -318,8 +318,13 @@ async def stream_endless(scope: Scope, receive: Receive, send: Send) -> None:
         "sends_after_error": 0,
         "done": False,
         "escaped": None,
+        "produced_when_gone": None,
     }
     RESULTS[_token(scope)] = record
+
+    def gone() -> None:
+        if record["produced_when_gone"] is None:
+            record["produced_when_gone"] = record["produced"]
 
     async def ticks() -> AsyncIterator[bytes]:
         try:
@@ -334,6 +339,7 @@ async def stream_endless(scope: Scope, receive: Receive, send: Send) -> None:
         message = await receive()
         if message["type"] == "http.disconnect":
             record["disconnect_seen"] = True
+            gone()
         return message
 
     async def watched_send(message: Message) -> None:
@@ -345,6 +351,7 @@ async def stream_endless(scope: Scope, receive: Receive, send: Send) -> None:
             await send(message)
         except BaseException:
             record["send_errors"] += 1
+            gone()
             raise
 
     try:

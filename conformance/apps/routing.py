@@ -131,7 +131,8 @@ async def guarded(target: App, scope: Scope, receive: Receive, send: Send) -> No
 
 
 def _custom_convertor() -> None:
-    """Register ``conformancehex``: lower-case hex digits <-> int."""
+    """Register ``conformancehex``: lower-case hex digits <-> int (as a class or an instance,
+    whichever the implementation's table holds)."""
     routing = _impl.routing
     if CUSTOM_CONVERTOR in routing.CONVERTOR_TYPES:
         return
@@ -147,7 +148,10 @@ def _custom_convertor() -> None:
                 raise ValueError(f"not a non-negative int: {value!r}")
             return format(value, "x")
 
-    routing.CONVERTOR_TYPES[CUSTOM_CONVERTOR] = HexConvertor
+    # API.md says "register in CONVERTOR_TYPES" without saying class or instance: register
+    # what the implementation's own table holds for the built-in types.
+    classes = all(isinstance(kind, type) for kind in routing.CONVERTOR_TYPES.values())
+    routing.CONVERTOR_TYPES[CUSTOM_CONVERTOR] = HexConvertor if classes else HexConvertor()
 
 
 def _value(spec: dict[str, str]) -> Any:

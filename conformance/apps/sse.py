@@ -29,6 +29,8 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
 RESULTS: dict[str, dict[str, Any]] = {}
+# The endless generators, kept alive so that only the response can close them (not GC).
+KEPT: dict[str, Any] = {}
 RELEASED: set[str] = set()
 
 GATE_SECONDS = 8.0
@@ -87,8 +89,6 @@ async def _run(response: Any, scope: Scope, receive: Receive, send: Send, record
         escaped = error
         record["error"] = [cls.__name__ for cls in type(error).__mro__]
         record["message"] = str(error)
-    if "finally" in record:
-        record["finally_at_return"] = record["finally"]
     record["done"] = True
     if escaped is not None:
         raise escaped
@@ -180,8 +180,13 @@ async def endless(scope: Scope, receive: Receive, send: Send) -> None:
         "sends_after_error": 0,
         "error": None,
         "done": False,
+        "produced_when_gone": None,
     }
     RESULTS[_token(scope)] = record
+
+    def gone() -> None:
+        if record["produced_when_gone"] is None:
+            record["produced_when_gone"] = record["produced"]
 
     async def events() -> AsyncIterator[Any]:
         try:
@@ -195,6 +200,7 @@ async def endless(scope: Scope, receive: Receive, send: Send) -> None:
         message = await receive()
         if message["type"] == "http.disconnect":
             record["disconnect_seen"] = True
+            gone()
         return message
 
     async def watched_send(message: Message) -> None:
@@ -210,28 +216,32 @@ async def endless(scope: Scope, receive: Receive, send: Send) -> None:
             await send(message)
         except BaseException:
             record["send_errors"] += 1
+            gone()
             raise
 
-    response = _impl.asgi.SendEventResponse(events())
+    generator = events()
+    KEPT[_token(scope)] = generator
+    response = _impl.asgi.SendEventResponse(generator)
     await _run(response, scope, watched_receive, watched_send, record)
 
 
 async def resume(scope: Scope, receive: Receive, send: Send) -> None:
     """``RESUME_IDS`` in order, starting after the ``Last-Event-ID`` the request carries.
 
-    The header is read through the implementation's ``Request.headers``; the first event
-    is a comment naming what was read, so the client can check it.
+    The header is read through the implementation's ``Request.headers``; the response
+    header ``x-last-event-id-read`` names what was read (repr), so the client can check it
+    without relying on comment support (SSE-COMMENT-*).
     """
     request = _impl.asgi.Request(scope, receive)
     last = request.headers.get("last-event-id")
     start = RESUME_IDS.index(last) + 1 if last in RESUME_IDS else 0
 
     async def events() -> AsyncIterator[Any]:
-        yield {"comment": f"last-event-id={last!r}"}
         for event_id in RESUME_IDS[start:]:
             yield {"id": event_id, "data": f"payload of {event_id}"}
 
-    await _impl.asgi.SendEventResponse(events())(scope, receive, send)
+    headers = {"x-last-event-id-read": repr(last)}
+    await _impl.asgi.SendEventResponse(events(), headers=headers)(scope, receive, send)
 
 
 async def release(scope: Scope, receive: Receive, send: Send) -> None:
