@@ -248,7 +248,7 @@ async def ws_close_twice(scope: Scope, receive: Receive, send: Send) -> None:
 
 
 async def ws_disconnect(scope: Scope, receive: Receive, send: Send) -> None:
-    """Wait for the client's close; record the exception, then close/send/receive again.
+    """Wait for the client's close; record the exception, then receive/close/send again.
 
     The server's ``receive`` is wrapped to record the raw disconnect message; called again after
     it, it records that and answers another disconnect (a server might otherwise block forever).
@@ -278,9 +278,11 @@ async def ws_disconnect(scope: Scope, receive: Receive, send: Send) -> None:
             "reason": _jsonable(getattr(error, "reason", None)),
             "is_disconnect": isinstance(error, _impl.asgi.WebSocketDisconnect),
         }
+    # receive first: its requirement is about the state the disconnect left, not the state
+    # the app's own close() makes.
+    record["receive_after"] = await _try_async(websocket.receive_text)
     record["close_after"] = await _try_async(websocket.close)
     record["send_after"] = await _try_async(lambda: websocket.send_text("late"))
-    record["receive_after"] = await _try_async(websocket.receive_text)
     RECORDS[token] = record
 
 
