@@ -41,7 +41,7 @@ class Sample:
     seconds: float = 0.0
     errors: int = 0
 
-    def to_json(self) -> dict[str, float | int | None]:
+    def to_json(self) -> dict[str, float | int | str | None]:
         return asdict(self)
 
 

@@ -31,7 +31,7 @@ RUN_TIMEOUT = 3600
 _COUNT = re.compile(
     r"(\d+) (passed|failed|skipped|xfailed|xpassed|errors?|deselected|warnings?|rerun)\b"
 )
-_WORKERS = re.compile(r"(?:created: |^)(\d+)(?:/\d+)? workers?\b", re.MULTILINE)
+_WORKERS = re.compile(r"^created: (\d+)/\d+ workers?\b", re.MULTILINE)
 
 
 def pytest_counts(summary: str) -> dict[str, int]:
@@ -72,7 +72,7 @@ def time_runs(root: Path, python: str = sys.executable) -> list[dict[str, Any]]:
     with tempfile.TemporaryDirectory(prefix="suite-timing-") as tmp:
         for mode, extra in MODES:
             report_dir = Path(tmp) / mode.replace(" ", "").replace("-", "")
-            shown = ["pytest", "conformance", "-q", *extra]
+            shown = ["pytest", "conformance", *extra]
             print(f"timing: {shlex.join(shown)} --report-dir <temporary>")
             started = time.perf_counter()
             try:

@@ -13,7 +13,7 @@ import pytest
 # benchmarks/ is not an installed package; `pytest tests/...` does not put the root on sys.path.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks import loadgen, report, run
+from benchmarks import loadgen, report, run, suite_timing
 from benchmarks.servers import ServerConfig, load_servers
 
 WRK_OUTPUT = """\
@@ -237,7 +237,7 @@ def test_render_markdown_suite_timing() -> None:
         "runs": [
             {
                 "mode": "serial",
-                "command": "pytest conformance -q -n 0",
+                "command": "pytest conformance -n 0",
                 "seconds": 61.25,
                 "returncode": 0,
                 "summary": "10 passed in 61.00s",
@@ -246,7 +246,7 @@ def test_render_markdown_suite_timing() -> None:
             },
             {
                 "mode": "-n auto",
-                "command": "pytest conformance -q -n auto",
+                "command": "pytest conformance -n auto",
                 "seconds": 33.0,
                 "returncode": 1,
                 "summary": "1 failed",
@@ -257,10 +257,10 @@ def test_render_markdown_suite_timing() -> None:
     }
     lines = report.render_markdown(document).splitlines()
     assert (
-        "| serial | `pytest conformance -q -n 0` | 61.2 | 0 | 12 | deviation 2, pass 10"
+        "| serial | `pytest conformance -n 0` | 61.2 | 0 | 12 | deviation 2, pass 10"
         " | 10 passed in 61.00s |" in lines
     )
-    assert "| -n auto | `pytest conformance -q -n auto` | 33.0 | 1 | – | – | 1 failed |" in lines
+    assert "| -n auto | `pytest conformance -n auto` | 33.0 | 1 | – | – | 1 failed |" in lines
     assert any("2 CPUs, load average at start 0.50 / 0.25 / 0.12" in ln for ln in lines)
 
 
@@ -313,13 +313,16 @@ def test_only_suite_timing_runs_serial_and_n_auto_and_merges_into_the_report(
         report_dir.mkdir(parents=True)
         results = [{"outcome": "pass"}, {"outcome": "deviation"}]
         (report_dir / "conformance.json").write_text(json.dumps({"results": results}))
-        return subprocess.CompletedProcess(command, 1, stdout="x\n== 3 passed, 1 failed in 2s ==\n")
+        out = "created: 2/2 workers\n" if "auto" in command else ""
+        return subprocess.CompletedProcess(
+            command, 1, stdout=f"{out}x\n== 3 passed, 1 failed in 2s ==\n"
+        )
 
     monkeypatch.setattr(subprocess, "run", fake_run)
     assert run.main(["--only-suite-timing", "--report-dir", str(tmp_path)]) == 0
     assert [c[3:-2] for c in calls] == [
-        ["conformance", "-q", "-n", "0"],
-        ["conformance", "-q", "-n", "auto"],
+        ["conformance", "-n", "0"],
+        ["conformance", "-n", "auto"],
     ]
     # Each run's own report goes to a temporary directory of its own, never into reports/.
     dirs = [Path(c[-1]) for c in calls]
@@ -336,7 +339,8 @@ def test_only_suite_timing_runs_serial_and_n_auto_and_merges_into_the_report(
     assert first["summary"] == "3 passed, 1 failed in 2s"
     assert first["pytest"] == {"passed": 3, "failed": 1}
     assert (first["cases"], first["outcomes"]) == (2, {"deviation": 1, "pass": 1})
-    assert "| serial | `pytest conformance -q -n 0` |" in (tmp_path / "performance.md").read_text()
+    assert [r["workers"] for r in timing["runs"]] == [1, 2]
+    assert "| serial | `pytest conformance -n 0` |" in (tmp_path / "performance.md").read_text()
 
 
 def test_only_suite_timing_without_a_report_exits_2(
@@ -351,3 +355,24 @@ def test_suite_timing_flags_exclude_each_other() -> None:
     with pytest.raises(SystemExit):
         run.parse_args(["--suite-timing", "--only-suite-timing"])
     assert run.parse_args(["--suite-timing"]).suite_timing
+
+
+def test_pytest_counts_reads_every_outcome_word() -> None:
+    summary = suite_timing.summary_line(
+        "lots of dots\n= 3770 passed, 2 skipped, 1 error, 4 xfailed, 3 warnings in 54.41s =\n", ""
+    )
+    assert summary == "3770 passed, 2 skipped, 1 error, 4 xfailed, 3 warnings in 54.41s"
+    assert suite_timing.pytest_counts(summary) == {
+        "passed": 3770,
+        "skipped": 2,
+        "errors": 1,
+        "xfailed": 4,
+        "warnings": 3,
+    }
+    assert suite_timing.summary_line("", "ImportError: boom\n") == "ImportError: boom"
+
+
+def test_conformance_outcomes_of_a_missing_or_broken_report(tmp_path: Path) -> None:
+    assert suite_timing.conformance_outcomes(tmp_path / "none.json") == (None, {})
+    (tmp_path / "bad.json").write_text('{"results": [{"no": "outcome"}]}')
+    assert suite_timing.conformance_outcomes(tmp_path / "bad.json") == (None, {})
