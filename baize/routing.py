@@ -11,23 +11,28 @@ route were tried in the order given.
 * Every route keeps its position (its index in the order given).
 * Routes without parameters live in a dict ``path -> route`` (the first one
   wins for a duplicated path).
-* A route with parameters is filed in a trie under the whole literal segments
-  that start its template: ``/api/users/{id}`` under ``api`` then ``users``;
-  ``/{lang}/about`` and ``/api{v}`` at the root (``api{v}`` is not a whole
-  literal segment). A route can only match a path that starts with its
-  literal segments, so the routes that can match a path are those filed on
-  the trie walk that follows the path's segments as deep as it goes.
+* A route with parameters is filed in a trie under the leading segments of
+  its template that are either literal or a whole one-segment parameter
+  (a built-in convertor other than ``any``, which cannot span ``/``):
+  ``/api/users/{id}`` under ``api``, ``users``, then the *wildcard* child;
+  ``/{lang}/about`` under the wildcard child, then ``about``; ``/api{v}`` at
+  the root (``api{v}`` is neither). A route can only match a path whose
+  segments follow its trie branch, so the routes that can match a path are
+  those filed on the trie walks that follow the path's segments (a literal
+  child and the wildcard child at each step) as deep as they go.
 * Each trie node holds, sorted by index once at construction, its own routes
   and those of its ancestors. Matching looks up the static route, walks the
-  trie, and tries the deepest node's routes in order, stopping at the first
-  that matches *or* at the first whose index is above the static route's. So
-  a static route declared after a dynamic route that also matches loses to
-  it, and a static route declared first wins, exactly as in a linear scan.
+  trie, and tries the routes of the deepest nodes reached in order, stopping
+  at the first that matches *or* at the first whose index is above the static
+  route's. So a static route declared after a dynamic route that also
+  matches loses to it, and a static route declared first wins, exactly as in
+  a linear scan.
 * A route whose regex matches but whose convertor refuses the text
   (``2023-02-30`` for ``date``) does not match; the scan goes on.
 
-Only routes that start with parameters (``/{lang}/...``) are tried for every
-path; everything else costs a dict lookup, a short trie walk and a few regexes.
+Only routes whose first segment mixes text and a parameter (``/api{v}``) or
+uses ``any`` or a custom convertor are tried for every path; everything else
+costs a dict lookup, a short trie walk and a few regexes.
 """
 
 from __future__ import annotations
@@ -305,29 +310,64 @@ class Route(Generic[T]):
 
 
 class _Node(Generic[T]):
-    """A trie node: child nodes by literal segment, routes filed here, candidates."""
+    """A trie node: children by literal segment, the wildcard child, routes filed
+    here, and candidates (these routes and the ancestors', by index)."""
 
-    __slots__ = ("candidates", "children", "routes")
+    __slots__ = ("candidates", "children", "routes", "wildcard")
 
     def __init__(self) -> None:
         self.children: dict[str, _Node[T]] = {}
+        self.wildcard: _Node[T] | None = None
         self.routes: list[Route[T]] = []
         self.candidates: list[Route[T]] = []
+
+    def child(self, segment: str | None) -> _Node[T]:
+        """The child for a literal segment, or (``None``) the wildcard child; made if new."""
+        if segment is None:
+            if self.wildcard is None:
+                self.wildcard = _Node()
+            return self.wildcard
+        return self.children.setdefault(segment, _Node())
 
     def finish(self, inherited: list[Route[T]]) -> None:
         """Sort this node's and its ancestors' routes by index, recursively."""
         self.candidates = sorted(inherited + self.routes, key=lambda route: route.index)
         for child in self.children.values():
             child.finish(self.candidates)
+        if self.wildcard is not None:
+            self.wildcard.finish(self.candidates)
 
 
-def literal_segments(path: str) -> list[str]:
-    """The whole literal segments that start a template, before any parameter."""
-    head = PARAM_REGEX.search(path)
-    literal = path[: head.start()] if head is not None else path
-    if not literal.startswith("/"):
+# Convertors whose regex never matches "/": a parameter using one is exactly one segment.
+_ONE_SEGMENT_REGEXES: dict[type[Convertor], str] = {
+    kind: kind.regex
+    for kind in (StringConvertor, IntegerConvertor, DecimalConvertor, UUIDConvertor, DateConvertor)
+}
+
+
+def trie_segments(path: str, convertors: Mapping[str, Convertor]) -> list[str | None]:
+    """The leading segments of a template that fix a path's segments, for the trie.
+
+    A literal segment stays itself; a segment that is one whole one-segment parameter
+    becomes ``None`` (any segment). The list stops at the first segment that is
+    neither: ``/users/{id}`` gives ``["users", None]``, ``/{lang}/about`` gives
+    ``[None, "about"]`` and ``/files/{rest:any}`` gives ``["files"]``.
+    """
+    if not path.startswith("/"):
         return []
-    return literal.split("/")[1:-1]
+    segments: list[str | None] = []
+    for segment in path[1:].split("/"):
+        param = PARAM_REGEX.fullmatch(segment)
+        if param is not None:
+            convertor = convertors[param.group(1)]
+            if _ONE_SEGMENT_REGEXES.get(type(convertor)) != convertor.regex:
+                break
+            segments.append(None)
+        elif PARAM_REGEX.search(segment) is None:
+            segments.append(segment)
+        else:
+            break
+    return segments
 
 
 class RouteTable(Generic[T]):
@@ -342,6 +382,7 @@ class RouteTable(Generic[T]):
         self.names: dict[str, Route[T]] = {}
         self.static: dict[str, Route[T]] = {}
         self.root: _Node[T] = _Node()
+        self.wildcards = False
         for index, item in enumerate(routes):
             path, endpoint = item[0], item[1]
             name = item[2] if len(item) == 3 else None
@@ -356,8 +397,9 @@ class RouteTable(Generic[T]):
                 self.static.setdefault(path, route)
                 continue
             node = self.root
-            for segment in literal_segments(path):
-                node = node.children.setdefault(segment, _Node())
+            for segment in trie_segments(path, convertors):
+                node = node.child(segment)
+                self.wildcards = self.wildcards or segment is None
             node.routes.append(route)
         self.root.finish([])
 
@@ -365,14 +407,7 @@ class RouteTable(Generic[T]):
         """The first route matching ``path`` and its converted parameters."""
         static = self.static.get(path)
         limit = static.index if static is not None else len(self.routes)
-        node = self.root
-        if node.children and path.startswith("/"):
-            for segment in path[1:].split("/"):  # descend while the segments are literal
-                child = node.children.get(segment)
-                if child is None:
-                    break
-                node = child
-        for route in node.candidates:
+        for route in self._candidates(path):
             if route.index > limit:
                 break
             params = route.match(path)
@@ -381,6 +416,41 @@ class RouteTable(Generic[T]):
         if static is not None:
             return static, {}
         return None
+
+    def _candidates(self, path: str) -> list[Route[T]]:
+        """The routes that may match ``path``, by index: the deepest trie nodes' candidates."""
+        node = self.root
+        if not path.startswith("/") or not (node.children or node.wildcard):
+            return node.candidates
+        segments = path[1:].split("/")
+        if not self.wildcards:  # one walk: descend while the segments are literal
+            for segment in segments:
+                child = node.children.get(segment)
+                if child is None:
+                    break
+                node = child
+            return node.candidates
+        deepest: list[_Node[T]] = []  # where each walk ends
+        frontier = [node]
+        for segment in segments:
+            reached = []
+            for node in frontier:
+                child = node.children.get(segment)
+                if child is not None:
+                    reached.append(child)
+                if node.wildcard is not None:
+                    reached.append(node.wildcard)
+                elif child is None:
+                    deepest.append(node)
+            frontier = reached
+            if not frontier:
+                break
+        deepest.extend(frontier)
+        if len(deepest) == 1:
+            return deepest[0].candidates
+        # several walks: their lists share the common ancestors' routes
+        merged = {route.index: route for node in deepest for route in node.candidates}
+        return [merged[index] for index in sorted(merged)]
 
     def build_url(self, name: str, params: Mapping[str, Any]) -> str:
         """Build the path of the route called ``name``; extra params are ignored.
@@ -412,4 +482,5 @@ __all__ = [
     "UnknownRouteName",
     "compile_path",
     "route_path",
+    "trie_segments",
 ]

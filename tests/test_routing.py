@@ -23,6 +23,7 @@ from baize.routing import (
     UnknownRouteName,
     compile_path,
     route_path,
+    trie_segments,
 )
 from baize.typing import Message, Scope
 
@@ -312,6 +313,25 @@ def test_first_match_wins_like_a_linear_scan(templates: list[str], paths: list[s
             None,
         )
         assert table.match(path) == expected, (templates, path)
+
+
+def test_routes_starting_with_a_parameter_are_filed_under_their_literal_segments() -> None:
+    templates = [f"/{{lang}}/page{i}/{{id:int}}" for i in range(100)] + ["/{rest:any}"]
+    table = RouteTable([(template, i) for i, template in enumerate(templates)])
+    candidates = table._candidates("/en/page57/3")
+    # the one route with the literal "page57", then the catch-all that cannot be filed
+    assert [route.index for route in candidates] == [57, 100]
+    matched = table.match("/en/page57/3")
+    assert matched is not None
+    assert matched[0].index == 57
+    assert matched[1] == {"lang": "en", "id": 3}
+
+
+def test_trie_segments_stop_at_a_parameter_that_may_span_segments() -> None:
+    assert trie_segments("/users/{id}", compile_path("/users/{id}")[2]) == ["users", None]
+    assert trie_segments("/{lang}/about", compile_path("/{lang}/about")[2]) == [None, "about"]
+    assert trie_segments("/files/{p:any}/x", compile_path("/files/{p:any}/x")[2]) == ["files"]
+    assert trie_segments("/api{v}/x", compile_path("/api{v}/x")[2]) == []
 
 
 def test_mixed_static_and_dynamic_precedence() -> None:
