@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import socket
+import subprocess
 import sys
 import threading
 from collections.abc import Iterator
@@ -300,3 +301,27 @@ def test_render_markdown_h2_section_says_how_it_was_measured() -> None:
     )
     assert "| daphne | – | – | – | no h2c: closed the connection on the HTTP/2 preface |" in lines
     assert any("computed from its per-request `--log-file`" in ln for ln in lines)
+
+
+def test_suite_timing_after_the_loads_lands_in_the_same_report(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    _no_wrk_needed(monkeypatch)
+    monkeypatch.setattr(loadgen, "h2load_path", lambda: None)  # no server gets started
+    pytest_runs: list[list[str]] = []
+
+    def fake_run(command: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
+        if "pytest" not in command:  # git rev-parse for the environment
+            return subprocess.CompletedProcess(command, 0, stdout="abc123\n", stderr="")
+        pytest_runs.append(command)
+        return subprocess.CompletedProcess(command, 0, stdout="== 5 passed in 1s ==\n", stderr="")
+
+    monkeypatch.setattr(subprocess, "run", fake_run)
+    argv = ["--server", "granian", "--scenario", "h2-hello", "--suite-timing"]
+    assert run.main([*argv, "--report-dir", str(tmp_path)]) == 0
+    document = json.loads((tmp_path / "performance.json").read_text())
+    assert [r["scenario"] for r in document["results"]] == ["h2-hello"]
+    assert [r["mode"] for r in document["suite_timing"]["runs"]] == ["serial", "-n auto"]
+    assert [r["pytest"] for r in document["suite_timing"]["runs"]] == [{"passed": 5}] * 2
+    assert len(pytest_runs) == 2
+    assert "## Conformance suite wall time" in (tmp_path / "performance.md").read_text()
