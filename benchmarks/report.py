@@ -327,9 +327,9 @@ def render_suite_timing(timing: Mapping[str, Any] | None) -> list[str]:
     for run in timing["runs"]:
         outcomes = ", ".join(f"{k} {v}" for k, v in run.get("outcomes", {}).items()) or "–"
         cases = "–" if run.get("cases") is None else str(run["cases"])
-        command = run.get("command", "")
+        command = f"`{run['command']}`" if run.get("command") else "–"
         lines.append(
-            f"| {run['mode']} | `{command}` | {run['seconds']:.1f} | {run['returncode']} |"
+            f"| {run['mode']} | {command} | {run['seconds']:.1f} | {run['returncode']} |"
             f" {cases} | {outcomes} | {run['summary']} |"
         )
     return [*lines, ""]
