@@ -9,7 +9,7 @@ import uuid
 import pytest
 from websockets.exceptions import InvalidStatus
 
-from conformance.harness import expect_equal, expect_in, expect_true
+from conformance.harness import expect_contains, expect_equal, expect_true
 from conformance.harness.rawhttp import (
     Connection,
     Data,
@@ -201,5 +201,5 @@ def test_exception_reaches_handler(server: Server) -> None:
         response = client.get("/routing/mw-error/x")
     expect_equal(response.status_code, 500, "status of the handler's response")
     data = response.json()
-    expect_in("LookupError", data.get("caught", []), "exception the handler caught")
+    expect_contains(data.get("caught", []), "LookupError", "exception the handler caught")
     expect_equal(data.get("message"), "inner app failed on purpose", "its message")

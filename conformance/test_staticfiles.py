@@ -9,6 +9,7 @@ after a header section are seen exactly.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import time
@@ -70,7 +71,7 @@ def content(name: str) -> bytes:
     """The bytes the scenario app wrote for ``name`` (same formula, computed here)."""
     size = SERVED_FILES[name]
     head = f"<{name}>".encode()
-    pattern = bytes(0x21 + (i * 7) % 90 for i in range(size))
+    pattern = bytes(0x21 + byte % 90 for byte in hashlib.shake_256(name.encode()).digest(size))
     return (head + pattern)[:size]
 
 

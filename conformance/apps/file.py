@@ -1,7 +1,8 @@
 """Scenario apps for the file area: ``FileResponse`` and RFC 9110 ranges.
 
 At import time the files of :data:`FILES` are written into a temporary directory; byte ``i`` of
-every file is ``(i * 37 + 11) % 256`` (the cases compute the same formula) and every file's
+every file is byte ``i`` of the SHAKE-256 stream of ``b"baize conformance"`` (never
+periodic, so a range off by any amount is seen; the cases compute the same) and every file's
 modification time is :data:`MTIME`.
 
 - ``/file/f/<name>?download_name=&content_type=&chunk_size=&header=Name:Value`` serves a file;
@@ -19,6 +20,7 @@ modification time is :data:`MTIME`.
 from __future__ import annotations
 
 import atexit
+import hashlib
 import os
 import shutil
 import tempfile
@@ -57,7 +59,7 @@ RESULTS: dict[str, dict[str, Any]] = {}
 
 def content(size: int) -> bytes:
     """The deterministic bytes of a file of ``size`` bytes."""
-    return bytes((i * 37 + 11) % 256 for i in range(size))
+    return hashlib.shake_256(b"baize conformance").digest(size)
 
 
 def _make_files() -> str:

@@ -31,6 +31,7 @@ implementation sends recorded (types, body bytes, and ``done`` once the app retu
 from __future__ import annotations
 
 import atexit
+import hashlib
 import json
 import os
 import shutil
@@ -72,9 +73,10 @@ SERVED_FILES = {
 
 
 def content(name: str, size: int) -> bytes:
-    """Deterministic ASCII bytes for the file ``name``: its name, then a repeating pattern."""
+    """Deterministic ASCII bytes for the file ``name``: its name, then printable bytes
+    drawn from the SHAKE-256 stream of the name (never periodic)."""
     head = f"<{name}>".encode()
-    pattern = bytes(0x21 + (i * 7) % 90 for i in range(size))
+    pattern = bytes(0x21 + byte % 90 for byte in hashlib.shake_256(name.encode()).digest(size))
     return (head + pattern)[:size]
 
 

@@ -6,6 +6,7 @@ Cases import from here: :func:`not_applicable` and the ``expect_*`` verifiers.
 from conformance.harness.outcomes import NotApplicable, not_applicable
 from conformance.harness.verify import (
     ExpectationFailed,
+    expect_contains,
     expect_equal,
     expect_in,
     expect_true,
@@ -18,6 +19,7 @@ __all__ = [
     "ExpectationFailed",
     "NotApplicable",
     "__version__",
+    "expect_contains",
     "expect_equal",
     "expect_in",
     "expect_true",

@@ -31,6 +31,12 @@ def expect_in(actual: Any, accepted: Collection[Any], what: str) -> None:
         raise ExpectationFailed(what, [f"one of {list(accepted)!r}"], repr(actual))
 
 
+def expect_contains(container: Collection[Any], item: Any, what: str) -> None:
+    """Fail unless ``container`` holds ``item`` (the report shows the container as actual)."""
+    if item not in container:
+        raise ExpectationFailed(what, [f"to contain {item!r}"], repr(container))
+
+
 def expect_type(actual: Any, expected: type | tuple[type, ...], what: str) -> None:
     """Fail unless ``actual`` is an instance of ``expected``."""
     if not isinstance(actual, expected):
