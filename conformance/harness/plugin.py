@@ -27,6 +27,7 @@ import pytest
 
 from conformance.harness import __version__ as HARNESS_VERSION
 from conformance.harness import environment, report
+from conformance.harness.byteranges import ByterangesError
 from conformance.harness.catalogue import (
     CatalogueError,
     Requirement,
@@ -36,6 +37,7 @@ from conformance.harness.catalogue import (
     one_line,
     unknown_prefixes,
 )
+from conformance.harness.http1.errors import FramingError, ResponseTimeout, ServerClosedConnection
 from conformance.harness.outcomes import (
     NotApplicable,
     Outcome,
@@ -52,6 +54,7 @@ from conformance.harness.serverconfig import (
     load_servers,
 )
 from conformance.harness.settings import CASE_TIMEOUT, Settings, add_options, resolve
+from conformance.harness.sse import EventStreamError
 from conformance.harness.workers import apply_default_workers
 
 RESULTS_KEY = "conformance.results"
@@ -540,6 +543,11 @@ def _server_of(item: pytest.Item) -> str | None:
     return str(callspec.params["server"])
 
 
+# What the strict clients raise on bytes that break HTTP/1.1 framing, the event-stream
+# format or multipart/byteranges: a failure of what is under test, not of the harness.
+WIRE_ERRORS = (FramingError, EventStreamError, ByterangesError)
+
+
 def _base_outcome(call: pytest.CallInfo[None]) -> tuple[Outcome, str]:
     """Outcome before deviations, and the detail text for the report."""
     excinfo = call.excinfo
@@ -554,6 +562,10 @@ def _base_outcome(call: pytest.CallInfo[None]) -> tuple[Outcome, str]:
         return "fail", str(error) or excinfo.exconly()
     if isinstance(error, pytest.fail.Exception):
         return "fail", str(error.msg)
+    if isinstance(error, WIRE_ERRORS):  # the server and app under test broke the protocol
+        return "fail", f"protocol violation on the wire: {type(error).__name__}: {error}"
+    if isinstance(error, ResponseTimeout | ServerClosedConnection):
+        return "fail", f"no complete answer: {type(error).__name__}: {error}"
     return "fail", f"harness error: {excinfo.exconly()}"
 
 
