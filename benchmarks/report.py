@@ -172,6 +172,7 @@ def render_markdown(report: Mapping[str, Any]) -> str:
         f" {settings['duration']:g} s per measurement, {settings['rounds']} interleaved rounds"
         f" (medians); SSE and WebSocket: {settings['stream_clients']} Python socket clients",
         *_h2_settings_line(report),
+        f"- CPU pinning: {settings.get('pinning', 'none')}",
         "- Versions: " + ", ".join(f"{k} {v}" for k, v in sorted(env["versions"].items())),
         "",
         "Ratios are medians of per-round ratios; every round measures the implementations back"

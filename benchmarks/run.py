@@ -8,6 +8,7 @@ writes ``reports/performance.json`` and ``reports/performance.md``. See benchmar
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime
 import importlib.metadata
 import json
@@ -24,13 +25,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from benchmarks import loadgen, report
+from benchmarks import cpus, loadgen, report
 from benchmarks import suite_timing as suite_timing_mod
 from benchmarks.apps import common
 from benchmarks.servers import RunningServer, ServerConfig, ServerStartError, load_servers
 
 ROOT = Path(__file__).resolve().parent.parent
 REPORT_DIR = ROOT / "reports"
+# Set once by run_load: the CPUs servers are started on (None: not pinned).
+SERVER_PIN: cpus.Pinning | None = None
 APP_MODULES = {
     "raw": "benchmarks.apps.raw",
     "starlette": "benchmarks.apps.starlette_impl",
@@ -117,6 +120,7 @@ class Settings:
     stream_clients: int
     h2_clients: int = 8
     h2_streams: int = 4
+    pinning: str = "none"  # Pinning.describe(), or "none"
 
     def to_json(self) -> dict[str, float | int]:
         return dict(self.__dict__)
@@ -239,11 +243,12 @@ def start_servers(
     config: ServerConfig, app: str, impls: Sequence[str], workdir: Path, env: dict[str, str]
 ) -> tuple[dict[str, RunningServer], dict[str, str]]:
     """Start one server per implementation at once; return those ready and the errors of others."""
+    prefix = SERVER_PIN.server_prefix() if SERVER_PIN is not None else []
     running: dict[str, RunningServer] = {}
     errors: dict[str, str] = {}
     for impl in impls:
         log = workdir / f"{config.name}-{app}-{impl}.log"
-        server = RunningServer(config, f"{APP_MODULES[impl]}:{app}", log, env)
+        server = RunningServer(config, f"{APP_MODULES[impl]}:{app}", log, env, prefix=prefix)
         server.start()
         running[impl] = server
     for impl, server in list(running.items()):
@@ -455,6 +460,10 @@ def run_load(args: argparse.Namespace, command: str) -> int:
         h2_clients=args.h2_clients,
         h2_streams=args.h2_streams,
     )
+    global SERVER_PIN
+    SERVER_PIN = None if args.no_pin else cpus.split(cpus.available())
+    if SERVER_PIN is not None:
+        settings = dataclasses.replace(settings, pinning=SERVER_PIN.describe())
     notes: list[str] = []
     wants_h2 = any(SCENARIOS[s].kind == "h2load" for s in scenario_names if s in SCENARIOS)
     if wants_h2 and loadgen.h2load_path() is None:
@@ -468,7 +477,10 @@ def run_load(args: argparse.Namespace, command: str) -> int:
         "results": [],
         "memory": [],
     }
-    with tempfile.TemporaryDirectory(prefix="baize-bench-") as tmp:
+    with (
+        cpus.clients_pinned(SERVER_PIN),
+        tempfile.TemporaryDirectory(prefix="baize-bench-") as tmp,
+    ):
         workdir = Path(tmp)
         content = make_data(workdir)
         env = {common.DATA_DIR_ENV: str(workdir)}
@@ -556,6 +568,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--rounds", type=int, help="interleaved rounds (default 3)")
     parser.add_argument("--quick", action="store_true", help="1 round, no 1 GiB memory check")
+    parser.add_argument(
+        "--no-pin",
+        action="store_true",
+        help="let servers and load generators share every CPU (default: separate halves)",
+    )
     parser.add_argument("--connections", type=int, default=32, help="wrk connections (default 32)")
     parser.add_argument("--threads", type=int, default=1, help="wrk threads (default 1)")
     parser.add_argument(

@@ -93,6 +93,7 @@ class RunningServer:
     env: dict[str, str] = field(default_factory=dict)
     port: int = 0
     process: subprocess.Popen[bytes] | None = None
+    prefix: list[str] = field(default_factory=list)  # e.g. taskset, to pin the server
 
     def start(self) -> None:
         """Spawn the server; :meth:`wait_ready` checks that it answers."""
@@ -112,7 +113,7 @@ class RunningServer:
         else:
             self.port = free_port()
         values["port"] = str(self.port)
-        args = [part.format(**values) for part in self.config.command]
+        args = [*self.prefix, *(part.format(**values) for part in self.config.command)]
         env = {**os.environ, **self.env}
         try:
             with self.log_path.open("wb") as log:

@@ -1,0 +1,45 @@
+"""CPU pinning of the load benchmark: servers and load generators on separate CPUs."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from benchmarks import cpus
+
+
+def test_split_gives_servers_the_first_half_and_clients_the_rest() -> None:
+    assert cpus.split({3, 1}) == cpus.Pinning(server=(1,), clients=(3,))
+    assert cpus.split(range(8)) == cpus.Pinning(server=(0, 1, 2, 3), clients=(4, 5, 6, 7))
+    assert cpus.split(range(3)) == cpus.Pinning(server=(0,), clients=(1, 2))
+
+
+def test_one_cpu_cannot_be_split() -> None:
+    assert cpus.split({0}) is None
+
+
+def test_clients_pinned_restores_the_affinity() -> None:
+    before = os.sched_getaffinity(0)
+    pinning = cpus.split(before)
+    if pinning is None:
+        pytest.skip("needs 2 CPUs")  # pragma: no cover - CI and dev machines have 2 or more
+    with cpus.clients_pinned(pinning):
+        assert os.sched_getaffinity(0) == set(pinning.clients)
+    assert os.sched_getaffinity(0) == before
+
+
+def test_a_server_started_with_the_prefix_runs_on_the_server_cpus() -> None:
+    pinning = cpus.split(os.sched_getaffinity(0))
+    if pinning is None:
+        pytest.skip("needs 2 CPUs")  # pragma: no cover
+    code = "import os; print(sorted(os.sched_getaffinity(0)))"
+    out = subprocess.run(
+        [*pinning.server_prefix(), sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert out.strip() == str(list(pinning.server))
