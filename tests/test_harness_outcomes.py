@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from conformance.harness import ExpectationFailed, not_applicable
@@ -59,3 +60,24 @@ def test_an_unexpected_exception_is_a_harness_error() -> None:
     outcome, detail = outcome_of(KeyError("oops"))
     assert outcome == "fail"
     assert detail.startswith("harness error: KeyError")
+
+
+def test_a_client_timeout_is_no_complete_answer() -> None:
+    outcome, detail = outcome_of(httpx.ReadTimeout("timed out"))
+    assert (outcome, detail) == ("fail", "no complete answer: ReadTimeout: timed out")
+
+
+def test_several_failures_of_what_is_tested_are_listed_together() -> None:
+    group = ExceptionGroup(
+        "Hypothesis found 2 distinct failures.",
+        [ExpectationFailed("status", ["206"], "416"), FramingError("LF framing")],
+    )
+    outcome, detail = outcome_of(group)
+    assert outcome == "fail"
+    assert detail.startswith("2 distinct failures:\n")
+    assert "416" in detail and "protocol violation on the wire: FramingError" in detail
+
+
+def test_a_group_holding_a_harness_bug_stays_a_harness_error() -> None:
+    group = ExceptionGroup("two", [ExpectationFailed("status", ["206"], "416"), KeyError("x")])
+    assert outcome_of(group)[1].startswith("harness error: ExceptionGroup")

@@ -23,7 +23,9 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+import httpx
 import pytest
+import websockets.exceptions
 
 from conformance.harness import __version__ as HARNESS_VERSION
 from conformance.harness import environment, report
@@ -545,7 +547,21 @@ def _server_of(item: pytest.Item) -> str | None:
 
 # What the strict clients raise on bytes that break HTTP/1.1 framing, the event-stream
 # format or multipart/byteranges: a failure of what is under test, not of the harness.
-WIRE_ERRORS = (FramingError, EventStreamError, ByterangesError)
+WIRE_ERRORS = (
+    FramingError,
+    EventStreamError,
+    ByterangesError,
+    httpx.RemoteProtocolError,
+    websockets.exceptions.InvalidHandshake,
+)
+# A response that never came, or ended early: the implementation hung or dropped it.
+NO_ANSWER_ERRORS = (
+    ResponseTimeout,
+    ServerClosedConnection,
+    httpx.TimeoutException,
+    websockets.exceptions.ConnectionClosedError,
+    TimeoutError,
+)
 
 
 def _base_outcome(call: pytest.CallInfo[None]) -> tuple[Outcome, str]:
@@ -558,15 +574,25 @@ def _base_outcome(call: pytest.CallInfo[None]) -> tuple[Outcome, str]:
         return "not-applicable", str(error.msg)
     if isinstance(error, pytest.skip.Exception):
         return "fail", f"harness error: a plain skip is not a verdict: {error.msg}"
-    if isinstance(error, AssertionError):
-        return "fail", str(error) or excinfo.exconly()
     if isinstance(error, pytest.fail.Exception):
         return "fail", str(error.msg)
+    return "fail", _failure_detail(error)
+
+
+def _failure_detail(error: BaseException) -> str:
+    """Why a case failed; ``harness error:`` only when the exception says nothing about
+    what is under test (a bug of the case or the harness)."""
+    if isinstance(error, AssertionError):
+        return str(error) or f"{type(error).__name__}"
     if isinstance(error, WIRE_ERRORS):  # the server and app under test broke the protocol
-        return "fail", f"protocol violation on the wire: {type(error).__name__}: {error}"
-    if isinstance(error, ResponseTimeout | ServerClosedConnection):
-        return "fail", f"no complete answer: {type(error).__name__}: {error}"
-    return "fail", f"harness error: {excinfo.exconly()}"
+        return f"protocol violation on the wire: {type(error).__name__}: {error}"
+    if isinstance(error, NO_ANSWER_ERRORS):
+        return f"no complete answer: {type(error).__name__}: {error}"
+    if isinstance(error, BaseExceptionGroup):  # e.g. Hypothesis reporting several failures
+        details = [_failure_detail(inner) for inner in error.exceptions]
+        if not any(detail.startswith("harness error:") for detail in details):
+            return f"{len(details)} distinct failures:\n" + "\n\n".join(details)
+    return f"harness error: {type(error).__name__}: {error}"
 
 
 def _ids_of(item: pytest.Item) -> list[str]:
