@@ -847,6 +847,25 @@ def test_form_urlencoded(server: Server) -> None:
     expect_equal(record["same_twice"], True, "await request.form twice gives the same form")
 
 
+# Any character, with the ones a form codec treats specially drawn far more often.
+FORM_CHARACTERS = st.one_of(st.sampled_from("+&=%;# \r\n\u00e9\u20ac"), st.characters())
+
+
+@pytest.mark.requirement("REQ-FORM-URLENCODED-ROUNDTRIP")
+def test_form_urlencoded_roundtrip_property(server: Server) -> None:
+    text = st.text(alphabet=FORM_CHARACTERS, max_size=12)
+    pairs = st.lists(st.tuples(text, text), max_size=6)
+
+    @settings(max_examples=25, deadline=None, derandomize=True, database=None)
+    @given(pairs)
+    def roundtrip(items: list[tuple[str, str]]) -> None:
+        body = urlencode(items).encode("ascii")
+        record = form_record(server, body, URLENCODED)
+        expect_equal(fields(record), items, f"fields of the urlencoded body {body!r}")
+
+    roundtrip()
+
+
 @pytest.mark.requirement("REQ-FORM-URLENCODED-BLANK")
 def test_form_urlencoded_blank_values(server: Server) -> None:
     record = form_record(server, b"a=&b&c=3", URLENCODED)
@@ -933,6 +952,27 @@ def test_multipart_fields(server: Server) -> None:
     record = form_record(server, body, MULTIPART)
     expected = [("a", "1"), ("text", "café\r\nline two"), ("a", "2"), ("blank", "")]
     expect_equal(fields(record), expected, "multipart fields, in order, values exact")
+
+
+# Field names are kept to what needs no escaping in a quoted-string (RFC 7578 §4.2 leaves
+# the escaping of '"' and CR/LF in names to the HTML form encoder); values are any text.
+FIELD_NAMES = st.text(alphabet=st.characters(categories=["L", "N"]), min_size=1, max_size=8)
+
+
+@pytest.mark.requirement("REQ-MULTIPART-ROUNDTRIP")
+def test_multipart_fields_roundtrip_property(server: Server) -> None:
+    values = st.text(alphabet=FORM_CHARACTERS, max_size=40).filter(lambda v: BOUNDARY not in v)
+
+    @settings(max_examples=25, deadline=None, derandomize=True, database=None)
+    @given(st.lists(st.tuples(FIELD_NAMES, values), max_size=5))
+    def roundtrip(items: list[tuple[str, str]]) -> None:
+        body = multipart(
+            *(part(f'form-data; name="{name}"', value.encode()) for name, value in items)
+        )
+        record = form_record(server, body, MULTIPART)
+        expect_equal(fields(record), items, "multipart text fields, in order, values exact")
+
+    roundtrip()
 
 
 @pytest.mark.requirement("REQ-MULTIPART-FILE")
