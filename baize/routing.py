@@ -12,11 +12,11 @@ route were tried in the order given.
 * Routes without parameters live in a dict ``path -> route`` (the first one
   wins for a duplicated path).
 * A route with parameters is filed in a trie under the leading segments of
-  its template that are either literal or a whole one-segment parameter
-  (a built-in convertor other than ``any``, which cannot span ``/``):
-  ``/api/users/{id}`` under ``api``, ``users``, then the *wildcard* child;
-  ``/{lang}/about`` under the wildcard child, then ``about``; ``/api{v}`` at
-  the root (``api{v}`` is neither). A route can only match a path whose
+  its template that are literal, or whole one-segment parameters (a built-in
+  convertor other than ``any``, which cannot span ``/``) before any literal:
+  ``/api/users/{id}`` under ``api`` then ``users``; ``/{lang}/about`` under
+  the *wildcard* child, then ``about``; ``/api{v}`` at the root (``api{v}``
+  is neither). A route can only match a path whose
   segments follow its trie branch, so the routes that can match a path are
   those filed on the trie walks that follow the path's segments (a literal
   child and the wildcard child at each step) as deep as they go.
@@ -349,9 +349,11 @@ def trie_segments(path: str, convertors: Mapping[str, Convertor]) -> list[str | 
     """The leading segments of a template that fix a path's segments, for the trie.
 
     A literal segment stays itself; a segment that is one whole one-segment parameter
-    becomes ``None`` (any segment). The list stops at the first segment that is
-    neither: ``/users/{id}`` gives ``["users", None]``, ``/{lang}/about`` gives
-    ``[None, "about"]`` and ``/files/{rest:any}`` gives ``["files"]``.
+    *before any literal segment* becomes ``None`` (any segment). The list stops at the
+    first other segment: ``/{lang}/about/{id}`` gives ``[None, "about"]``,
+    ``/users/{id}`` gives ``["users"]`` and ``/files/{rest:any}`` gives ``["files"]``.
+    So a table whose templates all start with a literal segment needs no wildcard
+    (a single walk per match); only leading parameters pay for branching walks.
     """
     if not path.startswith("/"):
         return []
@@ -362,12 +364,32 @@ def trie_segments(path: str, convertors: Mapping[str, Convertor]) -> list[str | 
             convertor = convertors[param.group(1)]
             if _ONE_SEGMENT_REGEXES.get(type(convertor)) != convertor.regex:
                 break
+            if any(known is not None for known in segments):
+                break  # after a literal: the literal walk already narrows enough
             segments.append(None)
         elif PARAM_REGEX.search(segment) is None:
             segments.append(segment)
         else:
             break
     return segments
+
+
+def _walk(node: _Node[T], segments: list[str], at: int, deepest: list[_Node[T]]) -> None:
+    """Follow ``segments[at:]`` down from ``node``, taking the literal child and the
+    wildcard child at each step; append the node where each walk ends to ``deepest``."""
+    while at < len(segments):
+        child = node.children.get(segments[at])
+        wildcard = node.wildcard
+        at += 1
+        if wildcard is None:
+            if child is None:
+                break
+            node = child
+        else:
+            if child is not None:  # both may lead to a match: walk the literal branch too
+                _walk(child, segments, at, deepest)
+            node = wildcard
+    deepest.append(node)
 
 
 class RouteTable(Generic[T]):
@@ -430,22 +452,8 @@ class RouteTable(Generic[T]):
                     break
                 node = child
             return node.candidates
-        deepest: list[_Node[T]] = []  # where each walk ends
-        frontier = [node]
-        for segment in segments:
-            reached = []
-            for node in frontier:
-                child = node.children.get(segment)
-                if child is not None:
-                    reached.append(child)
-                if node.wildcard is not None:
-                    reached.append(node.wildcard)
-                elif child is None:
-                    deepest.append(node)
-            frontier = reached
-            if not frontier:
-                break
-        deepest.extend(frontier)
+        deepest: list[_Node[T]] = []
+        _walk(node, segments, 0, deepest)
         if len(deepest) == 1:
             return deepest[0].candidates
         # several walks: their lists share the common ancestors' routes

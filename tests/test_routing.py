@@ -328,7 +328,12 @@ def test_routes_starting_with_a_parameter_are_filed_under_their_literal_segments
 
 
 def test_trie_segments_stop_at_a_parameter_that_may_span_segments() -> None:
-    assert trie_segments("/users/{id}", compile_path("/users/{id}")[2]) == ["users", None]
+    assert trie_segments("/users/{id}", compile_path("/users/{id}")[2]) == ["users"]
+    assert trie_segments("/{a}/{b:int}/x/{c}", compile_path("/{a}/{b:int}/x/{c}")[2]) == [
+        None,
+        None,
+        "x",
+    ]
     assert trie_segments("/{lang}/about", compile_path("/{lang}/about")[2]) == [None, "about"]
     assert trie_segments("/files/{p:any}/x", compile_path("/files/{p:any}/x")[2]) == ["files"]
     assert trie_segments("/api{v}/x", compile_path("/api{v}/x")[2]) == []
