@@ -213,6 +213,25 @@ def test_server_crash_fails_its_case_and_is_restarted(tmp_path: Path) -> None:
     assert token_processes(token) == []
 
 
+def test_declared_known_crash_is_a_deviation_of_its_case(tmp_path: Path) -> None:
+    known = '[known-crashes]\n"fake server crashing once" = "a declared server bug"\n'
+    done, token = run_suite(tmp_path, "crash-once", "normal", deviations=known)
+    assert done.returncode == 0, done.stdout + done.stderr
+    outcomes = {r["requirement"]: r for r in results(tmp_path)}
+    assert outcomes["FAKE-1"]["outcome"] == "deviation"
+    assert "known crash of fake: a declared server bug" in outcomes["FAKE-1"]["detail"]
+    assert "exited with status 3" in outcomes["FAKE-1"]["detail"]
+    assert outcomes["FAKE-2"]["outcome"] == "pass", outcomes["FAKE-2"]["detail"]
+    assert token_processes(token) == []
+
+
+def test_a_crash_not_declared_stays_a_failure(tmp_path: Path) -> None:
+    known = '[known-crashes]\n"some other crash" = "a declared server bug"\n'
+    done, _ = run_suite(tmp_path, "crash-once", "normal", deviations=known)
+    assert done.returncode == 1
+    assert {r["requirement"]: r["outcome"] for r in results(tmp_path)}["FAKE-1"] == "fail"
+
+
 def test_server_never_ready_fails_in_bounded_time(tmp_path: Path) -> None:
     started = time.monotonic()
     done, token = run_suite(tmp_path, "never", "normal")

@@ -44,6 +44,8 @@ class ServerConfig:
     description: str = ""
     offers: Offers = field(default_factory=Offers)
     deviations: Mapping[str, str] = field(default_factory=dict)
+    # text of the server's log at a crash -> one-line reason (a declared server bug)
+    known_crashes: Mapping[str, str] = field(default_factory=dict)
     ready_timeout: float = DEFAULT_READY_TIMEOUT
     stop_timeout: float = DEFAULT_STOP_TIMEOUT
     rootpath_args: tuple[str, ...] = ()
@@ -83,7 +85,7 @@ class ServerConfig:
             return ServerConfigError(f"{where}: {message}")
 
         known = {"name", "distribution", "command", "socket", "description", "offers"}
-        known |= {"deviations", "ready_timeout", "stop_timeout", "rootpath"}
+        known |= {"deviations", "known-crashes", "ready_timeout", "stop_timeout", "rootpath"}
         unknown = sorted(set(data) - known)
         if unknown:
             raise fail(f"unknown keys {unknown}")
@@ -113,6 +115,12 @@ class ServerConfig:
         deviations = data.get("deviations", {})
         if not all(isinstance(v, str) and v.strip() for v in deviations.values()):
             raise fail("every '[deviations]' value must be a one-line reason")
+        known_crashes = data.get("known-crashes", {})
+        if not isinstance(known_crashes, dict) or not all(
+            isinstance(k, str) and k.strip() and isinstance(v, str) and v.strip()
+            for k, v in known_crashes.items()
+        ):
+            raise fail("'[known-crashes]' maps a text of the crash log to a one-line reason")
         rootpath = data.get("rootpath", {})
         rootpath_args = rootpath.get("args", []) if isinstance(rootpath, dict) else None
         if (
@@ -137,10 +145,18 @@ class ServerConfig:
                 frozenset(extensions), offers.get("http2", False), offers.get("trio", False)
             ),
             deviations=dict(deviations),
+            known_crashes=dict(known_crashes),
             rootpath_args=tuple(rootpath_args),
             ready_timeout=timeouts["ready_timeout"],
             stop_timeout=timeouts["stop_timeout"],
         )
+
+    def known_crash(self, log_tail: str) -> str | None:
+        """The declared reason when the log of an exit shows a known crash, else None."""
+        for text, reason in self.known_crashes.items():
+            if text in log_tail:
+                return reason
+        return None
 
     def render_command(self, **values: str) -> list[str]:
         """Fill the placeholders of ``command``."""
