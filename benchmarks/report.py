@@ -256,7 +256,9 @@ def render_markdown(report: Mapping[str, Any]) -> str:
                         percentiles = (m["p50_ms"], m["p90_ms"], m["p99_ms"])
                         latency = " (" + " / ".join(_fmt_ms(p) for p in percentiles) + ")"
                     cells.append(_fmt_rate(m["rate"]) + latency)
-                errors = "; ".join(f"{k}: {v}" for k, v in r.get("errors", {}).items()) or "none"
+                errors = (
+                    "; ".join(f"{k}: {_cell(v)}" for k, v in r.get("errors", {}).items()) or "none"
+                )
                 lines.append(f"| {server} | " + " | ".join(cells) + f" | {errors} |")
             lines.append("")
     memory = report.get("memory", [])
@@ -334,3 +336,12 @@ def render_suite_timing(timing: Mapping[str, Any] | None) -> list[str]:
             f" {cases} | {outcomes} | {run['summary']} |"
         )
     return [*lines, ""]
+
+
+def _cell(text: str, limit: int = 160) -> str:
+    """One table cell: the first line of ``text``, shortened, with ``|`` escaped
+    (the whole text stays in the JSON)."""
+    line = str(text).strip().splitlines()[0] if str(text).strip() else ""
+    if len(line) > limit:
+        line = line[: limit - 1] + "\u2026"
+    return line.replace("|", "\\|")

@@ -28,10 +28,21 @@ from typing import Any
 from benchmarks import cpus, loadgen, report
 from benchmarks import suite_timing as suite_timing_mod
 from benchmarks.apps import common
-from benchmarks.servers import RunningServer, ServerConfig, ServerStartError, load_servers
+from benchmarks.servers import (
+    RunningServer,
+    ServerConfig,
+    ServerStartError,
+    load_servers,
+    wait_idle,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 REPORT_DIR = ROOT / "reports"
+# Before each measurement, wait at most this long for every server of the scenario to be
+# idle, so that work left over from the previous measurement does not steal the CPU.
+IDLE_TIMEOUT = 10.0
+# An event stream of the benchmark apps ends this long after one measurement would.
+SSE_SLACK_SECONDS = 2
 # Set once by run_load: the CPUs servers are started on (None: not pinned).
 SERVER_PIN: cpus.Pinning | None = None
 APP_MODULES = {
@@ -298,6 +309,8 @@ def run_scenario(
         for round_index in range(settings.rounds):
             shift = round_index % len(order) if order else 0
             for impl in order[shift:] + order[:shift]:
+                for busy in wait_idle(servers, IDLE_TIMEOUT):
+                    errors.setdefault(busy, f"still busy {IDLE_TIMEOUT:g} s after its clients left")
                 try:
                     sample = measure(scenario, servers[impl].port, settings.duration, settings)
                 except (OSError, ValueError, subprocess.TimeoutExpired) as exc:
@@ -483,7 +496,10 @@ def run_load(args: argparse.Namespace, command: str) -> int:
     ):
         workdir = Path(tmp)
         content = make_data(workdir)
-        env = {common.DATA_DIR_ENV: str(workdir)}
+        env = {
+            common.DATA_DIR_ENV: str(workdir),
+            "BAIZE_BENCH_SSE_SECONDS": str(settings.duration + SSE_SLACK_SECONDS),
+        }
         for config in chosen:
             print(f"== {config.name}")
             for name in scenario_names:

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -181,6 +182,10 @@ class RunningServer:
             index += 1
         return pids
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) used so far by the whole process tree."""
+        return sum(_cpu_seconds(pid) for pid in self.process_tree())
+
     def rss_bytes(self) -> int:
         """Resident set size of the whole process tree, in bytes (0 once it is gone)."""
         return sum(_rss(pid) for pid in self.process_tree())
@@ -231,3 +236,41 @@ def _rss(pid: int) -> int:
     except OSError:
         pass
     return 0
+
+
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_seconds(pid: int) -> float:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / _TICKS  # utime, stime after the name
+
+
+def wait_idle(
+    servers: Mapping[str, RunningServer],
+    timeout: float,
+    window: float = 0.2,
+    busy: float = 0.02,
+) -> list[str]:
+    """Wait until no server uses more than ``busy`` of a CPU over ``window`` seconds.
+
+    Streams an implementation keeps feeding after its clients left would otherwise
+    steal the server CPU from the next implementation measured.
+
+    :returns: the names of the servers still busy at ``timeout`` (empty: all idle).
+    """
+    started = time.monotonic()
+    while True:
+        before = {name: server.cpu_seconds() for name, server in servers.items()}
+        time.sleep(window)
+        still = [
+            name
+            for name, server in servers.items()
+            if server.cpu_seconds() - before[name] > busy * window
+        ]
+        if not still or time.monotonic() - started >= timeout:
+            return still
