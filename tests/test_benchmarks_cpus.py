@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 
-from benchmarks import cpus
+from benchmarks import cpus, servers
 
 
 def test_split_gives_servers_the_first_half_and_clients_the_rest() -> None:
@@ -43,3 +44,30 @@ def test_a_server_started_with_the_prefix_runs_on_the_server_cpus() -> None:
         check=True,
     ).stdout
     assert out.strip() == str(list(pinning.server))
+
+
+class _Process:
+    """What wait_idle reads of a server: the CPU time of a real process."""
+
+    def __init__(self, process: subprocess.Popen[bytes]) -> None:
+        self.process = process
+
+    def cpu_seconds(self) -> float:
+        return servers._cpu_seconds(self.process.pid)
+
+
+BUSY_THEN_IDLE = "import time\nt = time.time()\nwhile time.time() - t < 0.8: pass\ntime.sleep(30)"
+
+
+def test_wait_idle_waits_for_a_busy_process_to_calm_down() -> None:
+    process = subprocess.Popen([sys.executable, "-c", BUSY_THEN_IDLE])
+    try:
+        time.sleep(0.1)
+        fake = {"busy": _Process(process)}
+        assert servers.wait_idle(fake, timeout=0.3) == ["busy"]  # type: ignore[arg-type]
+        started = time.monotonic()
+        assert servers.wait_idle(fake, timeout=10) == []  # type: ignore[arg-type]
+        assert time.monotonic() - started < 5
+    finally:
+        process.kill()
+        process.wait()
