@@ -195,7 +195,7 @@ class MutableHeaders(Headers):
         if found is not None:
             return found.decode("latin-1")
         self[key] = value
-        return self[key]
+        return value
 
     def update(self, other: Mapping[str, str] | Iterable[tuple[str, str]] = (), /) -> None:
         """Set every pair of ``other`` (each replacing earlier lines of its field)."""

@@ -12,9 +12,11 @@ import time
 from calendar import timegm
 from datetime import datetime
 from email.utils import formatdate
+from functools import lru_cache
 from typing import NamedTuple
 
 
+@lru_cache(maxsize=1024)  # a file's mtime repeats on every answer for it
 def format_http_date(timestamp: float) -> str:
     """The IMF-fixdate of a POSIX timestamp: ``Tue, 15 Nov 1994 08:12:31 GMT`` (RFC 9110 §5.6.7)."""
     return formatdate(timestamp, usegmt=True)
