@@ -273,6 +273,16 @@ def start_servers(
     return running, errors
 
 
+def server_crash(server: RunningServer) -> str | None:
+    """Why ``server`` is gone, when it exited (its log's last line), else None."""
+    if server.process is None or server.process.poll() is None:
+        return None
+    lines = [line.strip().lstrip("|+ ") for line in server.log().splitlines()]
+    errors = [line for line in lines if "Error:" in line or "Exception:" in line]
+    why = errors[-1] if errors else next((x for x in reversed(lines) if x), "no log")
+    return f"server exited during the measurement (status {server.process.returncode}): {why}"
+
+
 def run_scenario(
     config: ServerConfig,
     scenario: Scenario,
@@ -317,6 +327,10 @@ def run_scenario(
                     errors[impl] = f"{type(exc).__name__}: {exc}"
                     print(f"    {impl}: ERROR {errors[impl]}", file=sys.stderr)
                     continue
+                finally:
+                    crashed = server_crash(servers[impl])
+                    if crashed is not None:  # says why later measurements get no answer
+                        errors[impl] = crashed
                 samples.setdefault(impl, []).append(sample.to_json())
         for impl in order:
             if samples.get(impl) and len(samples[impl]) != settings.rounds:
