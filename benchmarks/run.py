@@ -43,8 +43,6 @@ REPORT_DIR = ROOT / "reports"
 IDLE_TIMEOUT = 10.0
 # An event stream of the benchmark apps ends this long after one measurement would.
 SSE_SLACK_SECONDS = 2
-# Set once by run_load: the CPUs servers are started on (None: not pinned).
-SERVER_PIN: cpus.Pinning | None = None
 APP_MODULES = {
     "raw": "benchmarks.apps.raw",
     "starlette": "benchmarks.apps.starlette_impl",
@@ -132,9 +130,10 @@ class Settings:
     h2_clients: int = 8
     h2_streams: int = 4
     pinning: str = "none"  # Pinning.describe(), or "none"
+    server_prefix: tuple[str, ...] = ()  # starts a server on its CPUs (taskset); not reported
 
-    def to_json(self) -> dict[str, float | int]:
-        return dict(self.__dict__)
+    def to_json(self) -> dict[str, float | int | str]:
+        return {k: v for k, v in self.__dict__.items() if k != "server_prefix"}
 
 
 def missing_baize_names(names: Sequence[str]) -> list[str]:
@@ -251,15 +250,22 @@ def skipped_result(
 
 
 def start_servers(
-    config: ServerConfig, app: str, impls: Sequence[str], workdir: Path, env: dict[str, str]
+    config: ServerConfig,
+    app: str,
+    impls: Sequence[str],
+    workdir: Path,
+    env: dict[str, str],
+    prefix: Sequence[str] = (),
 ) -> tuple[dict[str, RunningServer], dict[str, str]]:
-    """Start one server per implementation at once; return those ready and the errors of others."""
-    prefix = SERVER_PIN.server_prefix() if SERVER_PIN is not None else []
+    """Start one server per implementation at once; return those ready and the errors of others.
+
+    :param prefix: put before the server's command (CPU pinning).
+    """
     running: dict[str, RunningServer] = {}
     errors: dict[str, str] = {}
     for impl in impls:
         log = workdir / f"{config.name}-{app}-{impl}.log"
-        server = RunningServer(config, f"{APP_MODULES[impl]}:{app}", log, env, prefix=prefix)
+        server = RunningServer(config, f"{APP_MODULES[impl]}:{app}", log, env, prefix=list(prefix))
         server.start()
         running[impl] = server
     for impl, server in list(running.items()):
@@ -293,7 +299,9 @@ def run_scenario(
     content: bytes,
 ) -> dict[str, Any]:
     """Measure every implementation of one scenario on one server, interleaved by round."""
-    servers, errors = start_servers(config, scenario.app, impls, workdir, env)
+    servers, errors = start_servers(
+        config, scenario.app, impls, workdir, env, settings.server_prefix
+    )
     samples: dict[str, list[dict[str, Any]]] = {}
     try:
         if scenario.kind == "h2load" and servers:
@@ -359,13 +367,17 @@ def run_scenario(
 
 
 def measure_memory(
-    config: ServerConfig, impls: Sequence[str], workdir: Path, env: dict[str, str]
+    config: ServerConfig,
+    impls: Sequence[str],
+    workdir: Path,
+    env: dict[str, str],
+    prefix: Sequence[str] = (),
 ) -> list[dict[str, Any]]:
     """Download the 1 GiB sparse file from each implementation; record the server's RSS."""
     entries: list[dict[str, Any]] = []
     for impl in impls:
         entry: dict[str, Any] = {"server": config.name, "impl": impl}
-        servers, errors = start_servers(config, "big_file", [impl], workdir, env)
+        servers, errors = start_servers(config, "big_file", [impl], workdir, env, prefix)
         server = servers.get(impl)
         if server is None:
             entries.append({**entry, "error": errors.get(impl, "did not start")})
@@ -487,10 +499,11 @@ def run_load(args: argparse.Namespace, command: str) -> int:
         h2_clients=args.h2_clients,
         h2_streams=args.h2_streams,
     )
-    global SERVER_PIN
-    SERVER_PIN = None if args.no_pin else cpus.split(cpus.available())
-    if SERVER_PIN is not None:
-        settings = dataclasses.replace(settings, pinning=SERVER_PIN.describe())
+    pinning = None if args.no_pin else cpus.split(cpus.available())
+    if pinning is not None:
+        settings = dataclasses.replace(
+            settings, pinning=pinning.describe(), server_prefix=tuple(pinning.server_prefix())
+        )
     notes: list[str] = []
     wants_h2 = any(SCENARIOS[s].kind == "h2load" for s in scenario_names if s in SCENARIOS)
     if wants_h2 and loadgen.h2load_path() is None:
@@ -505,7 +518,7 @@ def run_load(args: argparse.Namespace, command: str) -> int:
         "memory": [],
     }
     with (
-        cpus.clients_pinned(SERVER_PIN),
+        cpus.clients_pinned(pinning),
         tempfile.TemporaryDirectory(prefix="baize-bench-") as tmp,
     ):
         workdir = Path(tmp)
@@ -520,7 +533,9 @@ def run_load(args: argparse.Namespace, command: str) -> int:
                 if name == MEMORY_SCENARIO:
                     # Only the implementation under test: a 1 GiB download takes seconds.
                     impls = _impls_for(("FileResponse",), notes, name)[-1:]
-                    document["memory"] += measure_memory(config, impls, workdir, env)
+                    document["memory"] += measure_memory(
+                        config, impls, workdir, env, settings.server_prefix
+                    )
                     continue
                 scenario = SCENARIOS[name]
                 if scenario.kind == "h2load" and loadgen.h2load_path() is None:

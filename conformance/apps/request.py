@@ -11,9 +11,7 @@ named by ``x-emulate-*`` request headers.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
-import importlib
 import json
 import os
 import stat
@@ -23,6 +21,8 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from conformance_apps import _impl
+
+from ._plumbing import pause
 
 PREFIX = "/request"
 
@@ -109,16 +109,6 @@ def _emulated(scope: Scope) -> Scope:
         headers = [(k, v) for k, v in scope["headers"] if k.lower() != b"content-length"]
         scope["headers"] = [*headers, (b"content-length", length.encode("latin-1"))]
     return scope
-
-
-async def _sleep(seconds: float) -> None:
-    """Sleep on whichever event loop the server runs (asyncio, or trio for hypercorn-trio)."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        await importlib.import_module("trio").sleep(seconds)
-    else:
-        await asyncio.sleep(seconds)
 
 
 def _regular_fds() -> set[str] | None:
@@ -513,7 +503,7 @@ async def disconnect_view(scope: Scope, receive: Receive, send: Send) -> None:
         deadline = time.monotonic() + DISCONNECT_WAIT
         seen = await request.is_disconnected()
         while not seen and time.monotonic() < deadline:
-            await _sleep(DISCONNECT_POLL)
+            await pause(DISCONNECT_POLL)
             seen = await request.is_disconnected()
         record.update(after_close=seen, done=True)
         return

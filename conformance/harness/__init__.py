@@ -9,6 +9,7 @@ from conformance.harness.verify import (
     expect_contains,
     expect_equal,
     expect_in,
+    expect_stopped_when_gone,
     expect_true,
     expect_type,
 )
@@ -22,6 +23,7 @@ __all__ = [
     "expect_contains",
     "expect_equal",
     "expect_in",
+    "expect_stopped_when_gone",
     "expect_true",
     "expect_type",
     "not_applicable",

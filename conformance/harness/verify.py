@@ -5,7 +5,7 @@ Each raises :class:`ExpectationFailed` (an ``AssertionError``), whose text goes 
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 
@@ -52,3 +52,27 @@ def expect_true(condition: bool, what: str, expected: str, actual: str) -> None:
     """Fail with the given wording unless ``condition`` holds."""
     if not condition:
         raise ExpectationFailed(what, [expected], actual)
+
+
+# Items a producer may still yield once the client is gone: one in flight, one produced ahead.
+GONE_SLACK = 2
+
+
+def expect_stopped_when_gone(record: Mapping[str, Any], items: str) -> None:
+    """Fail unless a streaming response stopped pulling from its producer once it saw the
+    client go: ``record["produced"]`` at most :data:`GONE_SLACK` above
+    ``record["produced_when_gone"]`` (sends after that are allowed: the ASGI spec says to
+    expect them to raise; driving the producer on is not)."""
+    when_gone = record["produced_when_gone"]
+    expect_true(
+        when_gone is not None,
+        "the response saw the client go",
+        "receive() answered http.disconnect or a send raised",
+        repr(record),
+    )
+    expect_true(
+        record["produced"] - when_gone <= GONE_SLACK,
+        f"{items} produced after the client was seen gone",
+        f"at most {GONE_SLACK} (one in flight, one ahead)",
+        f"{record['produced'] - when_gone} (record {record!r})",
+    )
