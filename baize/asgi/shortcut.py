@@ -33,7 +33,8 @@ def request_response(view: View) -> ASGIApp:
             response = await view(request)
             await response(scope, receive, send)
         finally:
-            await request.close()
+            if request._uploads:  # only a parsed form with files has anything to close
+                await request.close()
 
     return app
 
