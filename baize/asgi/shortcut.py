@@ -33,8 +33,7 @@ def request_response(view: View) -> ASGIApp:
             response = await view(request)
             await response(scope, receive, send)
         finally:
-            if request._uploads:  # only a parsed form with files has anything to close
-                await request.close()
+            await request.close()
 
     return app
 
