@@ -261,6 +261,7 @@ def render_markdown(report: Mapping[str, Any]) -> str:
                 )
                 lines.append(f"| {server} | " + " | ".join(cells) + f" | {errors} |")
             lines.append("")
+    lines += render_restarts(results)
     memory = report.get("memory", [])
     if memory:
         lines += [
@@ -293,6 +294,44 @@ H2_NOTE = (
     " p50 / p90 / p99 here are computed from its per-request `--log-file`.",
     "",
 )
+
+
+def render_restarts(results: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The section listing every server that died during a scenario and was restarted.
+
+    Empty when no server died. A round cut by a crash is dropped for every implementation.
+    """
+    rows = [
+        f"| {r['server']} | {r['scenario']} | {impl} | {entry['count']} |"
+        f" {_crash_rounds(entry['crashes'])} | {_rounds(r.get('dropped_rounds'))} |"
+        f" {_cell('; '.join(dict.fromkeys(c['reason'] for c in entry['crashes'])), 400)} |"
+        for r in results
+        for impl, entry in r.get("restarts", {}).items()
+    ]
+    if not rows:
+        return []
+    return [
+        "## Server restarts",
+        "",
+        "A server process that died was restarted (same server configuration and app, checked"
+        ' and warmed up again) before its next measurement. "died after round" is the last'
+        " round measured on the dead process (0: before its first); a round whose measurement"
+        " the crash cut is dropped for every implementation, one that ended before the crash"
+        " is kept.",
+        "",
+        "| server | scenario | impl | restarts | died after round | dropped rounds | reason |",
+        "|---|---|---|---|---|---|---|",
+        *rows,
+        "",
+    ]
+
+
+def _crash_rounds(crashes: Sequence[Mapping[str, Any]]) -> str:
+    return ", ".join(f"{c['after_round']}" + (" (cut)" if c["cut"] else "") for c in crashes)
+
+
+def _rounds(numbers: Sequence[int] | None) -> str:
+    return ", ".join(map(str, numbers)) if numbers else "none"
 
 
 def _skip_reason(result: Mapping[str, Any]) -> str:

@@ -21,7 +21,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,9 +29,11 @@ from benchmarks import cpus, loadgen, report
 from benchmarks import suite_timing as suite_timing_mod
 from benchmarks.apps import common
 from benchmarks.servers import (
+    ExitWatch,
     RunningServer,
     ServerConfig,
     ServerStartError,
+    exit_line,
     load_servers,
     wait_idle,
 )
@@ -65,6 +67,8 @@ VERSIONED = (
     "anyio",
 )
 MEMORY_SCENARIO = "memory-1gib"
+#: Restarts one implementation's server may get in one scenario before the scenario is given up.
+MAX_RESTARTS = 3
 
 
 @dataclass(frozen=True)
@@ -130,6 +134,7 @@ class Settings:
     h2_clients: int = 8
     h2_streams: int = 4
     pinning: str = "none"  # Pinning.describe(), or "none"
+    max_restarts: int = MAX_RESTARTS  # per implementation and scenario
     server_prefix: tuple[str, ...] = ()  # starts a server on its CPUs (taskset); not reported
 
     def to_json(self) -> dict[str, float | int | str]:
@@ -280,13 +285,249 @@ def start_servers(
 
 
 def server_crash(server: RunningServer) -> str | None:
-    """Why ``server`` is gone, when it exited (its log's last line), else None."""
+    """Why ``server`` is gone, when it exited (its log's last error line), else None."""
     if server.process is None or server.process.poll() is None:
         return None
-    lines = [line.strip().lstrip("|+ ") for line in server.log().splitlines()]
-    errors = [line for line in lines if "Error:" in line or "Exception:" in line]
-    why = errors[-1] if errors else next((x for x in reversed(lines) if x), "no log")
+    why = exit_line(server.log())
     return f"server exited during the measurement (status {server.process.returncode}): {why}"
+
+
+class GaveUp(RuntimeError):
+    """A server died more often than ``Settings.max_restarts`` allows, or did not come back."""
+
+
+@dataclass(frozen=True)
+class Crash:
+    """One death of a server process during a scenario.
+
+    :ivar after_round: the last (1-based) round in which this process was measured before it
+        died; 0 when it died before its first measurement (during the answer check).
+    :ivar reason: the error line of the server's log.
+    :ivar cut: it died before its measurement of ``after_round`` ended: that round is dropped.
+    """
+
+    after_round: int
+    reason: str
+    status: int | None
+    cut: bool
+
+    def to_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+@dataclass
+class Supervised:
+    """One implementation's server in a scenario, with its crashes and restarts."""
+
+    impl: str
+    server: RunningServer
+    crashes: list[Crash] = field(default_factory=list)
+    restarts: int = 0
+    noted: bool = False  # the current process's exit is already in ``crashes``
+    last_round: int = 0  # the last round in which the current process was measured
+
+    def note_exit(self, cut: bool = False) -> Crash | None:
+        """Record the exit of the current process (once); None while it runs."""
+        if self.noted or not self.server.exited():
+            return None
+        process = self.server.process
+        status = None if process is None else process.returncode
+        crash = Crash(self.last_round, self.server.exit_line(), status, cut)
+        self.crashes.append(crash)
+        self.noted = True
+        return crash
+
+    def to_json(self) -> dict[str, Any]:
+        return {"count": self.restarts, "crashes": [c.to_json() for c in self.crashes]}
+
+
+def warm_up(scenario: Scenario, port: int, settings: Settings) -> None:
+    """Send the warm-up requests (HTTP/1.1 loads; the h2c check warms up the others)."""
+    for _ in range(settings.warmup_requests if scenario.kind == "wrk" else 0):
+        loadgen.http_get(port, scenario.path, scenario.headers)
+
+
+def prepare_server(
+    scenario: Scenario, server: RunningServer, settings: Settings, content: bytes
+) -> str | None:
+    """Check the server's answer (over h2c too, for h2 loads), then warm it up.
+
+    :returns: what is wrong with the answer, or None.
+    """
+    try:
+        problem = check_response(scenario, server.port, content)
+        if problem is None and scenario.kind == "h2load":
+            problem = check_h2(scenario, server.port, settings)
+        if problem is None:
+            warm_up(scenario, server.port, settings)
+    except (OSError, ValueError, IndexError, subprocess.TimeoutExpired) as exc:
+        problem = f"{type(exc).__name__}: {exc}"
+    return problem
+
+
+def restart(sup: Supervised, scenario: Scenario, settings: Settings, content: bytes) -> None:
+    """Replace the dead server of ``sup`` by a fresh, checked and warmed-up process.
+
+    :raises GaveUp: the restarts are used up, or the new process does not start or answer right.
+    """
+    reason = sup.crashes[-1].reason if sup.crashes else "exited"
+    if sup.restarts >= settings.max_restarts:
+        raise GaveUp(
+            f"the {sup.impl} server died {len(sup.crashes)} times; gave up after"
+            f" {sup.restarts} restarts: {reason}"
+        )
+    sup.server.stop()
+    sup.restarts += 1
+    stem = sup.server.log_path.name.split(".restart")[0].removesuffix(".log")
+    fresh = sup.server.fresh(sup.server.log_path.with_name(f"{stem}.restart{sup.restarts}.log"))
+    sup.server, sup.noted, sup.last_round = fresh, False, 0
+    fresh.start()
+    try:
+        fresh.wait_ready()
+    except ServerStartError as exc:
+        raise GaveUp(
+            f"the {sup.impl} server did not come back after restart {sup.restarts}"
+            f" ({str(exc).splitlines()[0]}); it had died: {reason}"
+        ) from exc
+    problem = prepare_server(scenario, fresh, settings, content)
+    if problem is not None:
+        raise GaveUp(f"the {sup.impl} server answers wrongly after a restart: {problem}")
+    print(f"    {sup.impl}: restarted ({sup.restarts}) after: {reason}", file=sys.stderr)
+
+
+def ensure_running(sup: Supervised, scenario: Scenario, settings: Settings, content: bytes) -> None:
+    """Restart the server of ``sup`` while it is found dead (between measurements)."""
+    while sup.server.exited():
+        sup.note_exit()
+        restart(sup, scenario, settings, content)
+
+
+def measure_once(
+    sup: Supervised,
+    round_number: int,
+    scenario: Scenario,
+    settings: Settings,
+    errors: dict[str, str],
+) -> dict[str, Any] | None:
+    """One measurement of one implementation; None when it failed or a crash cut it.
+
+    A server that exited before the measured time was over, or whose load saw errors or
+    failed, cut the measurement; one that died afterwards (hypercorn-trio when h2load drops
+    its connections) leaves a complete figure, which is kept.
+    """
+    started = time.monotonic()
+    sup.last_round = round_number
+    sample: loadgen.Sample | None = None
+    problem = ""
+    with ExitWatch(sup.server.process) as watch:
+        try:
+            sample = measure(scenario, sup.server.port, settings.duration, settings)
+        except (OSError, ValueError, subprocess.TimeoutExpired) as exc:
+            problem = f"{type(exc).__name__}: {exc}"
+    if sup.server.exited():
+        early = watch.died_at is not None and watch.died_at < started + settings.duration
+        cut = sample is None or sample.errors > 0 or early
+        crash = sup.note_exit(cut)
+        if crash is not None:
+            what = "cut its measurement, round dropped" if cut else "after its measurement"
+            print(f"    {sup.impl}: server exited ({what}): {crash.reason}", file=sys.stderr)
+        return None if cut or sample is None else sample.to_json()
+    if sample is None:
+        errors[sup.impl] = problem
+        print(f"    {sup.impl}: ERROR {problem}", file=sys.stderr)
+        return None
+    return sample.to_json()
+
+
+def measure_round(
+    team: dict[str, Supervised],
+    round_index: int,
+    scenario: Scenario,
+    settings: Settings,
+    errors: dict[str, str],
+    content: bytes,
+) -> dict[str, dict[str, Any]]:
+    """Measure every implementation once, in an order rotated by the round; impl -> sample."""
+    order = list(team)
+    shift = round_index % len(order) if order else 0
+    measured: dict[str, dict[str, Any]] = {}
+    for impl in order[shift:] + order[:shift]:
+        ensure_running(team[impl], scenario, settings, content)
+        running = {name: sup.server for name, sup in team.items()}
+        for busy in wait_idle(running, IDLE_TIMEOUT):
+            errors.setdefault(busy, f"still busy {IDLE_TIMEOUT:g} s after its clients left")
+        sample = measure_once(team[impl], round_index + 1, scenario, settings, errors)
+        if sample is not None:
+            measured[impl] = sample
+    return measured
+
+
+def paired_rounds(
+    rounds: Sequence[dict[str, dict[str, Any]]],
+) -> tuple[dict[str, list[dict[str, Any]]], list[int]]:
+    """Keep the rounds in which every implementation measured at all has a sample.
+
+    A round missing one figure (a failed measurement, or one cut by a crash) is dropped for
+    every implementation, so that the per-round ratios stay paired.
+
+    :returns: impl -> its samples of the kept rounds, and the 1-based numbers of dropped rounds.
+    """
+    present = list(dict.fromkeys(impl for measured in rounds for impl in measured))
+    dropped = [i + 1 for i, m in enumerate(rounds) if any(impl not in m for impl in present)]
+    kept = [m for i, m in enumerate(rounds) if i + 1 not in dropped]
+    return {impl: [m[impl] for m in kept] for impl in present}, dropped
+
+
+def crash_note(sup: Supervised, config: ServerConfig) -> str:
+    """``restarted N times: <reason>``, and what else the crashes did, for the errors column."""
+    reasons = "; ".join(dict.fromkeys(c.reason for c in sup.crashes))
+    plural = "" if sup.restarts == 1 else "s"
+    text = f"restarted {sup.restarts} time{plural}: {reasons}"
+    if config.known_crash(reasons):
+        text += " (declared in [known-crashes])"
+    if len(sup.crashes) > sup.restarts:
+        text += "; exited again after its last measurement"
+    cut = sorted({c.after_round for c in sup.crashes if c.cut})
+    if cut:
+        text += "; cut the measurement of round " + ", ".join(map(str, cut))
+    return text
+
+
+def scenario_result(
+    config: ServerConfig,
+    scenario: Scenario,
+    team: dict[str, Supervised],
+    rounds: Sequence[dict[str, dict[str, Any]]],
+    errors: dict[str, str],
+    gave_up: str | None,
+) -> dict[str, Any]:
+    """The result of one scenario: paired samples, medians, ratios, errors, restarts."""
+    samples, dropped = paired_rounds(rounds)
+    for impl, kept in samples.items():
+        failed = sum(int(s["errors"]) for s in kept)
+        if failed:
+            errors.setdefault(impl, f"{failed} failed requests or socket errors")
+    for impl, sup in team.items():
+        if sup.crashes:
+            note = crash_note(sup, config)
+            errors[impl] = f"{note}; {errors[impl]}" if impl in errors else note
+    summary = report.summarize({} if gave_up else samples)
+    result: dict[str, Any] = {
+        "server": config.name,
+        "scenario": scenario.name,
+        "unit": scenario.unit,
+        "samples": samples,
+        **summary,
+        "errors": errors,
+    }
+    if dropped:
+        result["dropped_rounds"] = dropped
+    restarts = {impl: sup.to_json() for impl, sup in team.items() if sup.crashes}
+    if restarts:
+        result["restarts"] = restarts
+    if gave_up:
+        result["not_measured"] = f"not measured: {gave_up}"
+    return result
 
 
 def run_scenario(
@@ -298,72 +539,58 @@ def run_scenario(
     env: dict[str, str],
     content: bytes,
 ) -> dict[str, Any]:
-    """Measure every implementation of one scenario on one server, interleaved by round."""
+    """Measure every implementation of one scenario on one server, interleaved by round.
+
+    A server that dies is restarted before its next measurement (at most
+    ``settings.max_restarts`` times per implementation, then the scenario is given up).
+    """
     servers, errors = start_servers(
         config, scenario.app, impls, workdir, env, settings.server_prefix
     )
-    samples: dict[str, list[dict[str, Any]]] = {}
+    team = {impl: Supervised(impl, server) for impl, server in servers.items()}
+    rounds: list[dict[str, dict[str, Any]]] = []
+    gave_up: str | None = None
     try:
-        if scenario.kind == "h2load" and servers:
-            refusal = loadgen.probe_h2c(next(iter(servers.values())).port)
+        if scenario.kind == "h2load" and team:
+            refusal = loadgen.probe_h2c(next(iter(team.values())).server.port)
             if refusal is not None:
                 return skipped_result(config, scenario, "not_applicable", f"no h2c: {refusal}")
-        for impl, server in list(servers.items()):
-            try:
-                problem = check_response(scenario, server.port, content)
-                if problem is None and scenario.kind == "h2load":
-                    problem = check_h2(scenario, server.port, settings)
-            except (OSError, ValueError, IndexError, subprocess.TimeoutExpired) as exc:
-                problem = f"{type(exc).__name__}: {exc}"
+        for impl, sup in list(team.items()):
+            problem = prepare_server(scenario, sup.server, settings, content)
             if problem:
                 errors[impl] = f"wrong answer: {problem}"
                 print(f"    {impl}: {errors[impl]}", file=sys.stderr)
-                server.stop()
-                del servers[impl]
-        order = list(servers)
-        for impl in order:
-            for _ in range(settings.warmup_requests if scenario.kind == "wrk" else 0):
-                loadgen.http_get(servers[impl].port, scenario.path, scenario.headers)
-        for round_index in range(settings.rounds):
-            shift = round_index % len(order) if order else 0
-            for impl in order[shift:] + order[:shift]:
-                for busy in wait_idle(servers, IDLE_TIMEOUT):
-                    errors.setdefault(busy, f"still busy {IDLE_TIMEOUT:g} s after its clients left")
-                try:
-                    sample = measure(scenario, servers[impl].port, settings.duration, settings)
-                except (OSError, ValueError, subprocess.TimeoutExpired) as exc:
-                    errors[impl] = f"{type(exc).__name__}: {exc}"
-                    print(f"    {impl}: ERROR {errors[impl]}", file=sys.stderr)
-                    continue
-                finally:
-                    crashed = server_crash(servers[impl])
-                    if crashed is not None:  # says why later measurements get no answer
-                        errors[impl] = crashed
-                samples.setdefault(impl, []).append(sample.to_json())
-        for impl in order:
-            if samples.get(impl) and len(samples[impl]) != settings.rounds:
-                samples.pop(impl)  # unpaired rounds would skew the ratios
-            failed = sum(int(s["errors"]) for s in samples.get(impl, []))
-            if failed:
-                errors.setdefault(impl, f"{failed} failed requests or socket errors")
+                sup.server.stop()
+                del team[impl]
+        try:
+            for round_index in range(settings.rounds):
+                rounds.append(measure_round(team, round_index, scenario, settings, errors, content))
+        except GaveUp as exc:
+            gave_up = str(exc)
+            print(f"    {scenario.name}: GAVE UP: {gave_up}", file=sys.stderr)
+        for sup in team.values():
+            sup.note_exit()
     finally:
-        for server in servers.values():
-            server.stop()
-    summary = report.summarize(samples)
-    result = {
-        "server": config.name,
-        "scenario": scenario.name,
-        "unit": scenario.unit,
-        "samples": samples,
-        **summary,
-        "errors": errors,
-    }
-    ratios = "  ".join(
-        f"{k} {v['median']:.2f}x" for k, v in summary["ratios"].items() if v["median"]
-    )
-    rates = "  ".join(f"{k} {v['rate']:,.0f}" for k, v in summary["median"].items())
-    print(f"    {scenario.name:12} {rates} {scenario.unit}  {ratios}")
+        for sup in team.values():
+            sup.server.stop()
+    result = scenario_result(config, scenario, team, rounds, errors, gave_up)
+    print_result(scenario, result)
     return result
+
+
+def print_result(scenario: Scenario, result: dict[str, Any]) -> None:
+    """One line per scenario: median rates, ratios, restarts and dropped rounds."""
+    ratios = "  ".join(
+        f"{k} {v['median']:.2f}x" for k, v in result["ratios"].items() if v["median"]
+    )
+    rates = "  ".join(f"{k} {v['rate']:,.0f}" for k, v in result["median"].items())
+    restarts = "  ".join(
+        f"{impl} restarted {r['count']}x" for impl, r in result.get("restarts", {}).items()
+    )
+    dropped = result.get("dropped_rounds")
+    extra = f"  [{restarts}]" if restarts else ""
+    extra += f"  [dropped rounds {dropped}]" if dropped else ""
+    print(f"    {scenario.name:12} {rates} {scenario.unit}  {ratios}{extra}")
 
 
 def measure_memory(
@@ -498,6 +725,7 @@ def run_load(args: argparse.Namespace, command: str) -> int:
         stream_clients=args.stream_clients,
         h2_clients=args.h2_clients,
         h2_streams=args.h2_streams,
+        max_restarts=args.max_restarts,
     )
     pinning = None if args.no_pin else cpus.split(cpus.available())
     if pinning is not None:
@@ -633,6 +861,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         default=4,
         help="h2load concurrent streams per client (default 4: 32 in flight, as wrk's 32)",
     )
+    parser.add_argument(
+        "--max-restarts",
+        type=int,
+        default=MAX_RESTARTS,
+        help="restarts of a server that died, per implementation and scenario, before the"
+        f" scenario is given up (default {MAX_RESTARTS})",
+    )
     timing = parser.add_mutually_exclusive_group()
     timing.add_argument(
         "--suite-timing",
@@ -649,6 +884,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         parser.error("--rounds must be at least 1")
     if args.h2_clients < 1 or args.h2_streams < 1:
         parser.error("--h2-clients and --h2-streams must be at least 1")
+    if args.max_restarts < 0:
+        parser.error("--max-restarts must be at least 0")
     if args.duration is not None and args.duration < 1:
         parser.error("--duration must be at least 1 (wrk takes whole seconds)")
     return args

@@ -13,6 +13,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import tomllib
 from collections.abc import Mapping
@@ -43,6 +44,8 @@ class ServerConfig:
     command: tuple[str, ...]
     socket: str
     description: str = ""
+    #: ``[known-crashes]``: a text of the crash log -> why it is a declared server bug.
+    known_crashes: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def from_mapping(cls, data: dict[str, object], where: str) -> ServerConfig:
@@ -56,7 +59,17 @@ class ServerConfig:
             raise ValueError(f"{where}: 'command' must be a list of strings")
         if kind not in ("fd", "port"):
             raise ValueError(f"{where}: 'socket' must be 'fd' or 'port', not {kind!r}")
-        return cls(name, tuple(command), str(kind), str(data.get("description", "")))
+        known = data.get("known-crashes", {})
+        if not isinstance(known, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in known.items()
+        ):
+            raise ValueError(f"{where}: '[known-crashes]' maps a text of the crash log to a reason")
+        description = str(data.get("description", ""))
+        return cls(name, tuple(command), str(kind), description, tuple(known.items()))
+
+    def known_crash(self, log_line: str) -> str | None:
+        """The declared reason of a crash whose log line contains a ``[known-crashes]`` text."""
+        return next((why for text, why in self.known_crashes if text in log_line), None)
 
 
 def load_servers(directory: Path = SERVERS_DIR) -> dict[str, ServerConfig]:
@@ -171,6 +184,18 @@ class RunningServer:
         except OSError:
             return ""
 
+    def exited(self) -> bool:
+        """True once the server process has exited (it is reaped here)."""
+        return self.process is not None and self.process.poll() is not None
+
+    def exit_line(self) -> str:
+        """Why the process exited: see :func:`exit_line`."""
+        return exit_line(self.log())
+
+    def fresh(self, log_path: Path) -> RunningServer:
+        """A new, not yet started server of the same configuration, app, environment and CPUs."""
+        return RunningServer(self.config, self.app, log_path, dict(self.env), prefix=self.prefix)
+
     def process_tree(self) -> list[int]:
         """The server's pid and every descendant's (for RSS of multi-process servers)."""
         if self.process is None:
@@ -201,6 +226,47 @@ class RunningServer:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+def exit_line(log: str) -> str:
+    """Why a server exited: the last error line of its ``log``, else its last line."""
+    lines = [line.strip().lstrip("|+ ") for line in log.splitlines()]
+    errors = [line for line in lines if "Error:" in line or "Exception:" in line]
+    return errors[-1] if errors else next((x for x in reversed(lines) if x), "no log")
+
+
+class ExitWatch:
+    """Notes when a process exits, from a thread that polls it while the ``with`` lasts.
+
+    :ivar died_at: :func:`time.monotonic` when the exit was seen (at most ``interval`` late),
+        or None while the process lives.
+    """
+
+    def __init__(self, process: subprocess.Popen[bytes] | None, interval: float = 0.01) -> None:
+        self.process = process
+        self.interval = interval
+        self.died_at: float | None = None
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def _watch(self) -> None:
+        while self.process is not None and not self._done.wait(self.interval):
+            if self.process.poll() is not None:
+                self.died_at = time.monotonic()
+                return
+
+    def __enter__(self) -> ExitWatch:
+        self._thread.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._done.set()
+        self._thread.join()
 
 
 def _answers_http(port: int) -> bool:
