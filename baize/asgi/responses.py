@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import abc
 import codecs
-import functools
 import json
 import os
 import stat
@@ -32,7 +31,7 @@ import anyio
 import anyio.lowlevel
 import anyio.to_thread
 
-from baize.datastructures import URL, Cookie, Headers, MutableHeaders
+from baize.datastructures import URL, Cookie, MutableHeaders
 from baize.exceptions import RangeNotSatisfiable
 from baize.ranges import byteranges_frames, content_range
 from baize.responses import FileResponseMixin, NotAFileError
@@ -545,6 +544,63 @@ class _EventSender:
         self.gone = True
 
 
+# The FileResponseMixin hooks whose results _file_header_block caches: an instance or a
+# subclass that replaces one of them gets its headers computed on every call instead.
+_HEADER_HOOKS = frozenset(
+    ("file_headers", "generate_etag", "generate_last_modified", "content_disposition")
+)
+_HeaderBlock = tuple[tuple[tuple[bytes, bytes], ...], str | None, str | None]
+_HEADER_BLOCKS: dict[tuple[Any, ...], _HeaderBlock] = {}
+_HEADER_BLOCKS_MAX = 256
+_RANGE = b"range"
+_IF_RANGE = b"if-range"
+
+
+def _field(raw: list[tuple[bytes, bytes]], name: bytes) -> str | None:
+    """A header's value as :meth:`Headers.get` gives it: duplicate lines joined by ``", "``."""
+    found: bytes | None = None
+    for key, value in raw:
+        if key == name:
+            found = value if found is None else found + b", " + value
+    return None if found is None else found.decode("latin-1")
+
+
+def _replace(raw: list[tuple[bytes, bytes]], name: bytes, value: bytes) -> None:
+    """``MutableHeaders.__setitem__`` for a lower-case name and an already valid value."""
+    for index in range(len(raw) - 1, -1, -1):
+        if raw[index][0] == name:
+            del raw[index]
+    raw.append((name, value))
+
+
+def _range_fields(scope: Scope) -> tuple[str | None, str | None]:
+    """The request's ``Range`` and ``If-Range`` values as :class:`Headers` reads them (names
+    compared case-insensitively, duplicate lines joined by ``", "``), in one scan."""
+    range_value: bytes | None = None
+    if_range_value: bytes | None = None
+    for name, value in scope.get("headers") or ():
+        if not name.islower():
+            name = name.lower()
+        if name == _RANGE:
+            range_value = value if range_value is None else range_value + b", " + value
+        elif name == _IF_RANGE:
+            if_range_value = value if if_range_value is None else if_range_value + b", " + value
+    return (
+        None if range_value is None else range_value.decode("latin-1"),
+        None if if_range_value is None else if_range_value.decode("latin-1"),
+    )
+
+
+@lru_cache(maxsize=256)
+def _normpath(path: str) -> str:
+    return os.path.normpath(path)
+
+
+def _abspath(path: str) -> str:
+    """``os.path.abspath``; the normalised form of an absolute path is cached."""
+    return _normpath(path) if os.path.isabs(path) else os.path.abspath(path)
+
+
 class FileResponse(Response, FileResponseMixin):
     """A file, with ``ETag``, ``Last-Modified``, ``Accept-Ranges`` and RFC 9110 ranges.
 
@@ -588,22 +644,22 @@ class FileResponse(Response, FileResponseMixin):
             raise NotAFileError(self.filepath, exc.strerror or str(exc)) from None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        extensions = scope.get("extensions") or {}
-        pathsend = "http.response.pathsend" in extensions
-        zerocopysend = "http.response.zerocopysend" in extensions
-        request_headers = Headers(scope=scope)
-        prepare = functools.partial(
-            self._prepare,
-            scope["method"],
-            request_headers.get("range"),
-            request_headers.get("if-range"),
-            pathsend,
-            zerocopysend,
-        )
-        if self.stat_result is None:  # one worker-thread call: stat, and read a small body
-            segments, body = await anyio.to_thread.run_sync(prepare, True)
+        extensions = scope.get("extensions")
+        if extensions:
+            pathsend = "http.response.pathsend" in extensions
+            zerocopysend = "http.response.zerocopysend" in extensions
         else:
-            segments, body = prepare(False)
+            pathsend = zerocopysend = False
+        method = scope["method"]
+        range_value, if_range_value = _range_fields(scope)
+        if self.stat_result is None:  # one worker-thread call: stat, and read a small body
+            segments, body = await anyio.to_thread.run_sync(
+                self._prepare, method, range_value, if_range_value, pathsend, zerocopysend, True
+            )
+        else:
+            segments, body = self._prepare(
+                method, range_value, if_range_value, pathsend, zerocopysend, False
+            )
             if body is None and self._read_here(segments, pathsend, zerocopysend):
                 body = await anyio.to_thread.run_sync(self._read, segments)
         if body is not None:
@@ -615,11 +671,51 @@ class FileResponse(Response, FileResponseMixin):
             return
         if self.status_code == 200 and pathsend:
             await send(self._start())
-            await send({"type": "http.response.pathsend", "path": os.path.abspath(self.filepath)})
+            await send({"type": "http.response.pathsend", "path": _abspath(self.filepath)})
         elif zerocopysend:
             await self._send_zerocopy(segments, send)
         else:
             await self._send_chunks(segments, receive, send)
+
+    def _default_hooks(self) -> bool:
+        """Whether :meth:`file_headers` and the hooks it calls are the mixin's own."""
+        cls = type(self)
+        return (
+            cls.file_headers is FileResponseMixin.file_headers
+            and cls.generate_etag is FileResponseMixin.generate_etag
+            and cls.generate_last_modified is FileResponseMixin.generate_last_modified
+            and cls.content_disposition is FileResponseMixin.content_disposition
+            and _HEADER_HOOKS.isdisjoint(self.__dict__)
+        )
+
+    def _header_block(self, stat_result: os.stat_result) -> _HeaderBlock:
+        """The raw file headers with their ``ETag`` and ``Last-Modified`` values, cached per
+        path, content type, download name, modification time and size (default hooks only).
+        """
+        content_type = self.content_type
+        if content_type is None:  # guessed on every call: mimetypes may change
+            content_type = self.guess_content_type(self.download_name or self.filepath)
+        key = (
+            self.filepath,
+            content_type,
+            self.download_name,
+            stat_result.st_mtime_ns,
+            stat_result.st_mtime,
+            stat_result.st_size,
+        )
+        block = _HEADER_BLOCKS.get(key)
+        if block is None:
+            headers = MutableHeaders()
+            for name, value in self.file_headers(
+                self.filepath, stat_result, content_type, self.download_name
+            ).items():
+                headers.setdefault(name, value)
+            raw = headers.raw
+            block = (tuple(raw), _field(raw, b"etag"), _field(raw, b"last-modified"))
+            if len(_HEADER_BLOCKS) >= _HEADER_BLOCKS_MAX:
+                _HEADER_BLOCKS.clear()
+            _HEADER_BLOCKS[key] = block
+        return block
 
     def _prepare(
         self,
@@ -642,48 +738,53 @@ class FileResponse(Response, FileResponseMixin):
         if not stat.S_ISREG(stat_result.st_mode):
             raise NotAFileError(self.filepath, "not a regular file (a directory?)")
         size = stat_result.st_size
-        headers = self.headers
-        for key, value in self.file_headers(
-            self.filepath, stat_result, self.content_type, self.download_name
-        ).items():
-            headers.setdefault(key, value)
+        raw: list[tuple[bytes, bytes]]
+        if self._headers is None and not self._raw and self._default_hooks():
+            # No header given, set or read yet: the file headers are the whole list.
+            block, etag, last_modified = self._header_block(stat_result)
+            raw = self._raw = list(block)
+        else:
+            headers = self.headers
+            for key, value in self.file_headers(
+                self.filepath, stat_result, self.content_type, self.download_name
+            ).items():
+                headers.setdefault(key, value)
+            raw = headers.raw
+            etag = _field(raw, b"etag")
+            last_modified = _field(raw, b"last-modified")
         try:
             ranges = self.select_ranges(
-                method,
-                range_value,
-                if_range_value,
-                headers.get("etag"),
-                headers.get("last-modified"),
-                size,
+                method, range_value, if_range_value, etag, last_modified, size
             )
         except RangeNotSatisfiable:
             self.status_code = 416
-            headers["content-range"] = f"bytes */{size}"
-            headers["content-length"] = "0"
+            _replace(raw, b"content-range", f"bytes */{size}".encode())
+            _replace(raw, b"content-length", b"0")
             return [], b""
         segments: list[bytes | tuple[int, int]]
         if ranges is None:
             self.status_code = 200
             segments = [(0, size)]
-            headers["content-length"] = str(size)
+            _replace(raw, b"content-length", str(size).encode())
         elif len(ranges) == 1:
             self.status_code = 206
             start, stop = ranges[0]
             segments = [(start, stop)]
-            headers["content-range"] = content_range(start, stop, size)
-            headers["content-length"] = str(stop - start)
+            _replace(raw, b"content-range", content_range(start, stop, size).encode())
+            _replace(raw, b"content-length", str(stop - start).encode())
         else:
             self.status_code = 206
             boundary = token_hex(16)
-            parts, closing, length = byteranges_frames(
-                ranges, size, headers.get("content-type", "application/octet-stream"), boundary
-            )
+            content_type = _field(raw, b"content-type")
+            if content_type is None:
+                content_type = "application/octet-stream"
+            parts, closing, length = byteranges_frames(ranges, size, content_type, boundary)
             segments = []
             for head, start, stop in parts:
                 segments += (head, (start, stop))
             segments.append(closing)
-            headers["content-type"] = f"multipart/byteranges; boundary={boundary}"
-            headers["content-length"] = str(length)
+            _replace(raw, b"content-type", f"multipart/byteranges; boundary={boundary}".encode())
+            _replace(raw, b"content-length", str(length).encode())
         if method == "HEAD" or size == 0:
             return segments, b""
         if read and self._read_here(segments, pathsend, zerocopysend):
