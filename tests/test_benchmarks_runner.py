@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ import pytest
 # benchmarks/ is not an installed package; `pytest tests/...` does not put the root on sys.path.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks import loadgen, report, run, suite_timing
+from benchmarks import loadgen, report, run, servers, suite_timing
 from benchmarks.servers import ServerConfig, load_servers
 
 WRK_OUTPUT = """\
@@ -376,3 +377,236 @@ def test_conformance_outcomes_of_a_missing_or_broken_report(tmp_path: Path) -> N
     assert suite_timing.conformance_outcomes(tmp_path / "none.json") == (None, {})
     (tmp_path / "bad.json").write_text('{"results": [{"no": "outcome"}]}')
     assert suite_timing.conformance_outcomes(tmp_path / "bad.json") == (None, {})
+
+
+# --- A server that dies: restarted, its crash reported, cut rounds dropped, bounded -------------
+
+# A tiny ASGI app served by a real uvicorn process. ``/crash`` makes the process log an error
+# line and kill itself with SIGKILL at once (mid-load); ``/crash-soon`` does so 0.3 s later,
+# after the load generator has finished (as hypercorn-trio does when h2load drops its
+# connections at the end of a run).
+CRASHY_APP = """
+import os
+import signal
+import sys
+import threading
+
+
+def _die():
+    print("RuntimeError: simulated crash of the test server", file=sys.stderr, flush=True)
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+async def hello(scope, receive, send):
+    if scope["path"] == "/crash":
+        _die()
+    if scope["path"] == "/crash-soon":
+        threading.Timer(0.3, _die).start()
+    headers = [(b"content-type", b"text/plain")]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": b"Hello, world!"})
+"""
+CRASH_LINE = "RuntimeError: simulated crash of the test server"
+CRASHY_CONFIG = ServerConfig(
+    "crashy",
+    ("{python}", "-m", "uvicorn", "--fd", "{fd}", "--lifespan", "off", "--no-access-log", "{app}"),
+    "fd",
+    known_crashes=(("simulated crash", "a declared bug of the test server"),),
+)
+
+
+def _get_quietly(port: int, path: str) -> None:
+    try:
+        loadgen.http_get(port, path, timeout=2.0)
+    except OSError:
+        pass  # /crash kills the server before it answers
+
+
+class _Load:
+    """Stands in for wrk: real GETs for ``duration`` s; ``plan[i]`` is what the i-th
+    measurement does to its server: ``mid`` (kills it a third into the load), ``after``
+    (it dies 0.3 s after the load) or ``none``."""
+
+    def __init__(self, plan: list[str]) -> None:
+        self.plan = plan
+        self.ports: list[int] = []
+
+    def __call__(
+        self, scenario: run.Scenario, port: int, duration: float, settings: run.Settings
+    ) -> loadgen.Sample:
+        action = self.plan[len(self.ports)] if len(self.ports) < len(self.plan) else "none"
+        self.ports.append(port)
+        count = errors = 0
+        started = time.monotonic()
+        while (elapsed := time.monotonic() - started) < duration:
+            if action == "mid" and elapsed > duration / 3:
+                _get_quietly(port, "/crash")
+                action = "done"
+            try:
+                status, _ = loadgen.http_get(port, "/", timeout=2.0)
+                count += status == 200
+                errors += status != 200
+            except OSError:
+                errors += 1
+                time.sleep(0.01)
+        if action == "after":
+            _get_quietly(port, "/crash-soon")
+        return loadgen.Sample(rate=count / duration, count=count, seconds=duration, errors=errors)
+
+
+def _crashy_run(
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    plan: list[str],
+    impls: list[str],
+    rounds: int,
+    max_restarts: int = 3,
+) -> tuple[dict[str, Any], _Load, list[int]]:
+    """Run the ``hello`` scenario on real uvicorn processes serving CRASHY_APP.
+
+    :returns: the result, the load (ports measured, in order) and the ports that
+        :func:`run.prepare_server` checked and warmed up.
+    """
+    (tmp_path / "crashy_app.py").write_text(CRASHY_APP)
+    monkeypatch.setattr(run, "APP_MODULES", dict.fromkeys(impls, "crashy_app"))
+    load = _Load(plan)
+    monkeypatch.setattr(run, "measure", load)
+    prepared: list[int] = []
+    real_prepare = run.prepare_server
+
+    def spy(scenario: run.Scenario, server: Any, *args: Any) -> str | None:
+        prepared.append(server.port)
+        return real_prepare(scenario, server, *args)
+
+    monkeypatch.setattr(run, "prepare_server", spy)
+    settings = run.Settings(
+        duration=1,
+        rounds=rounds,
+        warmup_requests=2,
+        connections=1,
+        threads=1,
+        stream_clients=1,
+        max_restarts=max_restarts,
+    )
+    env = {"PYTHONPATH": str(tmp_path)}
+    result = run.run_scenario(
+        CRASHY_CONFIG, run.SCENARIOS["hello"], impls, settings, tmp_path, env, b""
+    )
+    return result, load, prepared
+
+
+def test_a_server_that_died_after_its_measurement_is_restarted_and_its_figure_kept(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # Round 1: raw (dies 0.3 s after its load), baize; round 2: baize, raw (restarted first).
+    result, load, prepared = _crashy_run(
+        monkeypatch, tmp_path, ["after", "none", "none", "none"], ["raw", "baize"], rounds=2
+    )
+    assert [len(result["samples"][impl]) for impl in ("raw", "baize")] == [2, 2]
+    assert "dropped_rounds" not in result
+    assert result["restarts"] == {
+        "raw": {
+            "count": 1,
+            "crashes": [{"after_round": 1, "reason": CRASH_LINE, "status": -9, "cut": False}],
+        }
+    }
+    assert result["errors"] == {
+        "raw": f"restarted 1 time: {CRASH_LINE} (declared in [known-crashes])"
+    }
+    assert set(result["ratios"]) == {"baize/raw"}
+    # A fresh process (new socket) measured raw in round 2, after its answer was checked
+    # and it was warmed up like the first one.
+    raw_first, raw_again = load.ports[0], load.ports[3]
+    assert raw_again != raw_first
+    assert prepared == [raw_first, load.ports[1], raw_again]
+    assert (tmp_path / "crashy-hello-raw.restart1.log").exists()
+    text = report.render_markdown({**_document(), "results": [result]})
+    assert f"| raw: restarted 1 time: {CRASH_LINE} (declared in [known-crashes]) |" in text
+    assert f"| crashy | hello | raw | 1 | 1 | none | {CRASH_LINE} |" in text.splitlines()
+
+
+def test_a_round_cut_by_a_crash_is_dropped_for_every_implementation(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # Round 1: raw is killed mid-load, baize; round 2: baize, raw (restarted first).
+    result, load, _ = _crashy_run(
+        monkeypatch, tmp_path, ["mid", "none", "none", "none"], ["raw", "baize"], rounds=2
+    )
+    assert result["dropped_rounds"] == [1]
+    assert [len(result["samples"][impl]) for impl in ("raw", "baize")] == [1, 1]
+    assert len(result["ratios"]["baize/raw"]["per_round"]) == 1
+    [crash] = result["restarts"]["raw"]["crashes"]
+    assert (crash["after_round"], crash["cut"], crash["reason"]) == (1, True, CRASH_LINE)
+    assert result["errors"]["raw"].startswith(f"restarted 1 time: {CRASH_LINE}")
+    assert result["errors"]["raw"].endswith("; cut the measurement of round 1")
+    assert "baize" not in result["errors"]
+    assert load.ports[3] != load.ports[0]
+    text = report.render_markdown({**_document(), "results": [result]})
+    assert f"| crashy | hello | raw | 1 | 1 (cut) | 1 | {CRASH_LINE} |" in text.splitlines()
+
+
+def test_a_server_dying_again_and_again_is_given_up_with_a_clear_error(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    result, load, prepared = _crashy_run(
+        monkeypatch, tmp_path, ["mid"] * 10, ["raw"], rounds=6, max_restarts=2
+    )
+    assert len(load.ports) == 3  # measured, restarted, measured, restarted, measured: no loop
+    assert len(prepared) == 3
+    assert result["not_measured"] == (
+        f"not measured: the raw server died 3 times; gave up after 2 restarts: {CRASH_LINE}"
+    )
+    assert (result["median"], result["ratios"]) == ({}, {})
+    assert result["restarts"]["raw"]["count"] == 2
+    assert [c["cut"] for c in result["restarts"]["raw"]["crashes"]] == [True] * 3
+    assert result["errors"]["raw"].startswith(f"restarted 2 times: {CRASH_LINE}")
+    verdicts = report.evaluate_targets([result], [], ["crashy"])
+    assert {v["verdict"] for v in verdicts} == {"NOT MEASURED"}
+    text = report.render_markdown({**_document(), "results": [result]})
+    assert "| crashy | not measured |" in text
+    assert f"gave up after 2 restarts: {CRASH_LINE} |" in text
+
+
+def test_exit_watch_notes_when_a_real_process_exits() -> None:
+    started = time.monotonic()
+    short = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(0.3)"])
+    with servers.ExitWatch(short) as watch:
+        short.wait()
+        time.sleep(0.1)
+    assert watch.died_at is not None and started + 0.3 <= watch.died_at <= started + 5
+    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        with servers.ExitWatch(alive) as watch:
+            time.sleep(0.1)
+        assert watch.died_at is None
+    finally:
+        alive.kill()
+        alive.wait()
+
+
+def test_paired_rounds_drop_a_round_missing_a_figure() -> None:
+    a, b = _sample(1), _sample(2)
+    samples, dropped = run.paired_rounds(
+        [{"raw": a, "baize": b}, {"raw": a}, {"baize": b, "raw": a}]
+    )
+    assert (samples, dropped) == ({"raw": [a, a], "baize": [b, b]}, [2])
+    # An implementation never measured does not drop the rounds of the others.
+    assert run.paired_rounds([{"raw": a}, {"raw": a}]) == ({"raw": [a, a]}, [])
+
+
+def test_known_crashes_are_read_from_the_server_configuration() -> None:
+    trio = load_servers()["hypercorn-trio"]
+    line = "trio.BusyResourceError: another task is currently sending data on this SocketStream"
+    assert "hypercorn bug" in (trio.known_crash(line) or "")
+    assert trio.known_crash("ValueError: something else") is None
+    with pytest.raises(ValueError, match="known-crashes"):
+        ServerConfig.from_mapping(
+            {"name": "x", "command": [], "known-crashes": {"text": 1}}, "x.toml"
+        )
+
+
+def test_parse_args_max_restarts() -> None:
+    assert run.parse_args([]).max_restarts == run.MAX_RESTARTS == 3
+    assert run.parse_args(["--max-restarts", "0"]).max_restarts == 0
+    with pytest.raises(SystemExit):
+        run.parse_args(["--max-restarts", "-1"])
