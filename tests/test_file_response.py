@@ -586,3 +586,192 @@ async def test_small_body_send_oserror_is_quiet(data_file: Path) -> None:
     with anyio.fail_after(10):
         await FileResponse(str(data_file))(scope, never_disconnects, send)
     assert [m["type"] for m in sent] == ["http.response.start", "http.response.body"]
+
+
+# ------------------------------------- the header fast path matches the general path exactly
+
+
+async def raw_start(
+    response: FileResponse,
+    raw_headers: list[tuple[bytes, bytes]],
+    method: str = "GET",
+    extensions: dict[str, Any] | None = None,
+) -> tuple[int, list[tuple[bytes, bytes]], list[Message]]:
+    """Call with the request header lines as given; the start status and raw header list."""
+    scope: dict[str, Any] = {"type": "http", "method": method, "path": "/", "headers": raw_headers}
+    if extensions is not None:
+        scope["extensions"] = extensions
+    sent: list[Message] = []
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    with anyio.fail_after(10):
+        await response(scope, never_disconnects, send)
+    return sent[0]["status"], list(sent[0]["headers"]), sent
+
+
+def _without_boundary(raw: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    return [(name, re.sub(rb"boundary=\w+", b"boundary=B", value)) for name, value in raw]
+
+
+@pytest.mark.parametrize(
+    "request_headers",
+    [
+        [],
+        [(b"range", b"bytes=10-19")],
+        [(b"range", b"bytes=0-9,500-509")],
+        [(b"range", b"bytes=5000-")],
+        [(b"range", b"lines=1-2")],
+        [(b"range", b"bytes=0-9"), (b"if-range", b'"nope"')],
+    ],
+)
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+@pytest.mark.parametrize("extensions", [None, {"http.response.pathsend": {}}])
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"content_type": "text/plain"}, {"download_name": "r\u00e9sum\u00e9.pdf"}],
+)
+async def test_fast_path_headers_equal_the_general_path(
+    data_file: Path,
+    request_headers: list[tuple[bytes, bytes]],
+    method: str,
+    extensions: dict[str, Any] | None,
+    options: dict[str, Any],
+) -> None:
+    # headers={} builds MutableHeaders up front, so that response takes the general path
+    fast = await raw_start(
+        FileResponse(str(data_file), **options), request_headers, method, extensions
+    )
+    general = await raw_start(
+        FileResponse(str(data_file), headers={}, **options), request_headers, method, extensions
+    )
+    assert fast[0] == general[0]
+    assert _without_boundary(fast[1]) == _without_boundary(general[1])  # same order too
+    assert [m["type"] for m in fast[2]] == [m["type"] for m in general[2]]
+
+
+async def test_user_headers_still_win(data_file: Path) -> None:
+    response = FileResponse(
+        str(data_file),
+        headers={"ETag": '"mine"', "Last-Modified": "Sun, 06 Nov 1994 08:49:37 GMT", "X-A": "1"},
+    )
+    response.set_cookie("k", "v")
+    status, raw, _ = await raw_start(response, [(b"range", b"bytes=0-1")])
+    headers = dict(raw)
+    assert status == 206
+    assert headers[b"etag"] == b'"mine"' and headers[b"x-a"] == b"1"
+    assert headers[b"last-modified"] == b"Sun, 06 Nov 1994 08:49:37 GMT"
+    assert b"set-cookie" in headers
+    # If-Range compares with the user's entity tag, not the computed one
+    matched, _, _ = await raw_start(
+        FileResponse(str(data_file), headers={"etag": '"mine"'}),
+        [(b"range", b"bytes=0-1"), (b"if-range", b'"mine"')],
+    )
+    assert matched == 206
+
+
+async def test_headers_read_before_the_call_take_the_general_path(data_file: Path) -> None:
+    response = FileResponse(str(data_file))
+    response.headers["content-type"] = "image/png"
+    _, raw, _ = await raw_start(response, [])
+    assert dict(raw)[b"content-type"] == b"image/png"
+
+
+async def test_second_call_of_one_response_behaves_as_before(data_file: Path) -> None:
+    response = FileResponse(str(data_file))
+    first = await raw_start(response, [(b"range", b"bytes=0-9")])
+    second = await raw_start(response, [])
+    assert first[0] == 206 and second[0] == 200
+    assert dict(second[1])[b"content-length"] == b"1024"
+
+
+class _TaggedFile(FileResponse):
+    @staticmethod
+    def generate_etag(stat_result: os.stat_result) -> str:
+        return '"custom"'
+
+
+async def test_overridden_hooks_are_called_on_every_response(data_file: Path) -> None:
+    await raw_start(FileResponse(str(data_file)), [])  # fills the cache for this file
+    _, raw, _ = await raw_start(_TaggedFile(str(data_file)), [])
+    assert dict(raw)[b"etag"] == b'"custom"'
+    plain = FileResponse(str(data_file))
+    plain.generate_last_modified = lambda stat_result: "Sun, 06 Nov 1994 08:49:37 GMT"  # type: ignore[method-assign]
+    _, raw, _ = await raw_start(plain, [])
+    assert dict(raw)[b"last-modified"] == b"Sun, 06 Nov 1994 08:49:37 GMT"
+    _, raw, _ = await raw_start(FileResponse(str(data_file)), [])
+    assert dict(raw)[b"etag"] != b'"custom"'
+
+
+async def test_cached_headers_follow_a_changed_file(data_file: Path) -> None:
+    _, before, _ = await raw_start(FileResponse(str(data_file)), [])
+    data_file.write_bytes(DATA[:10])
+    os.utime(data_file, ns=(1_000_000_000, 1_000_000_000))
+    _, after, _ = await raw_start(FileResponse(str(data_file)), [])
+    assert dict(after)[b"etag"] == f'"{1_000_000_000:x}-a"'.encode()
+    assert dict(after)[b"content-length"] == b"10"
+    assert dict(after)[b"last-modified"] == b"Thu, 01 Jan 1970 00:00:01 GMT"
+    assert dict(before)[b"etag"] != dict(after)[b"etag"]
+
+
+async def test_guessed_type_follows_mimetypes_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "notes.bzfr"
+    path.write_bytes(b"x")
+    _, raw, _ = await raw_start(FileResponse(str(path)), [])
+    assert dict(raw)[b"content-type"] == b"application/octet-stream"
+    monkeypatch.setattr(
+        FileResponseMixin, "guess_content_type", staticmethod(lambda filepath: "text/x-notes")
+    )
+    _, raw, _ = await raw_start(FileResponse(str(path)), [])
+    assert dict(raw)[b"content-type"] == b"text/x-notes"
+    assert b"content-disposition" not in dict(raw)
+
+
+async def test_bad_content_type_still_refused_at_call(data_file: Path) -> None:
+    for _ in range(2):  # never cached
+        with pytest.raises(ValueError, match="content-type"):
+            await raw_start(FileResponse(str(data_file), content_type="text/plain\r\nx: y"), [])
+
+
+async def test_range_fields_read_like_headers(data_file: Path) -> None:
+    """Upper-case names are matched, and repeated lines are joined by ", " (two ranges)."""
+    status, raw, _ = await raw_start(
+        FileResponse(str(data_file)), [(b"Range", b"bytes=0-9"), (b"range", b"100-109")]
+    )
+    assert status == 206
+    assert dict(raw)[b"content-type"].startswith(b"multipart/byteranges; boundary=")
+    etag = FileResponseMixin.generate_etag(os.stat(data_file)).encode()
+    status, _, _ = await raw_start(
+        FileResponse(str(data_file)), [(b"RANGE", b"bytes=0-9"), (b"If-Range", etag)]
+    )
+    assert status == 206
+    status, _, _ = await raw_start(
+        FileResponse(str(data_file)),
+        [(b"range", b"bytes=0-9"), (b"if-range", etag), (b"if-range", etag)],
+    )
+    assert status == 200  # a joined list of tags is not one tag
+
+
+async def test_pathsend_path_is_absolute_and_normalised(
+    data_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ext = {"http.response.pathsend": {}}
+    odd = f"{data_file.parent}/./../{data_file.parent.name}//{data_file.name}"
+    _, _, sent = await raw_start(FileResponse(odd), [], extensions=ext)
+    assert sent[-1] == {"type": "http.response.pathsend", "path": str(data_file)}
+    monkeypatch.chdir(data_file.parent)
+    _, _, sent = await raw_start(FileResponse(data_file.name), [], extensions=ext)
+    assert sent[-1]["path"] == str(data_file)
+
+
+async def test_cached_etag_follows_a_nanosecond_mtime_change(data_file: Path) -> None:
+    stamp = 1_700_000_000_123_456_789
+    os.utime(data_file, ns=(stamp, stamp))
+    _, before, _ = await raw_start(FileResponse(str(data_file)), [])
+    os.utime(data_file, ns=(stamp, stamp + 1))  # same size, same float st_mtime
+    _, after, _ = await raw_start(FileResponse(str(data_file)), [])
+    assert dict(before)[b"etag"] == f'"{stamp:x}-400"'.encode()
+    assert dict(after)[b"etag"] == f'"{stamp + 1:x}-400"'.encode()
