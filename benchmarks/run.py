@@ -69,6 +69,8 @@ VERSIONED = (
 MEMORY_SCENARIO = "memory-1gib"
 #: Restarts one implementation's server may get in one scenario before the scenario is given up.
 MAX_RESTARTS = 3
+#: Seconds to wait for a server's exit after a failed check or load, before blaming the answer.
+EXIT_GRACE = 0.5
 
 
 @dataclass(frozen=True)
@@ -374,7 +376,7 @@ def restart(sup: Supervised, scenario: Scenario, settings: Settings, content: by
     if sup.restarts >= settings.max_restarts:
         raise GaveUp(
             f"the {sup.impl} server died {len(sup.crashes)} times; gave up after"
-            f" {sup.restarts} restarts: {reason}"
+            f" {sup.restarts} restart{'' if sup.restarts == 1 else 's'}: {reason}"
         )
     sup.server.stop()
     sup.restarts += 1
@@ -390,7 +392,7 @@ def restart(sup: Supervised, scenario: Scenario, settings: Settings, content: by
             f" ({str(exc).splitlines()[0]}); it had died: {reason}"
         ) from exc
     problem = prepare_server(scenario, fresh, settings, content)
-    if problem is not None:
+    if problem is not None and not fresh.exited(EXIT_GRACE):  # died again: ensure_running
         raise GaveUp(f"the {sup.impl} server answers wrongly after a restart: {problem}")
     print(f"    {sup.impl}: restarted ({sup.restarts}) after: {reason}", file=sys.stderr)
 
@@ -424,9 +426,10 @@ def measure_once(
             sample = measure(scenario, sup.server.port, settings.duration, settings)
         except (OSError, ValueError, subprocess.TimeoutExpired) as exc:
             problem = f"{type(exc).__name__}: {exc}"
-    if sup.server.exited():
+    failed = sample is None or sample.errors > 0
+    if sup.server.exited(EXIT_GRACE if failed else 0.0):
         early = watch.died_at is not None and watch.died_at < started + settings.duration
-        cut = sample is None or sample.errors > 0 or early
+        cut = failed or early
         crash = sup.note_exit(cut)
         if crash is not None:
             what = "cut its measurement, round dropped" if cut else "after its measurement"
@@ -557,7 +560,7 @@ def run_scenario(
                 return skipped_result(config, scenario, "not_applicable", f"no h2c: {refusal}")
         for impl, sup in list(team.items()):
             problem = prepare_server(scenario, sup.server, settings, content)
-            if problem:
+            if problem and not sup.server.exited(EXIT_GRACE):  # died: restarted, not dropped
                 errors[impl] = f"wrong answer: {problem}"
                 print(f"    {impl}: {errors[impl]}", file=sys.stderr)
                 sup.server.stop()

@@ -184,9 +184,19 @@ class RunningServer:
         except OSError:
             return ""
 
-    def exited(self) -> bool:
-        """True once the server process has exited (it is reaped here)."""
-        return self.process is not None and self.process.poll() is not None
+    def exited(self, grace: float = 0.0) -> bool:
+        """True once the server process has exited (it is reaped here).
+
+        :param grace: wait this long for an exit (a client may see the sockets close a
+            moment before the process is reapable).
+        """
+        if self.process is None:
+            return False
+        try:
+            self.process.wait(grace)
+        except subprocess.TimeoutExpired:
+            return False
+        return True
 
     def exit_line(self) -> str:
         """Why the process exited: see :func:`exit_line`."""

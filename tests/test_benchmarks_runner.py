@@ -397,8 +397,13 @@ def _die():
     os.kill(os.getpid(), signal.SIGKILL)
 
 
+served = 0
+
+
 async def hello(scope, receive, send):
-    if scope["path"] == "/crash":
+    global served
+    served += scope["path"] == "/"
+    if scope["path"] == "/crash" or str(served) == os.environ.get("CRASHY_DIE_AT"):
         _die()
     if scope["path"] == "/crash-soon":
         threading.Timer(0.3, _die).start()
@@ -461,6 +466,7 @@ def _crashy_run(
     impls: list[str],
     rounds: int,
     max_restarts: int = 3,
+    env: dict[str, str] | None = None,
 ) -> tuple[dict[str, Any], _Load, list[int]]:
     """Run the ``hello`` scenario on real uvicorn processes serving CRASHY_APP.
 
@@ -488,7 +494,7 @@ def _crashy_run(
         stream_clients=1,
         max_restarts=max_restarts,
     )
-    env = {"PYTHONPATH": str(tmp_path)}
+    env = {"PYTHONPATH": str(tmp_path), **(env or {})}
     result = run.run_scenario(
         CRASHY_CONFIG, run.SCENARIOS["hello"], impls, settings, tmp_path, env, b""
     )
@@ -610,3 +616,22 @@ def test_parse_args_max_restarts() -> None:
     assert run.parse_args(["--max-restarts", "0"]).max_restarts == 0
     with pytest.raises(SystemExit):
         run.parse_args(["--max-restarts", "-1"])
+
+
+def test_a_server_dying_during_its_check_is_restarted_then_given_up(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Every process dies on its 2nd request to ``/`` (the first warm-up request): it is not
+    called a wrong answer but restarted, and the restarts stay bounded."""
+    die = {"CRASHY_DIE_AT": "2"}
+    result, load, prepared = _crashy_run(
+        monkeypatch, tmp_path, [], ["raw"], rounds=3, max_restarts=1, env=die
+    )
+    assert load.ports == []  # never measured
+    assert len(prepared) == 2  # the first process and the restarted one were checked
+    assert result["not_measured"] == (
+        f"not measured: the raw server died 2 times; gave up after 1 restart: {CRASH_LINE}"
+    )
+    crashes = result["restarts"]["raw"]["crashes"]
+    assert [(c["after_round"], c["cut"]) for c in crashes] == [(0, False), (0, False)]
+    assert not result["errors"]["raw"].startswith("wrong answer")
