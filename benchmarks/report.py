@@ -12,6 +12,13 @@ from typing import Any
 
 IMPLS = ("raw", "starlette", "baize")
 REFERENCES = ("raw", "starlette")
+#: The A/A control: a second, independent server process of the raw app, measured in the
+#: ``hello`` rounds; its ratio to ``raw`` in the same round is the server's noise floor.
+CONTROL = "raw-again"
+CONTROL_RATIO = f"{CONTROL}/raw"
+CONTROL_SCENARIO = "hello"
+#: The annotation of a MISS that the noise of the measurement can explain (see noise_note).
+WITHIN_NOISE = "within noise"
 #: A file download may grow the server's RSS by at most this much to count as flat.
 MEMORY_FLAT_LIMIT = 32 * 1024 * 1024
 MIB = 1024 * 1024
@@ -51,6 +58,76 @@ def median_or_none(values: Iterable[float | None]) -> float | None:
     return statistics.median(present) if present else None
 
 
+def spread(values: Sequence[float]) -> tuple[float, float] | None:
+    """The (min, max) of per-round ratios, or None without any."""
+    return (min(values), max(values)) if values else None
+
+
+def ratio_summary(per_round: Sequence[float]) -> dict[str, Any]:
+    """Per-round ratios with their median, min and max (None when there is no round)."""
+    bounds = spread(per_round)
+    return {
+        "per_round": list(per_round),
+        "median": median_or_none(per_round),
+        "min": None if bounds is None else bounds[0],
+        "max": None if bounds is None else bounds[1],
+    }
+
+
+def control_summary(raw: Sequence[float], control: Sequence[float]) -> dict[str, Any]:
+    """The A/A ratio ``raw-again/raw`` of each round (paired), with median, min and max."""
+    return ratio_summary(paired_ratios(control, raw))
+
+
+def noise_floor(results: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per server, its A/A noise floor: the ``raw-again/raw`` ratios of its ``hello`` result.
+
+    :returns: server -> ``scenario``, ``rounds``, ``median``, ``min``, ``max`` and ``spread``
+        (max - min); servers without a measured control are absent.
+    """
+    floors: dict[str, dict[str, Any]] = {}
+    for r in results:
+        entry = r.get("ratios", {}).get(CONTROL_RATIO)
+        if r["scenario"] != CONTROL_SCENARIO or not entry or not entry.get("per_round"):
+            continue
+        low, high = min(entry["per_round"]), max(entry["per_round"])
+        floors[r["server"]] = {
+            "scenario": r["scenario"],
+            "rounds": len(entry["per_round"]),
+            "median": entry["median"],
+            "min": low,
+            "max": high,
+            "spread": high - low,
+        }
+    return floors
+
+
+def noise_note(
+    value: float | None,
+    threshold: float,
+    bounds: Sequence[float] | None,
+    aa_spread: float | None,
+) -> str | None:
+    """Why a MISS lies within the noise, or None (also for a PASS or no value).
+
+    A MISS (``value < threshold``) is within noise when the threshold lies within the
+    per-round spread (``min <= threshold <= max``: at least one round met it), or when its
+    distance to the threshold (``threshold - value``) is smaller than the server's A/A spread
+    (``max - min`` of its ``raw-again/raw`` ratios). The verdict itself is not changed.
+    """
+    if value is None or value >= threshold:
+        return None
+    if bounds is not None and bounds[0] <= threshold <= bounds[1]:
+        return f"{WITHIN_NOISE}: the threshold lies within the per-round spread"
+    distance = threshold - value
+    if aa_spread is not None and distance < aa_spread:
+        return (
+            f"{WITHIN_NOISE}: {distance:.3f} below the threshold,"
+            f" less than the server's A/A spread {aa_spread:.3f}"
+        )
+    return None
+
+
 def summarize(samples: Mapping[str, Sequence[Mapping[str, Any]]]) -> dict[str, Any]:
     """Medians per implementation and ``baize/<reference>`` ratios from per-round samples.
 
@@ -69,11 +146,7 @@ def summarize(samples: Mapping[str, Sequence[Mapping[str, Any]]]) -> dict[str, A
     for reference in REFERENCES:
         other = [s["rate"] for s in samples.get(reference, ())]
         if baize and other:
-            per_round = paired_ratios(baize, other)
-            ratios[f"baize/{reference}"] = {
-                "per_round": per_round,
-                "median": median_or_none(per_round),
-            }
+            ratios[f"baize/{reference}"] = ratio_summary(paired_ratios(baize, other))
     return {"median": medians, "ratios": ratios}
 
 
@@ -84,9 +157,13 @@ def evaluate_targets(
 ) -> list[dict[str, Any]]:
     """One verdict per (target, server, scenario): PASS, MISS, or NOT MEASURED (never guessed).
 
-    A result marked ``not_applicable`` (a server without h2c) gets no verdict.
+    A result marked ``not_applicable`` (a server without h2c) gets no verdict. Each ratio
+    verdict carries the per-round ``spread`` ([min, max] of the ratios behind the median),
+    the server's A/A range ``aa_range`` ([min, max] of ``raw-again/raw``, or None) and, for
+    a MISS that :func:`noise_note` finds within the noise, a ``note``.
     """
     by_key = {(r["server"], r["scenario"]): r for r in results}
+    floors = noise_floor(results)
     verdicts: list[dict[str, Any]] = []
     for target in TARGETS:
         for server in servers:
@@ -94,17 +171,26 @@ def evaluate_targets(
                 result = by_key.get((server, scenario))
                 if result is None or result.get("not_applicable"):
                     continue
-                ratio = result["ratios"].get(f"baize/{target.reference}", {}).get("median")
-                verdicts.append(
-                    {
-                        "target": target.name,
-                        "server": server,
-                        "scenario": scenario,
-                        "value": ratio,
-                        "threshold": target.minimum,
-                        "verdict": _verdict(ratio, target.minimum),
-                    }
+                entry = result["ratios"].get(f"baize/{target.reference}", {})
+                ratio = entry.get("median")
+                bounds = spread(entry.get("per_round") or [])
+                floor = floors.get(server)
+                verdict: dict[str, Any] = {
+                    "target": target.name,
+                    "server": server,
+                    "scenario": scenario,
+                    "value": ratio,
+                    "threshold": target.minimum,
+                    "verdict": _verdict(ratio, target.minimum),
+                    "spread": None if bounds is None else list(bounds),
+                    "aa_range": None if floor is None else [floor["min"], floor["max"]],
+                }
+                note = noise_note(
+                    ratio, target.minimum, bounds, None if floor is None else floor["spread"]
                 )
+                if note is not None:
+                    verdict["note"] = note
+                verdicts.append(verdict)
     for entry in memory:
         if entry["impl"] != "baize":
             continue
@@ -176,35 +262,16 @@ def render_markdown(report: Mapping[str, Any]) -> str:
         "- Versions: " + ", ".join(f"{k} {v}" for k, v in sorted(env["versions"].items())),
         "",
         "Ratios are medians of per-round ratios; every round measures the implementations back"
-        " to back (A B C, rotated each round), so that the noise of a shared machine cancels.",
+        " to back (A B C, rotated each round; in `hello` A B C D with the A/A control), so that"
+        " the noise of a shared machine cancels.",
         "",
     ]
     if report.get("notes"):
         lines += ["## Notes", "", *(f"- {note}" for note in report["notes"]), ""]
     verdicts = report.get("targets", [])
     if verdicts:
-        counts = {
-            v: sum(1 for t in verdicts if t["verdict"] == v)
-            for v in ("PASS", "MISS", "NOT MEASURED")
-        }
-        lines += [
-            "## Targets",
-            "",
-            f"{counts['PASS']} PASS, {counts['MISS']} MISS, {counts['NOT MEASURED']} not measured.",
-            "",
-            "| target | server | scenario | value | verdict |",
-            "|---|---|---|---|---|",
-        ]
-        for t in verdicts:
-            value = (
-                f"{_fmt_mib(t['value'])} MiB"
-                if t["scenario"] == "memory-1gib"
-                else ("–" if t["value"] is None else f"{t['value']:.3f}x")
-            )
-            lines.append(
-                f"| {t['target']} | {t['server']} | {t['scenario']} | {value} | {t['verdict']} |"
-            )
-        lines.append("")
+        lines += render_targets(verdicts)
+    lines += render_noise_floor(results)
     if results:
         lines += [
             "## Ratios: baize / raw ASGI and baize / Starlette",
@@ -286,6 +353,92 @@ def render_markdown(report: Mapping[str, Any]) -> str:
         *render_suite_timing(report.get("suite_timing")),
     ]
     return "\n".join(lines)
+
+
+NOISE_RULE = (
+    "A MISS is annotated *within noise* when the target's threshold lies within the per-round"
+    " spread (min <= threshold <= max of the per-round ratios behind the median: at least one"
+    " round met it), or when its distance to the threshold (threshold - median) is smaller"
+    " than the server's A/A spread (max - min of its raw-again/raw ratios, see"
+    ' "Noise floor (A/A)"). The verdict itself is only median >= threshold: PASS, else MISS.'
+)
+
+
+def render_targets(verdicts: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The Targets section: counts, the noise rule, one row per verdict."""
+    counts = {
+        v: sum(1 for t in verdicts if t["verdict"] == v) for v in ("PASS", "MISS", "NOT MEASURED")
+    }
+    noisy = sum(1 for t in verdicts if t["verdict"] == "MISS" and t.get("note"))
+    lines = [
+        "## Targets",
+        "",
+        f"{counts['PASS']} PASS, {counts['MISS']} MISS ({noisy} within the noise floor),"
+        f" {counts['NOT MEASURED']} not measured.",
+        "",
+        "Value: the median of the per-round ratios; per-round spread: their min–max; A/A"
+        " range: the min–max of the server's raw-again/raw ratios (its noise floor). " + NOISE_RULE,
+        "",
+        "| target | server | scenario | value | per-round spread | A/A range | verdict |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for t in verdicts:
+        memory = t["scenario"] == "memory-1gib"
+        if memory:
+            value = f"{_fmt_mib(t['value'])} MiB"
+        else:
+            value = "–" if t["value"] is None else f"{t['value']:.3f}x"
+        verdict = t["verdict"] + (f" ({WITHIN_NOISE})" if t.get("note") else "")
+        lines.append(
+            f"| {t['target']} | {t['server']} | {t['scenario']} | {value} |"
+            f" {_fmt_range(t.get('spread'))} | {_fmt_range(t.get('aa_range'))} | {verdict} |"
+        )
+    return [*lines, ""]
+
+
+def render_noise_floor(results: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The "Noise floor (A/A)" section: each server's raw-again/raw ratios.
+
+    Empty without a ``hello`` result (the only scenario with the control).
+    """
+    hello = [r for r in results if r["scenario"] == CONTROL_SCENARIO and not _skip_reason(r)]
+    if not hello:
+        return []
+    lines = [
+        "## Noise floor (A/A)",
+        "",
+        f"In the `{CONTROL_SCENARIO}` scenario (HTTP/1.1) a second, independent server process"
+        f" of the raw ASGI app (`{CONTROL}`) is measured in the same interleaved rounds as the"
+        f" others. The two processes are identical, so `{CONTROL_RATIO}` of the same round"
+        " would be 1.00 without noise: its min–max is how far a ratio moves by noise alone on"
+        " that server. It is taken as the server's noise floor for all its scenarios; the"
+        " baize ratios do not use it.",
+        "",
+    ]
+    floors = noise_floor(hello)
+    if not floors:
+        return [*lines, "Not measured (`--no-control`, or the control did not run).", ""]
+    lines += [
+        f"| server | rounds | {CONTROL_RATIO} median | min–max | spread |"
+        f" raw req/s | {CONTROL} req/s |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in hello:
+        floor = floors.get(r["server"])
+        if floor is None:
+            lines.append(f"| {r['server']} | – | – | – | – | – | – |")
+            continue
+        rates = [r["median"].get(impl, {}).get("rate") for impl in ("raw", CONTROL)]
+        lines.append(
+            f"| {r['server']} | {floor['rounds']} | {_fmt_ratio(floor['median'])} |"
+            f" {_fmt_range([floor['min'], floor['max']])} | {floor['spread']:.3f} |"
+            f" {_fmt_rate(rates[0])} | {_fmt_rate(rates[1])} |"
+        )
+    return [*lines, ""]
+
+
+def _fmt_range(bounds: Sequence[float] | None) -> str:
+    return "–" if not bounds else f"{bounds[0]:.3f}–{bounds[1]:.3f}x"
 
 
 H2_NOTE = (

@@ -49,6 +49,7 @@ APP_MODULES = {
     "raw": "benchmarks.apps.raw",
     "starlette": "benchmarks.apps.starlette_impl",
     "baize": "benchmarks.apps.baize_impl",
+    report.CONTROL: "benchmarks.apps.raw",  # the A/A control: the raw app, its own process
 }
 VERSIONED = (
     "baize-reference",
@@ -138,6 +139,7 @@ class Settings:
     pinning: str = "none"  # Pinning.describe(), or "none"
     max_restarts: int = MAX_RESTARTS  # per implementation and scenario
     server_prefix: tuple[str, ...] = ()  # starts a server on its CPUs (taskset); not reported
+    control: bool = True  # measure the A/A control (raw-again) in the hello scenario
 
     def to_json(self) -> dict[str, float | int | str]:
         return {k: v for k, v in self.__dict__.items() if k != "server_prefix"}
@@ -455,7 +457,16 @@ def measure_round(
     shift = round_index % len(order) if order else 0
     measured: dict[str, dict[str, Any]] = {}
     for impl in order[shift:] + order[:shift]:
-        ensure_running(team[impl], scenario, settings, content)
+        try:
+            ensure_running(team[impl], scenario, settings, content)
+        except GaveUp as exc:
+            if impl != report.CONTROL:
+                raise
+            # The A/A control is only a yardstick: losing it never gives the scenario up.
+            errors[impl] = f"control dropped: {exc}"
+            print(f"    {impl}: {errors[impl]}", file=sys.stderr)
+            team.pop(impl).server.stop()
+            continue
         running = {name: sup.server for name, sup in team.items()}
         for busy in wait_idle(running, IDLE_TIMEOUT):
             errors.setdefault(busy, f"still busy {IDLE_TIMEOUT:g} s after its clients left")
@@ -481,6 +492,28 @@ def paired_rounds(
     return {impl: [m[impl] for m in kept] for impl in present}, dropped
 
 
+def split_control(
+    rounds: Sequence[dict[str, dict[str, Any]]],
+) -> tuple[list[dict[str, dict[str, Any]]], list[float], list[float], list[int]]:
+    """Take the A/A control out of the rounds, so that it never drops a round of the others.
+
+    :returns: the rounds without the control; the raw and control rates of the rounds in
+        which both were measured (paired); the 1-based numbers of those rounds.
+    """
+    main = [{k: v for k, v in m.items() if k != report.CONTROL} for m in rounds]
+    both = [i for i, m in enumerate(rounds) if report.CONTROL in m and "raw" in m]
+    raw = [float(rounds[i]["raw"]["rate"]) for i in both]
+    control = [float(rounds[i][report.CONTROL]["rate"]) for i in both]
+    return main, raw, control, [i + 1 for i in both]
+
+
+def scheduled_impls(scenario: str, impls: Sequence[str], control: bool) -> list[str]:
+    """The implementations measured in ``scenario``: ``impls``, plus the A/A control last
+    (so that the rotation is A B C D) in the ``hello`` scenario when ``control`` is on."""
+    extra = control and scenario == report.CONTROL_SCENARIO and "raw" in impls
+    return [*impls, report.CONTROL] if extra else list(impls)
+
+
 def crash_note(sup: Supervised, config: ServerConfig) -> str:
     """``restarted N times: <reason>``, and what else the crashes did, for the errors column."""
     reasons = "; ".join(dict.fromkeys(c.reason for c in sup.crashes))
@@ -504,8 +537,15 @@ def scenario_result(
     errors: dict[str, str],
     gave_up: str | None,
 ) -> dict[str, Any]:
-    """The result of one scenario: paired samples, medians, ratios, errors, restarts."""
-    samples, dropped = paired_rounds(rounds)
+    """The result of one scenario: paired samples, medians, ratios, errors, restarts.
+
+    The A/A control (hello only) is paired with raw on its own: a round it misses is not
+    dropped for the others, and it never enters the baize ratios.
+    """
+    main_rounds, raw_rates, control_rates, control_rounds = split_control(rounds)
+    samples, dropped = paired_rounds(main_rounds)
+    if control_rounds:
+        samples[report.CONTROL] = [rounds[n - 1][report.CONTROL] for n in control_rounds]
     for impl, kept in samples.items():
         failed = sum(int(s["errors"]) for s in kept)
         if failed:
@@ -515,6 +555,11 @@ def scenario_result(
             note = crash_note(sup, config)
             errors[impl] = f"{note}; {errors[impl]}" if impl in errors else note
     summary = report.summarize({} if gave_up else samples)
+    if control_rounds and not gave_up:
+        summary["ratios"][report.CONTROL_RATIO] = {
+            **report.control_summary(raw_rates, control_rates),
+            "rounds": control_rounds,
+        }
     result: dict[str, Any] = {
         "server": config.name,
         "scenario": scenario.name,
@@ -703,7 +748,25 @@ def print_targets(verdicts: Sequence[dict[str, Any]]) -> None:
             value = "?" if t["value"] is None else f"{t['value'] / report.MIB:.1f} MiB growth"
         else:
             value = "?" if t["value"] is None else f"{t['value']:.3f}x"
-        print(f"  {t['verdict']:12} {t['target']:40} {t['server']:16} {t['scenario']:12} {value}")
+        bounds = t.get("spread")
+        spread = f"  rounds {bounds[0]:.3f}-{bounds[1]:.3f}" if bounds else ""
+        note = f"  ({report.WITHIN_NOISE})" if t.get("note") else ""
+        print(
+            f"  {t['verdict']:12} {t['target']:40} {t['server']:16} {t['scenario']:12}"
+            f" {value}{spread}{note}"
+        )
+
+
+def print_noise(floors: dict[str, dict[str, Any]]) -> None:
+    """Each server's A/A noise floor: median and min-max of raw-again/raw."""
+    if not floors:
+        return
+    print(f"\nNoise floor (A/A {report.CONTROL_RATIO}, {report.CONTROL_SCENARIO}):")
+    for server, f in floors.items():
+        print(
+            f"  {server:16} median {f['median']:.3f}x  min-max {f['min']:.3f}-{f['max']:.3f}x"
+            f"  spread {f['spread']:.3f}  ({f['rounds']} rounds)"
+        )
 
 
 def run_load(args: argparse.Namespace, command: str) -> int:
@@ -729,6 +792,7 @@ def run_load(args: argparse.Namespace, command: str) -> int:
         h2_clients=args.h2_clients,
         h2_streams=args.h2_streams,
         max_restarts=args.max_restarts,
+        control=not args.no_control,
     )
     pinning = None if args.no_pin else cpus.split(cpus.available())
     if pinning is not None:
@@ -776,11 +840,14 @@ def run_load(args: argparse.Namespace, command: str) -> int:
                         )
                     )
                     continue
-                impls = _impls_for(scenario.baize_names, notes, name)
+                impls = scheduled_impls(
+                    name, _impls_for(scenario.baize_names, notes, name), settings.control
+                )
                 document["results"].append(
                     run_scenario(config, scenario, impls, settings, workdir, env, content)
                 )
     document["notes"] = list(dict.fromkeys(notes))
+    document["noise"] = report.noise_floor(document["results"])
     document["targets"] = report.evaluate_targets(
         document["results"], document["memory"], [c.name for c in chosen]
     )
@@ -788,6 +855,7 @@ def run_load(args: argparse.Namespace, command: str) -> int:
         document["suite_timing"] = old["suite_timing"]
     write_report(document, args.report_dir)
     print_targets(document["targets"])
+    print_noise(document["noise"])
     print(f"\nwrote {args.report_dir / 'performance.json'} and performance.md")
     if args.suite_timing:
         return suite_timing(args, command)
@@ -870,6 +938,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         default=MAX_RESTARTS,
         help="restarts of a server that died, per implementation and scenario, before the"
         f" scenario is given up (default {MAX_RESTARTS})",
+    )
+    parser.add_argument(
+        "--no-control",
+        action="store_true",
+        help="do not measure the A/A control (a second raw-app process in the hello scenario,"
+        " whose ratio to raw is the noise floor)",
     )
     timing = parser.add_mutually_exclusive_group()
     timing.add_argument(
