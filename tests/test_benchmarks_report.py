@@ -1,0 +1,349 @@
+"""The A/A control and the noise annotation of the performance report (pure functions),
+and how the runner schedules the control."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from benchmarks import report, run
+from benchmarks.servers import ServerConfig
+
+VS_RAW, VS_STARLETTE, FILE_TARGET = (t.name for t in report.TARGETS)
+CONFIG = ServerConfig("fake", ("{python}", "-c", "pass"), "fd")
+
+
+def _sample(rate: float) -> dict[str, Any]:
+    return {"rate": rate, "p50_ms": 1.0, "p90_ms": 2.0, "p99_ms": 3.0, "errors": 0}
+
+
+def _result(
+    server: str,
+    scenario: str,
+    vs_raw: list[float],
+    vs_starlette: list[float],
+    control: list[float] | None = None,
+) -> dict[str, Any]:
+    ratios = {
+        "baize/raw": report.ratio_summary(vs_raw),
+        "baize/starlette": report.ratio_summary(vs_starlette),
+    }
+    median = {"raw": _sample(1000), "starlette": _sample(900), "baize": _sample(950)}
+    if control is not None:
+        ratios[report.CONTROL_RATIO] = report.ratio_summary(control)
+        median[report.CONTROL] = _sample(1010)
+    return {
+        "server": server,
+        "scenario": scenario,
+        "unit": "req/s",
+        "samples": {},
+        "median": median,
+        "ratios": ratios,
+        "errors": {},
+    }
+
+
+# --- spread, A/A ratios, noise floor -------------------------------------------------------
+
+
+def test_spread_is_min_and_max_or_none() -> None:
+    assert report.spread([1.02, 0.9, 0.97]) == (0.9, 1.02)
+    assert report.spread([]) is None
+
+
+def test_ratio_summary_keeps_rounds_median_min_max() -> None:
+    assert report.ratio_summary([0.9, 1.1, 1.0]) == {
+        "per_round": [0.9, 1.1, 1.0],
+        "median": 1.0,
+        "min": 0.9,
+        "max": 1.1,
+    }
+    assert report.ratio_summary([]) == {"per_round": [], "median": None, "min": None, "max": None}
+
+
+def test_control_summary_pairs_control_with_raw_of_the_same_round() -> None:
+    summary = report.control_summary([100, 200, 400], [110, 180, 400])
+    assert summary["per_round"] == [1.1, 0.9, 1.0]
+    assert (summary["median"], summary["min"], summary["max"]) == (1.0, 0.9, 1.1)
+    with pytest.raises(ValueError, match="rounds"):
+        report.control_summary([1, 2], [1])
+
+
+def test_summarize_keeps_baize_ratios_only_and_a_median_for_the_control() -> None:
+    samples = {
+        "raw": [_sample(100), _sample(200)],
+        "baize": [_sample(90), _sample(220)],
+        report.CONTROL: [_sample(50), _sample(50)],
+    }
+    summary = report.summarize(samples)
+    assert set(summary["ratios"]) == {"baize/raw"}
+    assert summary["ratios"]["baize/raw"]["per_round"] == [0.9, 1.1]
+    assert summary["median"][report.CONTROL]["rate"] == 50
+
+
+def test_noise_floor_is_read_from_hello_only() -> None:
+    results = [
+        _result("uvicorn", "hello", [1.0], [1.0], control=[0.98, 1.04, 1.01]),
+        # A control ratio in another scenario (never scheduled) is not the floor.
+        _result("daphne", "json-router", [1.0], [1.0], control=[0.5, 1.5]),
+        _result("daphne", "hello", [1.0], [1.0]),
+    ]
+    floors = report.noise_floor(results)
+    assert list(floors) == ["uvicorn"]
+    floor = floors["uvicorn"]
+    assert (floor["scenario"], floor["rounds"], floor["median"]) == ("hello", 3, 1.01)
+    assert (floor["min"], floor["max"]) == (0.98, 1.04)
+    assert floor["spread"] == pytest.approx(0.06)
+
+
+# --- the annotation rule ------------------------------------------------------------------
+
+
+def test_noise_note_pass_or_no_value_is_never_annotated() -> None:
+    assert report.noise_note(1.0, 1.0, (0.5, 1.5), 1.0) is None
+    assert report.noise_note(None, 1.0, None, 1.0) is None
+
+
+def test_noise_note_threshold_within_the_per_round_spread() -> None:
+    note = report.noise_note(0.97, 1.0, (0.93, 1.01), None)
+    assert note == "within noise: the threshold lies within the per-round spread"
+    # The bounds count: a round exactly at the threshold met it.
+    assert report.noise_note(0.97, 1.0, (0.93, 1.0), None) is not None
+    assert report.noise_note(0.97, 1.0, (0.93, 0.999), None) is None
+
+
+def test_noise_note_distance_smaller_than_the_aa_spread() -> None:
+    note = report.noise_note(0.97, 1.0, (0.96, 0.98), 0.05)
+    assert note == (
+        "within noise: 0.030 below the threshold, less than the server's A/A spread 0.050"
+    )
+    # Strictly smaller: a distance equal to the A/A spread, or larger, is a plain MISS.
+    assert report.noise_note(0.75, 1.0, (0.7, 0.8), 0.25) is None
+    assert report.noise_note(0.89, 1.0, (0.88, 0.9), 0.1) is None
+    assert report.noise_note(0.89, 1.0, (0.88, 0.9), None) is None
+
+
+def test_evaluate_targets_annotates_a_miss_without_changing_the_verdict() -> None:
+    results = [
+        # hello: baize/raw MISS with a round above 0.95 (spread); baize/starlette PASS.
+        _result("uvicorn", "hello", [0.93, 0.94, 0.96], [1.0, 1.1, 1.2], control=[0.97, 1.03]),
+        # json-router: baize/raw clear MISS; baize/starlette MISS by 0.04 < A/A spread 0.06.
+        _result("uvicorn", "json-router", [0.80, 0.81, 0.82], [0.95, 0.96, 0.97]),
+        _result("daphne", "hello", [0.90, 0.91, 0.92], [0.97, 0.96, 0.98]),  # no control
+    ]
+    verdicts = report.evaluate_targets(results, [], ["uvicorn", "daphne"])
+    got = {(v["target"], v["server"], v["scenario"]): v for v in verdicts}
+    hello_raw = got[(VS_RAW, "uvicorn", "hello")]
+    assert (hello_raw["verdict"], hello_raw["value"]) == ("MISS", 0.94)
+    assert hello_raw["spread"] == [0.93, 0.96]
+    assert hello_raw["aa_range"] == [0.97, 1.03]
+    assert hello_raw["note"].startswith("within noise: the threshold lies within")
+    assert got[(VS_STARLETTE, "uvicorn", "hello")]["verdict"] == "PASS"
+    assert "note" not in got[(VS_STARLETTE, "uvicorn", "hello")]
+    assert got[(VS_RAW, "uvicorn", "json-router")]["verdict"] == "MISS"
+    assert "note" not in got[(VS_RAW, "uvicorn", "json-router")]
+    router_star = got[(VS_STARLETTE, "uvicorn", "json-router")]
+    assert router_star["verdict"] == "MISS"
+    assert "A/A spread 0.060" in router_star["note"]
+    # daphne has no A/A: only the per-round spread may annotate, and it does not reach 1.0.
+    daphne_star = got[(VS_STARLETTE, "daphne", "hello")]
+    assert (daphne_star["verdict"], daphne_star["aa_range"]) == ("MISS", None)
+    assert "note" not in daphne_star
+
+
+# --- rendering ----------------------------------------------------------------------------
+
+
+def _document(results: list[dict[str, Any]], servers: list[str]) -> dict[str, Any]:
+    return {
+        "command": "python -m benchmarks.run",
+        "environment": {
+            "date": "2026-01-01T00:00:00+00:00",
+            "cpu_count": 2,
+            "platform": "Linux",
+            "python": "3.11.9",
+            "wrk": "wrk 4.1.0",
+            "versions": {},
+        },
+        "settings": {
+            "duration": 1,
+            "rounds": 3,
+            "connections": 32,
+            "threads": 1,
+            "stream_clients": 4,
+        },
+        "results": results,
+        "memory": [],
+        "noise": report.noise_floor(results),
+        "targets": report.evaluate_targets(results, [], servers),
+    }
+
+
+def test_render_targets_counts_misses_within_noise_and_shows_both_ranges() -> None:
+    results = [
+        _result("uvicorn", "hello", [0.93, 0.94, 0.96], [1.0, 1.1, 1.2], control=[0.97, 1.03]),
+        _result("uvicorn", "json-router", [0.80, 0.81, 0.82], [1.0, 1.0, 1.0]),
+    ]
+    lines = report.render_markdown(_document(results, ["uvicorn"])).splitlines()
+    assert "2 PASS, 2 MISS (1 within the noise floor), 0 not measured." in lines
+    assert (
+        f"| {VS_RAW} | uvicorn | hello | 0.940x | 0.930–0.960x | 0.970–1.030x"
+        " | MISS (within noise) |" in lines
+    )
+    assert (
+        f"| {VS_RAW} | uvicorn | json-router | 0.810x | 0.800–0.820x | 0.970–1.030x | MISS |"
+        in lines
+    )
+    assert (
+        f"| {VS_STARLETTE} | uvicorn | hello | 1.100x | 1.000–1.200x | 0.970–1.030x | PASS |"
+        in (lines)
+    )
+    assert any(report.NOISE_RULE in ln for ln in lines)
+
+
+def test_render_noise_floor_section() -> None:
+    results = [
+        _result("uvicorn", "hello", [1.0], [1.0], control=[0.97, 1.0, 1.03]),
+        _result("daphne", "hello", [1.0], [1.0]),
+    ]
+    lines = report.render_markdown(_document(results, ["uvicorn", "daphne"])).splitlines()
+    start = lines.index("## Noise floor (A/A)")
+    section = lines[start : lines.index("## Ratios: baize / raw ASGI and baize / Starlette")]
+    header = "| server | rounds | raw-again/raw median | min–max | spread | raw req/s |"
+    header += " raw-again req/s |"
+    assert header in section
+    assert "| uvicorn | 3 | 1.00x | 0.970–1.030x | 0.060 | 1,000 | 1,010 |" in section
+    assert "| daphne | – | – | – | – | – | – |" in section
+    assert lines.index("## Targets") < start
+
+
+def test_render_noise_floor_without_control_or_without_hello() -> None:
+    no_control = report.render_noise_floor([_result("uvicorn", "hello", [1.0], [1.0])])
+    assert no_control[0] == "## Noise floor (A/A)"
+    assert "Not measured (`--no-control`, or the control did not run)." in no_control
+    assert report.render_noise_floor([_result("uvicorn", "json-router", [1.0], [1.0])]) == []
+
+
+def test_render_targets_of_an_old_report_without_ranges() -> None:
+    old = {
+        "target": VS_RAW,
+        "server": "uvicorn",
+        "scenario": "hello",
+        "value": 0.9,
+        "threshold": 0.95,
+        "verdict": "MISS",
+    }
+    lines = report.render_targets([old])
+    assert "0 PASS, 1 MISS (0 within the noise floor), 0 not measured." in lines
+    assert f"| {VS_RAW} | uvicorn | hello | 0.900x | – | – | MISS |" in lines
+
+
+# --- the runner: the control is scheduled only in hello, rotated, kept out of the pairs ----
+
+
+def test_control_is_scheduled_only_in_hello_when_on() -> None:
+    impls = ["raw", "starlette", "baize"]
+    assert run.scheduled_impls("hello", impls, True) == [*impls, "raw-again"]
+    assert run.scheduled_impls("hello", impls, False) == impls
+    for name in run.SCENARIOS:
+        if name != "hello":
+            assert run.scheduled_impls(name, impls, True) == impls
+    assert run.scheduled_impls("hello", ["starlette"], True) == ["starlette"]  # no raw: no A/A
+    assert run.APP_MODULES["raw-again"] == run.APP_MODULES["raw"]
+
+
+def test_parse_args_no_control() -> None:
+    assert run.parse_args([]).no_control is False
+    assert run.parse_args(["--no-control"]).no_control is True
+
+
+class _FakeSup:
+    def __init__(self, impl: str) -> None:
+        self.impl = impl
+        self.server = self
+
+    def stop(self) -> None:
+        self.stopped = True
+
+
+def _fake_round(
+    monkeypatch: pytest.MonkeyPatch, impls: list[str], gives_up: str = ""
+) -> tuple[list[list[str]], dict[str, Any], dict[str, str]]:
+    measured: list[str] = []
+
+    def ensure_running(sup: Any, *args: Any) -> None:
+        if sup.impl == gives_up:
+            raise run.GaveUp(f"the {sup.impl} server died 4 times")
+
+    def measure_once(sup: Any, *args: Any) -> dict[str, Any]:
+        measured.append(sup.impl)
+        return _sample(100)
+
+    monkeypatch.setattr(run, "ensure_running", ensure_running)
+    monkeypatch.setattr(run, "wait_idle", lambda servers, timeout: [])
+    monkeypatch.setattr(run, "measure_once", measure_once)
+    team: dict[str, Any] = {impl: _FakeSup(impl) for impl in impls}
+    settings = run.Settings(1, 4, 0, 1, 1, 1)
+    errors: dict[str, str] = {}
+    orders = []
+    for index in range(4):
+        run.measure_round(team, index, run.SCENARIOS["hello"], settings, errors, b"")
+        orders.append(list(measured))
+        measured.clear()
+    return orders, team, errors
+
+
+def test_control_is_rotated_with_the_others(monkeypatch: pytest.MonkeyPatch) -> None:
+    impls = run.scheduled_impls("hello", ["raw", "starlette", "baize"], True)
+    orders, _, _ = _fake_round(monkeypatch, impls)
+    assert orders == [
+        ["raw", "starlette", "baize", "raw-again"],
+        ["starlette", "baize", "raw-again", "raw"],
+        ["baize", "raw-again", "raw", "starlette"],
+        ["raw-again", "raw", "starlette", "baize"],
+    ]
+
+
+def test_a_control_that_gives_up_is_dropped_not_the_scenario(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    orders, team, errors = _fake_round(monkeypatch, ["raw", "baize", "raw-again"], "raw-again")
+    assert orders[0] == ["raw", "baize"]
+    assert "raw-again" not in team
+    assert errors == {"raw-again": "control dropped: the raw-again server died 4 times"}
+    with pytest.raises(run.GaveUp):
+        _fake_round(monkeypatch, ["raw", "baize"], "baize")
+
+
+def test_scenario_result_keeps_the_control_out_of_the_baize_pairs() -> None:
+    rounds = [
+        {"raw": _sample(100), "starlette": _sample(80), "baize": _sample(90)},  # no control
+        {
+            "raw": _sample(100),
+            "starlette": _sample(100),
+            "baize": _sample(110),
+            "raw-again": _sample(95),
+        },
+        {
+            "raw": _sample(200),
+            "starlette": _sample(100),
+            "baize": _sample(180),
+            "raw-again": _sample(210),
+        },
+    ]
+    with_control = run.scenario_result(CONFIG, run.SCENARIOS["hello"], {}, rounds, {}, None)
+    without = [{k: v for k, v in m.items() if k != "raw-again"} for m in rounds]
+    plain = run.scenario_result(CONFIG, run.SCENARIOS["hello"], {}, without, {}, None)
+    # A round the control missed is not dropped for the others; the baize ratios are the same.
+    assert "dropped_rounds" not in with_control
+    for key in ("baize/raw", "baize/starlette"):
+        assert with_control["ratios"][key] == plain["ratios"][key]
+    assert with_control["ratios"]["baize/raw"]["per_round"] == [0.9, 1.1, 0.9]
+    control = with_control["ratios"]["raw-again/raw"]
+    assert control["per_round"] == [0.95, 1.05]
+    assert control["rounds"] == [2, 3]
+    assert (control["min"], control["max"]) == (0.95, 1.05)
+    assert [s["rate"] for s in with_control["samples"]["raw-again"]] == [95, 210]
+    assert with_control["median"]["raw-again"]["rate"] == 152.5
+    assert "raw-again/raw" not in plain["ratios"]
