@@ -82,8 +82,9 @@ def control_summary(raw: Sequence[float], control: Sequence[float]) -> dict[str,
 def noise_floor(results: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
     """Per server, its A/A noise floor: the ``raw-again/raw`` ratios of its ``hello`` result.
 
-    :returns: server -> ``scenario``, ``rounds``, ``median``, ``min``, ``max`` and ``spread``
-        (max - min); servers without a measured control are absent.
+    :returns: server -> ``scenario``, ``rounds``, ``median``, ``min``, ``max``, ``spread``
+        (max - min) and ``deviation`` (the largest ``|ratio - 1|``: how far two identical
+        apps drifted apart in one round); servers without a measured control are absent.
     """
     floors: dict[str, dict[str, Any]] = {}
     for r in results:
@@ -98,32 +99,27 @@ def noise_floor(results: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, Any
             "min": low,
             "max": high,
             "spread": high - low,
+            "deviation": max(abs(r - 1.0) for r in entry["per_round"]),
         }
     return floors
 
 
-def noise_note(
-    value: float | None,
-    threshold: float,
-    bounds: Sequence[float] | None,
-    aa_spread: float | None,
-) -> str | None:
+def noise_note(value: float | None, threshold: float, aa_deviation: float | None) -> str | None:
     """Why a MISS lies within the noise, or None (also for a PASS or no value).
 
-    A MISS (``value < threshold``) is within noise when the threshold lies within the
-    per-round spread (``min <= threshold <= max``: at least one round met it), or when its
-    distance to the threshold (``threshold - value``) is smaller than the server's A/A spread
-    (``max - min`` of its ``raw-again/raw`` ratios). The verdict itself is not changed.
+    A MISS (``value < threshold``) is within noise when its distance to the threshold
+    (``threshold - value``) is smaller than the server's A/A deviation: the largest
+    ``|raw-again/raw - 1|`` of its rounds, how far two identical apps drifted apart. A
+    round that met the target is not enough (with more rounds, one always does). The
+    verdict itself is not changed.
     """
-    if value is None or value >= threshold:
+    if value is None or value >= threshold or aa_deviation is None:
         return None
-    if bounds is not None and bounds[0] <= threshold <= bounds[1]:
-        return f"{WITHIN_NOISE}: the threshold lies within the per-round spread"
     distance = threshold - value
-    if aa_spread is not None and distance < aa_spread:
+    if distance < aa_deviation:
         return (
             f"{WITHIN_NOISE}: {distance:.3f} below the threshold,"
-            f" less than the server's A/A spread {aa_spread:.3f}"
+            f" less than the server's A/A deviation {aa_deviation:.3f}"
         )
     return None
 
@@ -186,7 +182,7 @@ def evaluate_targets(
                     "aa_range": None if floor is None else [floor["min"], floor["max"]],
                 }
                 note = noise_note(
-                    ratio, target.minimum, bounds, None if floor is None else floor["spread"]
+                    ratio, target.minimum, None if floor is None else floor.get("deviation")
                 )
                 if note is not None:
                     verdict["note"] = note
@@ -356,11 +352,10 @@ def render_markdown(report: Mapping[str, Any]) -> str:
 
 
 NOISE_RULE = (
-    "A MISS is annotated *within noise* when the target's threshold lies within the per-round"
-    " spread (min <= threshold <= max of the per-round ratios behind the median: at least one"
-    " round met it), or when its distance to the threshold (threshold - median) is smaller"
-    " than the server's A/A spread (max - min of its raw-again/raw ratios, see"
-    ' "Noise floor (A/A)"). The verdict itself is only median >= threshold: PASS, else MISS.'
+    "A MISS is annotated *within noise* when its distance to the threshold (threshold -"
+    " median) is smaller than the server's A/A deviation: the largest |raw-again/raw - 1| of"
+    ' its rounds (see "Noise floor (A/A)"), how far two identical raw apps drifted apart in'
+    " one round. The verdict itself is only median >= threshold: PASS, else MISS."
 )
 
 
@@ -410,16 +405,16 @@ def render_noise_floor(results: Sequence[Mapping[str, Any]]) -> list[str]:
         f"In the `{CONTROL_SCENARIO}` scenario (HTTP/1.1) a second, independent server process"
         f" of the raw ASGI app (`{CONTROL}`) is measured in the same interleaved rounds as the"
         f" others. The two processes are identical, so `{CONTROL_RATIO}` of the same round"
-        " would be 1.00 without noise: its min–max is how far a ratio moves by noise alone on"
-        " that server. It is taken as the server's noise floor for all its scenarios; the"
-        " baize ratios do not use it.",
+        " would be 1.00 without noise: its largest distance from 1.00 (deviation) is how far a"
+        " ratio moves by noise alone on that server. It is taken as the server's noise floor"
+        " for all its scenarios; the baize ratios do not use it.",
         "",
     ]
     floors = noise_floor(hello)
     if not floors:
         return [*lines, "Not measured (`--no-control`, or the control did not run).", ""]
     lines += [
-        f"| server | rounds | {CONTROL_RATIO} median | min–max | spread |"
+        f"| server | rounds | {CONTROL_RATIO} median | min–max | deviation |"
         f" raw req/s | {CONTROL} req/s |",
         "|---|---|---|---|---|---|---|",
     ]
@@ -431,7 +426,8 @@ def render_noise_floor(results: Sequence[Mapping[str, Any]]) -> list[str]:
         rates = [r["median"].get(impl, {}).get("rate") for impl in ("raw", CONTROL)]
         lines.append(
             f"| {r['server']} | {floor['rounds']} | {_fmt_ratio(floor['median'])} |"
-            f" {_fmt_range([floor['min'], floor['max']])} | {floor['spread']:.3f} |"
+            f" {_fmt_range([floor['min'], floor['max']])} |"
+            f" {floor.get('deviation', floor['spread']):.3f} |"
             f" {_fmt_rate(rates[0])} | {_fmt_rate(rates[1])} |"
         )
     return [*lines, ""]

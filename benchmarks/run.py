@@ -765,7 +765,7 @@ def print_noise(floors: dict[str, dict[str, Any]]) -> None:
     for server, f in floors.items():
         print(
             f"  {server:16} median {f['median']:.3f}x  min-max {f['min']:.3f}-{f['max']:.3f}x"
-            f"  spread {f['spread']:.3f}  ({f['rounds']} rounds)"
+            f"  deviation {f['deviation']:.3f}  ({f['rounds']} rounds)"
         )
 
 

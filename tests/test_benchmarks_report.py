@@ -101,34 +101,32 @@ def test_noise_floor_is_read_from_hello_only() -> None:
 
 
 def test_noise_note_pass_or_no_value_is_never_annotated() -> None:
-    assert report.noise_note(1.0, 1.0, (0.5, 1.5), 1.0) is None
-    assert report.noise_note(None, 1.0, None, 1.0) is None
+    assert report.noise_note(1.0, 1.0, 1.0) is None
+    assert report.noise_note(None, 1.0, 1.0) is None
 
 
-def test_noise_note_threshold_within_the_per_round_spread() -> None:
-    note = report.noise_note(0.97, 1.0, (0.93, 1.01), None)
-    assert note == "within noise: the threshold lies within the per-round spread"
-    # The bounds count: a round exactly at the threshold met it.
-    assert report.noise_note(0.97, 1.0, (0.93, 1.0), None) is not None
-    assert report.noise_note(0.97, 1.0, (0.93, 0.999), None) is None
-
-
-def test_noise_note_distance_smaller_than_the_aa_spread() -> None:
-    note = report.noise_note(0.97, 1.0, (0.96, 0.98), 0.05)
+def test_noise_note_distance_smaller_than_the_aa_deviation() -> None:
+    note = report.noise_note(0.97, 1.0, 0.05)
     assert note == (
-        "within noise: 0.030 below the threshold, less than the server's A/A spread 0.050"
+        "within noise: 0.030 below the threshold, less than the server's A/A deviation 0.050"
     )
-    # Strictly smaller: a distance equal to the A/A spread, or larger, is a plain MISS.
-    assert report.noise_note(0.75, 1.0, (0.7, 0.8), 0.25) is None
-    assert report.noise_note(0.89, 1.0, (0.88, 0.9), 0.1) is None
-    assert report.noise_note(0.89, 1.0, (0.88, 0.9), None) is None
+    # Strictly smaller: a distance equal to the A/A deviation, or larger, is a plain MISS.
+    assert report.noise_note(0.75, 1.0, 0.25) is None
+    assert report.noise_note(0.89, 1.0, 0.1) is None
+    # Without an A/A measurement nothing is annotated (a round that met the target is not enough).
+    assert report.noise_note(0.99, 1.0, None) is None
+
+
+def test_noise_floor_deviation_is_the_largest_distance_from_one() -> None:
+    floors = report.noise_floor([_result("uvicorn", "hello", [1.0], [1.0], control=[0.97, 1.02])])
+    assert floors["uvicorn"]["deviation"] == pytest.approx(0.03)
 
 
 def test_evaluate_targets_annotates_a_miss_without_changing_the_verdict() -> None:
     results = [
-        # hello: baize/raw MISS with a round above 0.95 (spread); baize/starlette PASS.
+        # hello: baize/raw MISS by 0.01 < A/A deviation 0.03; baize/starlette PASS.
         _result("uvicorn", "hello", [0.93, 0.94, 0.96], [1.0, 1.1, 1.2], control=[0.97, 1.03]),
-        # json-router: baize/raw clear MISS; baize/starlette MISS by 0.04 < A/A spread 0.06.
+        # json-router: baize/raw clear MISS; baize/starlette MISS by 0.04 > A/A deviation 0.03.
         _result("uvicorn", "json-router", [0.80, 0.81, 0.82], [0.95, 0.96, 0.97]),
         _result("daphne", "hello", [0.90, 0.91, 0.92], [0.97, 0.96, 0.98]),  # no control
     ]
@@ -138,15 +136,15 @@ def test_evaluate_targets_annotates_a_miss_without_changing_the_verdict() -> Non
     assert (hello_raw["verdict"], hello_raw["value"]) == ("MISS", 0.94)
     assert hello_raw["spread"] == [0.93, 0.96]
     assert hello_raw["aa_range"] == [0.97, 1.03]
-    assert hello_raw["note"].startswith("within noise: the threshold lies within")
+    assert hello_raw["note"].startswith("within noise: 0.010 below the threshold")
     assert got[(VS_STARLETTE, "uvicorn", "hello")]["verdict"] == "PASS"
     assert "note" not in got[(VS_STARLETTE, "uvicorn", "hello")]
     assert got[(VS_RAW, "uvicorn", "json-router")]["verdict"] == "MISS"
     assert "note" not in got[(VS_RAW, "uvicorn", "json-router")]
     router_star = got[(VS_STARLETTE, "uvicorn", "json-router")]
     assert router_star["verdict"] == "MISS"
-    assert "A/A spread 0.060" in router_star["note"]
-    # daphne has no A/A: only the per-round spread may annotate, and it does not reach 1.0.
+    assert "note" not in router_star
+    # daphne has no A/A: nothing is annotated.
     daphne_star = got[(VS_STARLETTE, "daphne", "hello")]
     assert (daphne_star["verdict"], daphne_star["aa_range"]) == ("MISS", None)
     assert "note" not in daphne_star
@@ -210,10 +208,10 @@ def test_render_noise_floor_section() -> None:
     lines = report.render_markdown(_document(results, ["uvicorn", "daphne"])).splitlines()
     start = lines.index("## Noise floor (A/A)")
     section = lines[start : lines.index("## Ratios: baize / raw ASGI and baize / Starlette")]
-    header = "| server | rounds | raw-again/raw median | min–max | spread | raw req/s |"
+    header = "| server | rounds | raw-again/raw median | min–max | deviation | raw req/s |"
     header += " raw-again req/s |"
     assert header in section
-    assert "| uvicorn | 3 | 1.00x | 0.970–1.030x | 0.060 | 1,000 | 1,010 |" in section
+    assert "| uvicorn | 3 | 1.00x | 0.970–1.030x | 0.030 | 1,000 | 1,010 |" in section
     assert "| daphne | – | – | – | – | – | – |" in section
     assert lines.index("## Targets") < start
 
