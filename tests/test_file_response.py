@@ -775,3 +775,14 @@ async def test_cached_etag_follows_a_nanosecond_mtime_change(data_file: Path) ->
     _, after, _ = await raw_start(FileResponse(str(data_file)), [])
     assert dict(before)[b"etag"] == f'"{stamp:x}-400"'.encode()
     assert dict(after)[b"etag"] == f'"{stamp + 1:x}-400"'.encode()
+
+
+async def test_a_patched_mixin_hook_is_called(
+    data_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await raw_start(FileResponse(str(data_file)), [])  # fills the cache for this file
+    monkeypatch.setattr(
+        FileResponseMixin, "generate_etag", staticmethod(lambda stat_result: '"patched"')
+    )
+    _, raw, _ = await raw_start(FileResponse(str(data_file)), [])
+    assert dict(raw)[b"etag"] == b'"patched"'

@@ -544,11 +544,13 @@ class _EventSender:
         self.gone = True
 
 
-# The FileResponseMixin hooks whose results _file_header_block caches: an instance or a
-# subclass that replaces one of them gets its headers computed on every call instead.
-_HEADER_HOOKS = frozenset(
-    ("file_headers", "generate_etag", "generate_last_modified", "content_disposition")
-)
+# The FileResponseMixin hooks whose results FileResponse._header_block caches, as imported:
+# an instance, a subclass or a patched mixin that replaces one of them gets its headers
+# computed on every call instead.
+_HEADER_HOOKS = {
+    name: getattr(FileResponseMixin, name)
+    for name in ("file_headers", "generate_etag", "generate_last_modified", "content_disposition")
+}
 _HeaderBlock = tuple[tuple[tuple[bytes, bytes], ...], str | None, str | None]
 _HEADER_BLOCKS: dict[tuple[Any, ...], _HeaderBlock] = {}
 _HEADER_BLOCKS_MAX = 256
@@ -680,12 +682,13 @@ class FileResponse(Response, FileResponseMixin):
     def _default_hooks(self) -> bool:
         """Whether :meth:`file_headers` and the hooks it calls are the mixin's own."""
         cls = type(self)
+        hooks = _HEADER_HOOKS
         return (
-            cls.file_headers is FileResponseMixin.file_headers
-            and cls.generate_etag is FileResponseMixin.generate_etag
-            and cls.generate_last_modified is FileResponseMixin.generate_last_modified
-            and cls.content_disposition is FileResponseMixin.content_disposition
-            and _HEADER_HOOKS.isdisjoint(self.__dict__)
+            cls.file_headers is hooks["file_headers"]
+            and cls.generate_etag is hooks["generate_etag"]
+            and cls.generate_last_modified is hooks["generate_last_modified"]
+            and cls.content_disposition is hooks["content_disposition"]
+            and hooks.keys().isdisjoint(self.__dict__)
         )
 
     def _header_block(self, stat_result: os.stat_result) -> _HeaderBlock:
