@@ -12,6 +12,7 @@ import hashlib
 import re
 import uuid
 from collections.abc import Sequence
+from email.utils import formatdate
 from typing import Any
 from urllib.parse import quote, unquote_to_bytes, urlencode
 
@@ -227,6 +228,55 @@ def test_etag_strong_and_stable(server: Server) -> None:
     expect_equal(second, first, "the same file gets the same ETag twice")
     other = fetch(server, "page.html").header("etag")
     expect_true(other != first, "another file gets another ETag", f"not {first}", repr(other))
+
+
+def seeded_bytes(seed: str, size: int) -> bytes:
+    """What ``/file/write`` writes for ``seed`` (the app's formula, computed here)."""
+    return hashlib.shake_256(b"baize conformance " + seed.encode()).digest(size)
+
+
+def write_file(server: Server, name: str, seed: str, size: int, mtime: int) -> None:
+    """Have the scenario app (re)write ``name`` with ``size`` seeded bytes and ``mtime``."""
+    with server.http() as client:
+        query = {"seed": seed, "size": size, "mtime": mtime}
+        response = client.get(f"/file/write/{name}", params=query)
+    expect_equal(response.status_code, 200, f"the scenario app wrote {name}")
+
+
+@pytest.mark.requirement("FILE-CHANGED-FILE")
+def test_changed_file_is_served_anew(server: Server) -> None:
+    name = f"w-{uuid.uuid4().hex[:12]}"
+    # 2021-03-04 05:06:07 UTC, then one hour later; the size changes last, mtime kept.
+    versions = [("a", 1000, 1614834367), ("b", 1000, 1614837967), ("c", 1500, 1614837967)]
+    seen_etags: list[str | None] = []
+    for seed, size, mtime in versions:
+        write_file(server, name, seed, size, mtime)
+        response = fetch(server, name)
+        data = seeded_bytes(seed, size)
+        expect_equal(response.status, 200, f"GET of version {seed!r}")
+        expect_equal(
+            response.header("content-length"), str(size), f"version {seed!r}: Content-Length"
+        )
+        expect_true(
+            response.body == data,
+            f"version {seed!r}: the body is the file as it is now",
+            f"{size} bytes equal to the new file",
+            f"{len(response.body)} bytes, first difference at"
+            f" {first_difference(response.body, data)}",
+        )
+        expect_equal(
+            response.header("last-modified"),
+            formatdate(mtime, usegmt=True),
+            f"version {seed!r}: Last-Modified is the new mtime",
+        )
+        etag = response.header("etag")
+        expect_true(
+            etag not in seen_etags,
+            f"version {seed!r} gets an ETag no earlier version had (RFC 9110 §8.8.1)",
+            f"not one of {seen_etags}",
+            repr(etag),
+        )
+        seen_etags.append(etag)
 
 
 @pytest.mark.requirement("FILE-LAST-MODIFIED")

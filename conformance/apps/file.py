@@ -15,6 +15,9 @@ modification time is :data:`MTIME`.
   "file descriptor object"), read with ``os.sendfile``'s offset/count semantics.
 - ``/file/error/<missing|dir>?mode=catch|propagate``: a path that is not a regular file;
   ``catch`` answers JSON with what was raised and which messages went out before it.
+- ``/file/write/<name>?size=&seed=&mtime=`` (re)writes the file ``<name>`` (``w-`` then
+  lower-case letters, digits, ``-``) with ``size`` bytes of :func:`seeded_content` and sets
+  its mtime; ``/file/f/<name>`` serves it, so a case can change a file between two requests.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from __future__ import annotations
 import atexit
 import hashlib
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -60,6 +64,11 @@ RESULTS: dict[str, dict[str, Any]] = {}
 def content(size: int) -> bytes:
     """The deterministic bytes of a file of ``size`` bytes."""
     return hashlib.shake_256(b"baize conformance").digest(size)
+
+
+def seeded_content(seed: str, size: int) -> bytes:
+    """The bytes ``/file/write`` writes: SHAKE-256 of ``b"baize conformance " + seed``."""
+    return hashlib.shake_256(b"baize conformance " + seed.encode()).digest(size)
 
 
 def _make_files() -> str:
@@ -214,11 +223,36 @@ async def error(parts: list[str], scope: Scope, receive: Receive, send: Send) ->
     await _json(send, {"raised": False, "stage": stage, "sent": sent})
 
 
+_WRITABLE = re.compile(r"w-[a-z0-9-]{1,40}")
+
+
+async def write(parts: list[str], scope: Scope, receive: Receive, send: Send) -> None:
+    """(Re)write a file the case names, with the size, content seed and mtime it asks for."""
+    name = parts[0]
+    query = parse_qs(scope["query_string"].decode("latin-1"))
+    if _WRITABLE.fullmatch(name) is None:
+        await _plain(send, 400, "a writable file name is w- then [a-z0-9-]")
+        return
+    size, mtime = int(query["size"][0]), int(query["mtime"][0])
+    path = os.path.join(ROOT, name)
+    with open(path, "wb") as file:
+        file.write(seeded_content(query["seed"][0], size))
+    os.utime(path, (mtime, mtime))
+    await _json(send, {"written": size})
+
+
 async def result(parts: list[str], scope: Scope, receive: Receive, send: Send) -> None:
     await _json(send, RESULTS.get(parts[0]))
 
 
-ROUTES = {"f": serve, "record": record, "zerocopy": zerocopy, "error": error, "result": result}
+ROUTES = {
+    "f": serve,
+    "record": record,
+    "zerocopy": zerocopy,
+    "error": error,
+    "result": result,
+    "write": write,
+}
 
 
 async def app(scope: Scope, receive: Receive, send: Send) -> None:
