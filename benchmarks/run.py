@@ -3,6 +3,12 @@
 For each server configuration (``servers/*.toml``) and each scenario it starts one server
 per implementation (raw ASGI, Starlette, baize), measures them in interleaved rounds, and
 writes ``reports/performance.json`` and ``reports/performance.md``. See benchmarks/README.md.
+
+The parts: :mod:`benchmarks.scenarios` (what each load is and checks),
+:mod:`benchmarks.servers` (server processes), :mod:`benchmarks.supervise` (restarting a server
+that died), :mod:`benchmarks.rounds` (interleaved rounds and their pairing),
+:mod:`benchmarks.loadgen` (wrk, h2load and the Python clients), :mod:`benchmarks.report`
+(ratios, targets, Markdown); this module starts servers, runs scenarios and writes the report.
 """
 
 from __future__ import annotations
@@ -21,28 +27,26 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from benchmarks import cpus, loadgen, report
 from benchmarks import suite_timing as suite_timing_mod
 from benchmarks.apps import common
-from benchmarks.servers import (
-    ExitWatch,
-    RunningServer,
-    ServerConfig,
-    ServerStartError,
-    exit_line,
-    load_servers,
-    wait_idle,
+from benchmarks.rounds import measure_round, scenario_result, scheduled_impls
+from benchmarks.scenarios import (
+    ALL_SCENARIOS,
+    MAX_RESTARTS,
+    MEMORY_SCENARIO,
+    SCENARIOS,
+    Scenario,
+    Settings,
 )
+from benchmarks.servers import RunningServer, ServerConfig, ServerStartError, load_servers
+from benchmarks.supervise import EXIT_GRACE, GaveUp, Supervised, prepare_server
 
 ROOT = Path(__file__).resolve().parent.parent
 REPORT_DIR = ROOT / "reports"
-# Before each measurement, wait at most this long for every server of the scenario to be
-# idle, so that work left over from the previous measurement does not steal the CPU.
-IDLE_TIMEOUT = 10.0
 # An event stream of the benchmark apps ends this long after one measurement would.
 SSE_SLACK_SECONDS = 2
 APP_MODULES = {
@@ -67,82 +71,6 @@ VERSIONED = (
     "gunicorn",
     "anyio",
 )
-MEMORY_SCENARIO = "memory-1gib"
-#: Restarts one implementation's server may get in one scenario before the scenario is given up.
-MAX_RESTARTS = 3
-#: Seconds to wait for a server's exit after a failed check or load, before blaming the answer.
-EXIT_GRACE = 0.5
-
-
-@dataclass(frozen=True)
-class Scenario:
-    """One load: which app attribute serves it, how it is driven and checked."""
-
-    name: str
-    app: str
-    kind: str  # "wrk", "h2load", "sse" or "websocket"
-    unit: str
-    baize_names: tuple[str, ...]
-    path: str = "/"
-    headers: tuple[str, ...] = ()
-
-
-SCENARIOS = {
-    s.name: s
-    for s in (
-        Scenario("hello", "hello", "wrk", "req/s", ("PlainTextResponse",)),
-        Scenario(
-            "json-router",
-            "json_router",
-            "wrk",
-            "req/s",
-            ("JSONResponse", "Router", "Request", "request_response"),
-            path=common.JSON_PATH,
-        ),
-        Scenario("file-1mib", "file", "wrk", "req/s", ("FileResponse",)),
-        Scenario(
-            "range-64kib",
-            "range_file",
-            "wrk",
-            "req/s",
-            ("FileResponse",),
-            headers=(f"Range: {common.RANGE_HEADER}",),
-        ),
-        Scenario("sse", "sse", "sse", "events/s", ("SendEventResponse",)),
-        Scenario("websocket", "websocket", "websocket", "messages/s", ("WebSocket",)),
-        Scenario("h2-hello", "hello", "h2load", "req/s", ("PlainTextResponse",)),
-        Scenario(
-            "h2-json-router",
-            "json_router",
-            "h2load",
-            "req/s",
-            ("JSONResponse", "Router", "Request", "request_response"),
-            path=common.JSON_PATH,
-        ),
-    )
-}
-#: Requests of the h2c check that precedes the measurement (it also warms the server up).
-H2_CHECK_REQUESTS = 200
-ALL_SCENARIOS = (*SCENARIOS, MEMORY_SCENARIO)
-
-
-@dataclass(frozen=True)
-class Settings:
-    duration: int
-    rounds: int
-    warmup_requests: int
-    connections: int
-    threads: int
-    stream_clients: int
-    h2_clients: int = 8
-    h2_streams: int = 4
-    pinning: str = "none"  # Pinning.describe(), or "none"
-    max_restarts: int = MAX_RESTARTS  # per implementation and scenario
-    server_prefix: tuple[str, ...] = ()  # starts a server on its CPUs (taskset); not reported
-    control: bool = True  # measure the A/A control (raw-again) in the hello scenario
-
-    def to_json(self) -> dict[str, float | int | str]:
-        return {k: v for k, v in self.__dict__.items() if k != "server_prefix"}
 
 
 def missing_baize_names(names: Sequence[str]) -> list[str]:
@@ -159,86 +87,6 @@ def make_data(directory: Path) -> bytes:
     with (directory / common.BIG_FILE_NAME).open("wb") as f:
         f.truncate(common.BIG_FILE_SIZE)
     return content
-
-
-def check_response(scenario: Scenario, port: int, content: bytes) -> str | None:
-    """Send one request the way the load will and check the answer; return what is wrong."""
-    if scenario.kind == "sse":
-        sample = loadgen.count_sse_events(port, scenario.path, 1.0, 1)
-        return (
-            None if sample.count > 0 and not sample.errors else "no event stream (status or events)"
-        )
-    if scenario.kind == "websocket":
-        sample = loadgen.websocket_echo(port, scenario.path, 1.0, 1)
-        return None if sample.count > 0 and not sample.errors else "no WebSocket echo"
-    status, body = loadgen.http_get(port, scenario.path, scenario.headers)
-    expected: tuple[int, bytes]
-    if scenario.app == "hello":
-        expected = (200, common.HELLO)
-    elif scenario.app == "json_router":
-        ok = status == 200 and json.loads(body or b"null") == common.json_payload(
-            common.ROUTE_COUNT - 1, 42
-        )
-        return None if ok else f"status {status}, body {body[:80]!r}"
-    elif scenario.app == "file":
-        expected = (200, content)
-    else:
-        expected = (206, content[common.RANGE_FIRST : common.RANGE_LAST + 1])
-    if (status, body) != expected:
-        wanted = f"{expected[0]} and {len(expected[1])}"
-        return f"status {status} and {len(body)} body bytes, expected {wanted}"
-    return None
-
-
-def measure(scenario: Scenario, port: int, duration: float, settings: Settings) -> loadgen.Sample:
-    if scenario.kind == "sse":
-        return loadgen.count_sse_events(port, scenario.path, duration, settings.stream_clients)
-    if scenario.kind == "websocket":
-        return loadgen.websocket_echo(port, scenario.path, duration, settings.stream_clients)
-    if scenario.kind == "h2load":
-        return loadgen.run_h2load(
-            port,
-            scenario.path,
-            clients=settings.h2_clients,
-            streams=settings.h2_streams,
-            threads=settings.threads,
-            duration=duration,
-        )
-    return loadgen.run_wrk(
-        port,
-        scenario.path,
-        duration,
-        connections=settings.connections,
-        threads=settings.threads,
-        headers=scenario.headers,
-    )
-
-
-def check_h2(scenario: Scenario, port: int, settings: Settings) -> str | None:
-    """Drive ``H2_CHECK_REQUESTS`` requests over h2c; return what is wrong, or None.
-
-    Every request must succeed with a 2xx, h2load must report ``h2c``, and the DATA bytes
-    must be the HTTP/1.1 body's length times the number of requests.
-    """
-    _, body = loadgen.http_get(port, scenario.path, scenario.headers)
-    sample = loadgen.run_h2load(
-        port,
-        scenario.path,
-        clients=min(2, settings.h2_clients),
-        streams=settings.h2_streams,
-        threads=1,
-        requests=H2_CHECK_REQUESTS,
-    )
-    if sample.count != H2_CHECK_REQUESTS or sample.errors:
-        return (
-            f"{sample.count} of {H2_CHECK_REQUESTS} h2c requests succeeded, {sample.errors} errors"
-        )
-    if sample.data_bytes != H2_CHECK_REQUESTS * len(body):
-        return (
-            f"{sample.data_bytes} DATA bytes for {H2_CHECK_REQUESTS} requests,"
-            f" expected {len(body)} each"
-        )
-    return None
 
 
 def skipped_result(
@@ -286,296 +134,6 @@ def start_servers(
             server.stop()
             del running[impl]
     return running, errors
-
-
-def server_crash(server: RunningServer) -> str | None:
-    """Why ``server`` is gone, when it exited (its log's last error line), else None."""
-    if server.process is None or server.process.poll() is None:
-        return None
-    why = exit_line(server.log())
-    return f"server exited during the measurement (status {server.process.returncode}): {why}"
-
-
-class GaveUp(RuntimeError):
-    """A server died more often than ``Settings.max_restarts`` allows, or did not come back."""
-
-
-@dataclass(frozen=True)
-class Crash:
-    """One death of a server process during a scenario.
-
-    :ivar after_round: the last (1-based) round in which this process was measured before it
-        died; 0 when it died before its first measurement (during the answer check).
-    :ivar reason: the error line of the server's log.
-    :ivar cut: it died before its measurement of ``after_round`` ended: that round is dropped.
-    """
-
-    after_round: int
-    reason: str
-    status: int | None
-    cut: bool
-
-    def to_json(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-
-@dataclass
-class Supervised:
-    """One implementation's server in a scenario, with its crashes and restarts."""
-
-    impl: str
-    server: RunningServer
-    crashes: list[Crash] = field(default_factory=list)
-    restarts: int = 0
-    noted: bool = False  # the current process's exit is already in ``crashes``
-    last_round: int = 0  # the last round in which the current process was measured
-
-    def note_exit(self, cut: bool = False) -> Crash | None:
-        """Record the exit of the current process (once); None while it runs."""
-        if self.noted or not self.server.exited():
-            return None
-        process = self.server.process
-        status = None if process is None else process.returncode
-        crash = Crash(self.last_round, self.server.exit_line(), status, cut)
-        self.crashes.append(crash)
-        self.noted = True
-        return crash
-
-    def to_json(self) -> dict[str, Any]:
-        return {"count": self.restarts, "crashes": [c.to_json() for c in self.crashes]}
-
-
-def warm_up(scenario: Scenario, port: int, settings: Settings) -> None:
-    """Send the warm-up requests (HTTP/1.1 loads; the h2c check warms up the others)."""
-    for _ in range(settings.warmup_requests if scenario.kind == "wrk" else 0):
-        loadgen.http_get(port, scenario.path, scenario.headers)
-
-
-def prepare_server(
-    scenario: Scenario, server: RunningServer, settings: Settings, content: bytes
-) -> str | None:
-    """Check the server's answer (over h2c too, for h2 loads), then warm it up.
-
-    :returns: what is wrong with the answer, or None.
-    """
-    try:
-        problem = check_response(scenario, server.port, content)
-        if problem is None and scenario.kind == "h2load":
-            problem = check_h2(scenario, server.port, settings)
-        if problem is None:
-            warm_up(scenario, server.port, settings)
-    except (OSError, ValueError, IndexError, subprocess.TimeoutExpired) as exc:
-        problem = f"{type(exc).__name__}: {exc}"
-    return problem
-
-
-def restart(sup: Supervised, scenario: Scenario, settings: Settings, content: bytes) -> None:
-    """Replace the dead server of ``sup`` by a fresh, checked and warmed-up process.
-
-    :raises GaveUp: the restarts are used up, or the new process does not start or answer right.
-    """
-    reason = sup.crashes[-1].reason if sup.crashes else "exited"
-    if sup.restarts >= settings.max_restarts:
-        raise GaveUp(
-            f"the {sup.impl} server died {len(sup.crashes)} times; gave up after"
-            f" {sup.restarts} restart{'' if sup.restarts == 1 else 's'}: {reason}"
-        )
-    sup.server.stop()
-    sup.restarts += 1
-    stem = sup.server.log_path.name.split(".restart")[0].removesuffix(".log")
-    fresh = sup.server.fresh(sup.server.log_path.with_name(f"{stem}.restart{sup.restarts}.log"))
-    sup.server, sup.noted, sup.last_round = fresh, False, 0
-    fresh.start()
-    try:
-        fresh.wait_ready()
-    except ServerStartError as exc:
-        raise GaveUp(
-            f"the {sup.impl} server did not come back after restart {sup.restarts}"
-            f" ({str(exc).splitlines()[0]}); it had died: {reason}"
-        ) from exc
-    problem = prepare_server(scenario, fresh, settings, content)
-    if problem is not None and not fresh.exited(EXIT_GRACE):  # died again: ensure_running
-        raise GaveUp(f"the {sup.impl} server answers wrongly after a restart: {problem}")
-    print(f"    {sup.impl}: restarted ({sup.restarts}) after: {reason}", file=sys.stderr)
-
-
-def ensure_running(sup: Supervised, scenario: Scenario, settings: Settings, content: bytes) -> None:
-    """Restart the server of ``sup`` while it is found dead (between measurements)."""
-    while sup.server.exited():
-        sup.note_exit()
-        restart(sup, scenario, settings, content)
-
-
-def measure_once(
-    sup: Supervised,
-    round_number: int,
-    scenario: Scenario,
-    settings: Settings,
-    errors: dict[str, str],
-) -> dict[str, Any] | None:
-    """One measurement of one implementation; None when it failed or a crash cut it.
-
-    A server that exited before the measured time was over, or whose load saw errors or
-    failed, cut the measurement; one that died afterwards (hypercorn-trio when h2load drops
-    its connections) leaves a complete figure, which is kept.
-    """
-    started = time.monotonic()
-    sup.last_round = round_number
-    sample: loadgen.Sample | None = None
-    problem = ""
-    with ExitWatch(sup.server.process) as watch:
-        try:
-            sample = measure(scenario, sup.server.port, settings.duration, settings)
-        except (OSError, ValueError, subprocess.TimeoutExpired) as exc:
-            problem = f"{type(exc).__name__}: {exc}"
-    failed = sample is None or sample.errors > 0
-    if sup.server.exited(EXIT_GRACE if failed else 0.0):
-        early = watch.died_at is not None and watch.died_at < started + settings.duration
-        cut = failed or early
-        crash = sup.note_exit(cut)
-        if crash is not None:
-            what = "cut its measurement, round dropped" if cut else "after its measurement"
-            print(f"    {sup.impl}: server exited ({what}): {crash.reason}", file=sys.stderr)
-        return None if cut or sample is None else sample.to_json()
-    if sample is None:
-        errors[sup.impl] = problem
-        print(f"    {sup.impl}: ERROR {problem}", file=sys.stderr)
-        return None
-    return sample.to_json()
-
-
-def measure_round(
-    team: dict[str, Supervised],
-    round_index: int,
-    scenario: Scenario,
-    settings: Settings,
-    errors: dict[str, str],
-    content: bytes,
-) -> dict[str, dict[str, Any]]:
-    """Measure every implementation once, in an order rotated by the round; impl -> sample."""
-    order = list(team)
-    shift = round_index % len(order) if order else 0
-    measured: dict[str, dict[str, Any]] = {}
-    for impl in order[shift:] + order[:shift]:
-        try:
-            ensure_running(team[impl], scenario, settings, content)
-        except GaveUp as exc:
-            if impl != report.CONTROL:
-                raise
-            # The A/A control is only a yardstick: losing it never gives the scenario up.
-            errors[impl] = f"control dropped: {exc}"
-            print(f"    {impl}: {errors[impl]}", file=sys.stderr)
-            team.pop(impl).server.stop()
-            continue
-        running = {name: sup.server for name, sup in team.items()}
-        for busy in wait_idle(running, IDLE_TIMEOUT):
-            errors.setdefault(busy, f"still busy {IDLE_TIMEOUT:g} s after its clients left")
-        sample = measure_once(team[impl], round_index + 1, scenario, settings, errors)
-        if sample is not None:
-            measured[impl] = sample
-    return measured
-
-
-def paired_rounds(
-    rounds: Sequence[dict[str, dict[str, Any]]],
-) -> tuple[dict[str, list[dict[str, Any]]], list[int]]:
-    """Keep the rounds in which every implementation measured at all has a sample.
-
-    A round missing one figure (a failed measurement, or one cut by a crash) is dropped for
-    every implementation, so that the per-round ratios stay paired.
-
-    :returns: impl -> its samples of the kept rounds, and the 1-based numbers of dropped rounds.
-    """
-    present = list(dict.fromkeys(impl for measured in rounds for impl in measured))
-    dropped = [i + 1 for i, m in enumerate(rounds) if any(impl not in m for impl in present)]
-    kept = [m for i, m in enumerate(rounds) if i + 1 not in dropped]
-    return {impl: [m[impl] for m in kept] for impl in present}, dropped
-
-
-def split_control(
-    rounds: Sequence[dict[str, dict[str, Any]]],
-) -> tuple[list[dict[str, dict[str, Any]]], list[float], list[float], list[int]]:
-    """Take the A/A control out of the rounds, so that it never drops a round of the others.
-
-    :returns: the rounds without the control; the raw and control rates of the rounds in
-        which both were measured (paired); the 1-based numbers of those rounds.
-    """
-    main = [{k: v for k, v in m.items() if k != report.CONTROL} for m in rounds]
-    both = [i for i, m in enumerate(rounds) if report.CONTROL in m and "raw" in m]
-    raw = [float(rounds[i]["raw"]["rate"]) for i in both]
-    control = [float(rounds[i][report.CONTROL]["rate"]) for i in both]
-    return main, raw, control, [i + 1 for i in both]
-
-
-def scheduled_impls(scenario: str, impls: Sequence[str], control: bool) -> list[str]:
-    """The implementations measured in ``scenario``: ``impls``, plus the A/A control last
-    (so that the rotation is A B C D) in the ``hello`` scenario when ``control`` is on."""
-    extra = control and scenario == report.CONTROL_SCENARIO and "raw" in impls
-    return [*impls, report.CONTROL] if extra else list(impls)
-
-
-def crash_note(sup: Supervised, config: ServerConfig) -> str:
-    """``restarted N times: <reason>``, and what else the crashes did, for the errors column."""
-    reasons = "; ".join(dict.fromkeys(c.reason for c in sup.crashes))
-    plural = "" if sup.restarts == 1 else "s"
-    text = f"restarted {sup.restarts} time{plural}: {reasons}"
-    if config.known_crash(reasons):
-        text += " (declared in [known-crashes])"
-    if len(sup.crashes) > sup.restarts:
-        text += "; exited again after its last measurement"
-    cut = sorted({c.after_round for c in sup.crashes if c.cut})
-    if cut:
-        text += "; cut the measurement of round " + ", ".join(map(str, cut))
-    return text
-
-
-def scenario_result(
-    config: ServerConfig,
-    scenario: Scenario,
-    team: dict[str, Supervised],
-    rounds: Sequence[dict[str, dict[str, Any]]],
-    errors: dict[str, str],
-    gave_up: str | None,
-) -> dict[str, Any]:
-    """The result of one scenario: paired samples, medians, ratios, errors, restarts.
-
-    The A/A control (hello only) is paired with raw on its own: a round it misses is not
-    dropped for the others, and it never enters the baize ratios.
-    """
-    main_rounds, raw_rates, control_rates, control_rounds = split_control(rounds)
-    samples, dropped = paired_rounds(main_rounds)
-    if control_rounds:
-        samples[report.CONTROL] = [rounds[n - 1][report.CONTROL] for n in control_rounds]
-    for impl, kept in samples.items():
-        failed = sum(int(s["errors"]) for s in kept)
-        if failed:
-            errors.setdefault(impl, f"{failed} failed requests or socket errors")
-    for impl, sup in team.items():
-        if sup.crashes:
-            note = crash_note(sup, config)
-            errors[impl] = f"{note}; {errors[impl]}" if impl in errors else note
-    summary = report.summarize({} if gave_up else samples)
-    if control_rounds and not gave_up:
-        summary["ratios"][report.CONTROL_RATIO] = {
-            **report.control_summary(raw_rates, control_rates),
-            "rounds": control_rounds,
-        }
-    result: dict[str, Any] = {
-        "server": config.name,
-        "scenario": scenario.name,
-        "unit": scenario.unit,
-        "samples": samples,
-        **summary,
-        "errors": errors,
-    }
-    if dropped:
-        result["dropped_rounds"] = dropped
-    restarts = {impl: sup.to_json() for impl, sup in team.items() if sup.crashes}
-    if restarts:
-        result["restarts"] = restarts
-    if gave_up:
-        result["not_measured"] = f"not measured: {gave_up}"
-    return result
 
 
 def run_scenario(

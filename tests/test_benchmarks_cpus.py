@@ -73,31 +73,10 @@ def test_wait_idle_waits_for_a_busy_process_to_calm_down() -> None:
         process.wait()
 
 
-class _Exited:
-    """What server_crash reads of a server: its process and its log."""
-
-    def __init__(self, process: subprocess.Popen[bytes], log: str) -> None:
-        self.process = process
-        self._log = log
-
-    def log(self) -> str:
-        return self._log
-
-
 def test_a_server_that_died_is_named_with_the_error_of_its_log() -> None:
-    from benchmarks.run import server_crash
+    from benchmarks.servers import exit_line
 
-    done = subprocess.Popen([sys.executable, "-c", "pass"])
-    done.wait()
     log = "starting\n  | trio.BusyResourceError: another task is sending\n  +----------\n"
-    crashed = server_crash(_Exited(done, log))  # type: ignore[arg-type]
-    assert crashed == (
-        "server exited during the measurement (status 0):"
-        " trio.BusyResourceError: another task is sending"
-    )
-    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
-    try:
-        assert server_crash(_Exited(alive, log)) is None  # type: ignore[arg-type]
-    finally:
-        alive.kill()
-        alive.wait()
+    assert exit_line(log) == "trio.BusyResourceError: another task is sending"
+    assert exit_line("starting\nstopped by a signal\n\n") == "stopped by a signal"
+    assert exit_line("") == "no log"

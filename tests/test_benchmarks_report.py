@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from benchmarks import report, run
+from benchmarks import report, rounds, run
 from benchmarks.servers import ServerConfig
 
 VS_RAW, VS_STARLETTE, FILE_TARGET = (t.name for t in report.TARGETS)
@@ -278,9 +278,9 @@ def _fake_round(
         measured.append(sup.impl)
         return _sample(100)
 
-    monkeypatch.setattr(run, "ensure_running", ensure_running)
-    monkeypatch.setattr(run, "wait_idle", lambda servers, timeout: [])
-    monkeypatch.setattr(run, "measure_once", measure_once)
+    monkeypatch.setattr(rounds, "ensure_running", ensure_running)
+    monkeypatch.setattr(rounds, "wait_idle", lambda servers, timeout: [])
+    monkeypatch.setattr(rounds, "measure_once", measure_once)
     team: dict[str, Any] = {impl: _FakeSup(impl) for impl in impls}
     settings = run.Settings(1, 4, 0, 1, 1, 1)
     errors: dict[str, str] = {}

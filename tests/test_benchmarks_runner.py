@@ -14,7 +14,7 @@ import pytest
 # benchmarks/ is not an installed package; `pytest tests/...` does not put the root on sys.path.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks import loadgen, report, run, servers, suite_timing
+from benchmarks import loadgen, report, rounds, run, servers, suite_timing, supervise
 from benchmarks.servers import ServerConfig, load_servers
 
 WRK_OUTPUT = """\
@@ -474,20 +474,21 @@ def _crashy_run(
     """Run the ``hello`` scenario on real uvicorn processes serving CRASHY_APP.
 
     :returns: the result, the load (ports measured, in order) and the ports that
-        :func:`run.prepare_server` checked and warmed up.
+        :func:`supervise.prepare_server` checked and warmed up.
     """
     (tmp_path / "crashy_app.py").write_text(CRASHY_APP)
     monkeypatch.setattr(run, "APP_MODULES", dict.fromkeys(impls, "crashy_app"))
     load = _Load(plan)
-    monkeypatch.setattr(run, "measure", load)
+    monkeypatch.setattr(supervise, "measure", load)
     prepared: list[int] = []
-    real_prepare = run.prepare_server
+    real_prepare = supervise.prepare_server
 
     def spy(scenario: run.Scenario, server: Any, *args: Any) -> str | None:
         prepared.append(server.port)
         return real_prepare(scenario, server, *args)
 
     monkeypatch.setattr(run, "prepare_server", spy)
+    monkeypatch.setattr(supervise, "prepare_server", spy)
     settings = run.Settings(
         duration=1,
         rounds=rounds,
@@ -595,12 +596,12 @@ def test_exit_watch_notes_when_a_real_process_exits() -> None:
 
 def test_paired_rounds_drop_a_round_missing_a_figure() -> None:
     a, b = _sample(1), _sample(2)
-    samples, dropped = run.paired_rounds(
+    samples, dropped = rounds.paired_rounds(
         [{"raw": a, "baize": b}, {"raw": a}, {"baize": b, "raw": a}]
     )
     assert (samples, dropped) == ({"raw": [a, a], "baize": [b, b]}, [2])
     # An implementation never measured does not drop the rounds of the others.
-    assert run.paired_rounds([{"raw": a}, {"raw": a}]) == ({"raw": [a, a]}, [])
+    assert rounds.paired_rounds([{"raw": a}, {"raw": a}]) == ({"raw": [a, a]}, [])
 
 
 def test_known_crashes_are_read_from_the_server_configuration() -> None:
