@@ -5,6 +5,7 @@ The JSON document is the canonical output; the Markdown is rendered from it.
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -83,8 +84,8 @@ def noise_floor(results: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, Any
     """Per server, its A/A noise floor: the ``raw-again/raw`` ratios of its ``hello`` result.
 
     :returns: server -> ``scenario``, ``rounds``, ``median``, ``min``, ``max``, ``spread``
-        (max - min) and ``deviation`` (the largest ``|ratio - 1|``: how far two identical
-        apps drifted apart in one round); servers without a measured control are absent.
+        (max - min) and ``margin`` (see :func:`median_margin`; None below 3 rounds);
+        servers without a measured control are absent.
     """
     floors: dict[str, dict[str, Any]] = {}
     for r in results:
@@ -99,27 +100,47 @@ def noise_floor(results: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, Any
             "min": low,
             "max": high,
             "spread": high - low,
-            "deviation": max(abs(r - 1.0) for r in entry["per_round"]),
+            "margin": median_margin(entry["per_round"]),
         }
     return floors
 
 
-def noise_note(value: float | None, threshold: float, aa_deviation: float | None) -> str | None:
+#: Scale of the median absolute deviation to a normal standard deviation, and of a
+#: standard deviation to the standard error of a median (sqrt(pi / 2)).
+_MAD_TO_SIGMA = 1.4826
+_SIGMA_TO_MEDIAN_ERROR = 1.2533
+
+
+def median_margin(ratios: Sequence[float]) -> float | None:
+    """Two standard errors of a median of ``len(ratios)`` per-round ratios, estimated from
+    ``ratios`` themselves (A/A: how much a median of that many rounds moves by noise alone).
+
+    The spread of the rounds is taken robustly (median absolute deviation), so one wild
+    round does not widen it much. None below 3 rounds: too few to estimate a spread.
+    """
+    if len(ratios) < 3:
+        return None
+    centre = statistics.median(ratios)
+    mad = statistics.median(abs(r - centre) for r in ratios)
+    return 2 * _SIGMA_TO_MEDIAN_ERROR * _MAD_TO_SIGMA * mad / math.sqrt(len(ratios))
+
+
+def noise_note(value: float | None, threshold: float, margin: float | None) -> str | None:
     """Why a MISS lies within the noise, or None (also for a PASS or no value).
 
     A MISS (``value < threshold``) is within noise when its distance to the threshold
-    (``threshold - value``) is smaller than the server's A/A deviation: the largest
-    ``|raw-again/raw - 1|`` of its rounds, how far two identical apps drifted apart. A
-    round that met the target is not enough (with more rounds, one always does). The
+    (``threshold - value``) is smaller than the server's A/A margin (:func:`median_margin`
+    of its ``raw-again/raw`` rounds): a median that far below could come from noise alone.
+    A round that met the target is not enough (with more rounds, one always does). The
     verdict itself is not changed.
     """
-    if value is None or value >= threshold or aa_deviation is None:
+    if value is None or value >= threshold or margin is None:
         return None
     distance = threshold - value
-    if distance < aa_deviation:
+    if distance < margin:
         return (
             f"{WITHIN_NOISE}: {distance:.3f} below the threshold,"
-            f" less than the server's A/A deviation {aa_deviation:.3f}"
+            f" less than the server's A/A margin {margin:.3f}"
         )
     return None
 
@@ -144,6 +165,55 @@ def summarize(samples: Mapping[str, Sequence[Mapping[str, Any]]]) -> dict[str, A
         if baize and other:
             ratios[f"baize/{reference}"] = ratio_summary(paired_ratios(baize, other))
     return {"median": medians, "ratios": ratios}
+
+
+#: Settings that may differ between a report and a run merged into it (they do not change what
+#: a figure means); any other difference refuses the merge.
+MERGE_FREE_SETTINGS = frozenset(("max_restarts",))
+
+
+def settings_conflicts(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
+    """The settings that differ between two runs and would make a merged report lie."""
+    keys = (set(old) | set(new)) - MERGE_FREE_SETTINGS
+    return [
+        f"{k}: {old.get(k)!r} vs {new.get(k)!r}" for k in sorted(keys) if old.get(k) != new.get(k)
+    ]
+
+
+def merge_results(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``old`` report with the ``new`` run's results in place of the same cells.
+
+    A result replaces the old one of the same (server, scenario), a memory entry the old one
+    of the same (server, impl); the rest of ``old`` stays, in its order, and new cells are
+    appended. A ``merges`` entry records what was re-measured, by which command, when, and
+    the new run's environment. Noise floor and targets must be evaluated again afterwards.
+    """
+    merged = dict(old)
+    fresh = {(r["server"], r["scenario"]): r for r in new["results"]}
+    kept = [fresh.pop((r["server"], r["scenario"]), r) for r in old["results"]]
+    merged["results"] = kept + list(fresh.values())
+    fresh_memory = {(m["server"], m["impl"]): m for m in new["memory"]}
+    kept_memory = [fresh_memory.pop((m["server"], m["impl"]), m) for m in old["memory"]]
+    merged["memory"] = kept_memory + list(fresh_memory.values())
+    merged["notes"] = list(dict.fromkeys([*old.get("notes", []), *new.get("notes", [])]))
+    measured = [f"{r['server']} {r['scenario']}" for r in new["results"]]
+    measured += [f"{m['server']} memory ({m['impl']})" for m in new["memory"]]
+    merged["merges"] = [
+        *old.get("merges", []),
+        {
+            "command": new["command"],
+            "date": new["environment"]["date"],
+            "measured": measured,
+            "environment": new["environment"],
+        },
+    ]
+    return merged
+
+
+def report_servers(document: Mapping[str, Any]) -> list[str]:
+    """Every server of a report, in the order of its results, then of its memory entries."""
+    names = [r["server"] for r in document["results"]] + [m["server"] for m in document["memory"]]
+    return list(dict.fromkeys(names))
 
 
 def evaluate_targets(
@@ -182,7 +252,7 @@ def evaluate_targets(
                     "aa_range": None if floor is None else [floor["min"], floor["max"]],
                 }
                 note = noise_note(
-                    ratio, target.minimum, None if floor is None else floor.get("deviation")
+                    ratio, target.minimum, None if floor is None else floor.get("margin")
                 )
                 if note is not None:
                     verdict["note"] = note
@@ -262,6 +332,12 @@ def render_markdown(report: Mapping[str, Any]) -> str:
         " the noise of a shared machine cancels.",
         "",
     ]
+    for merge in report.get("merges", []):
+        lines += [
+            f"Merged into this report: `{merge['command']}` on {merge['date']} re-measured"
+            f" {', '.join(merge['measured'])}.",
+            "",
+        ]
     if report.get("notes"):
         lines += ["## Notes", "", *(f"- {note}" for note in report["notes"]), ""]
     verdicts = report.get("targets", [])
@@ -353,9 +429,9 @@ def render_markdown(report: Mapping[str, Any]) -> str:
 
 NOISE_RULE = (
     "A MISS is annotated *within noise* when its distance to the threshold (threshold -"
-    " median) is smaller than the server's A/A deviation: the largest |raw-again/raw - 1| of"
-    ' its rounds (see "Noise floor (A/A)"), how far two identical raw apps drifted apart in'
-    " one round. The verdict itself is only median >= threshold: PASS, else MISS."
+    " median) is smaller than the server's A/A margin: two standard errors of a median of"
+    ' that many rounds, estimated from its raw-again/raw ratios (see "Noise floor (A/A)").'
+    " The verdict itself is only median >= threshold: PASS, else MISS."
 )
 
 
@@ -405,16 +481,19 @@ def render_noise_floor(results: Sequence[Mapping[str, Any]]) -> list[str]:
         f"In the `{CONTROL_SCENARIO}` scenario (HTTP/1.1) a second, independent server process"
         f" of the raw ASGI app (`{CONTROL}`) is measured in the same interleaved rounds as the"
         f" others. The two processes are identical, so `{CONTROL_RATIO}` of the same round"
-        " would be 1.00 without noise: its largest distance from 1.00 (deviation) is how far a"
-        " ratio moves by noise alone on that server. It is taken as the server's noise floor"
-        " for all its scenarios; the baize ratios do not use it.",
+        " would be 1.00 without noise: how far it moves is how far any ratio of that server"
+        " moves by noise alone. Margin: two standard errors of a median of that many rounds"
+        " (1.2533 x 1.4826 x the median absolute deviation of the A/A ratios / sqrt(rounds),"
+        " twice); a median of baize's ratios that far from a threshold could be noise. It is"
+        " taken as the server's noise floor for all its scenarios; the baize ratios do not"
+        " use it.",
         "",
     ]
     floors = noise_floor(hello)
     if not floors:
         return [*lines, "Not measured (`--no-control`, or the control did not run).", ""]
     lines += [
-        f"| server | rounds | {CONTROL_RATIO} median | min–max | deviation |"
+        f"| server | rounds | {CONTROL_RATIO} median | min–max | margin |"
         f" raw req/s | {CONTROL} req/s |",
         "|---|---|---|---|---|---|---|",
     ]
@@ -427,10 +506,14 @@ def render_noise_floor(results: Sequence[Mapping[str, Any]]) -> list[str]:
         lines.append(
             f"| {r['server']} | {floor['rounds']} | {_fmt_ratio(floor['median'])} |"
             f" {_fmt_range([floor['min'], floor['max']])} |"
-            f" {floor.get('deviation', floor['spread']):.3f} |"
+            f" {fmt_margin(floor.get('margin'))} |"
             f" {_fmt_rate(rates[0])} | {_fmt_rate(rates[1])} |"
         )
     return [*lines, ""]
+
+
+def fmt_margin(margin: float | None) -> str:
+    return "–" if margin is None else f"{margin:.3f}"
 
 
 def _fmt_range(bounds: Sequence[float] | None) -> str:

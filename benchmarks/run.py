@@ -323,8 +323,22 @@ def print_noise(floors: dict[str, dict[str, Any]]) -> None:
     for server, f in floors.items():
         print(
             f"  {server:16} median {f['median']:.3f}x  min-max {f['min']:.3f}-{f['max']:.3f}x"
-            f"  deviation {f['deviation']:.3f}  ({f['rounds']} rounds)"
+            f"  margin {report.fmt_margin(f['margin'])}  ({f['rounds']} rounds)"
         )
+
+
+def merge_problem(old: dict[str, Any], settings: Settings, directory: Path) -> str | None:
+    """Why this run cannot be merged into the report in ``directory`` (checked before any
+    load, so that no measurement is wasted), or None."""
+    if not old:
+        return f"--merge: no {directory / 'performance.json'} to merge into"
+    conflicts = report.settings_conflicts(old.get("settings", {}), settings.to_json())
+    if conflicts:
+        return (
+            "--merge: this run's settings differ from the report's, so its figures could not"
+            " sit side by side: " + "; ".join(conflicts)
+        )
+    return None
 
 
 def run_load(args: argparse.Namespace, command: str) -> int:
@@ -357,6 +371,11 @@ def run_load(args: argparse.Namespace, command: str) -> int:
         settings = dataclasses.replace(
             settings, pinning=pinning.describe(), server_prefix=tuple(pinning.server_prefix())
         )
+    if args.merge:
+        problem = merge_problem(previous_report(args.report_dir), settings, args.report_dir)
+        if problem is not None:
+            print(problem, file=sys.stderr)
+            return 2
     notes: list[str] = []
     wants_h2 = any(SCENARIOS[s].kind == "h2load" for s in scenario_names if s in SCENARIOS)
     if wants_h2 and loadgen.h2load_path() is None:
@@ -405,11 +424,14 @@ def run_load(args: argparse.Namespace, command: str) -> int:
                     run_scenario(config, scenario, impls, settings, workdir, env, content)
                 )
     document["notes"] = list(dict.fromkeys(notes))
+    old = previous_report(args.report_dir)
+    servers = [c.name for c in chosen]
+    if args.merge:
+        document = report.merge_results(old, document)
+        servers = report.report_servers(document)
     document["noise"] = report.noise_floor(document["results"])
-    document["targets"] = report.evaluate_targets(
-        document["results"], document["memory"], [c.name for c in chosen]
-    )
-    if "suite_timing" in (old := previous_report(args.report_dir)):
+    document["targets"] = report.evaluate_targets(document["results"], document["memory"], servers)
+    if "suite_timing" in old:
         document["suite_timing"] = old["suite_timing"]
     write_report(document, args.report_dir)
     print_targets(document["targets"])
@@ -494,14 +516,20 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--max-restarts",
         type=int,
         default=MAX_RESTARTS,
-        help="restarts of a server that died, per implementation and scenario, before the"
-        f" scenario is given up (default {MAX_RESTARTS})",
+        help="restarts in a row without a complete measurement of a server that died (per"
+        f" implementation and scenario) before the scenario is given up (default {MAX_RESTARTS})",
     )
     parser.add_argument(
         "--no-control",
         action="store_true",
         help="do not measure the A/A control (a second raw-app process in the hello scenario,"
         " whose ratio to raw is the noise floor)",
+    )
+    parser.add_argument(
+        "--merge",
+        action="store_true",
+        help="replace only the measured (server, scenario) cells of the existing report in"
+        " --report-dir (same settings required), keeping the rest",
     )
     timing = parser.add_mutually_exclusive_group()
     timing.add_argument(

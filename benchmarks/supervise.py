@@ -53,6 +53,9 @@ class Supervised:
     server: RunningServer
     crashes: list[Crash] = field(default_factory=list)
     restarts: int = 0
+    #: restarts since the last complete measurement: a server that dies after every complete
+    #: measurement still makes progress; one that never completes one is given up
+    fruitless: int = 0
     noted: bool = False  # the current process's exit is already in ``crashes``
     last_round: int = 0  # the last round in which the current process was measured
 
@@ -98,16 +101,19 @@ def prepare_server(
 def restart(sup: Supervised, scenario: Scenario, settings: Settings, content: bytes) -> None:
     """Replace the dead server of ``sup`` by a fresh, checked and warmed-up process.
 
-    :raises GaveUp: the restarts are used up, or the new process does not start or answer right.
+    :raises GaveUp: ``settings.max_restarts`` restarts in a row brought no complete
+        measurement, or the new process does not start or answer right.
     """
     reason = sup.crashes[-1].reason if sup.crashes else "exited"
-    if sup.restarts >= settings.max_restarts:
+    if sup.fruitless >= settings.max_restarts:
         raise GaveUp(
-            f"the {sup.impl} server died {len(sup.crashes)} times; gave up after"
-            f" {sup.restarts} restart{'' if sup.restarts == 1 else 's'}: {reason}"
+            f"the {sup.impl} server died {sup.fruitless + 1} times in a row without a complete"
+            f" measurement; gave up after {sup.fruitless} restart"
+            f"{'' if sup.fruitless == 1 else 's'}: {reason}"
         )
     sup.server.stop()
     sup.restarts += 1
+    sup.fruitless += 1
     stem = sup.server.log_path.name.split(".restart")[0].removesuffix(".log")
     fresh = sup.server.fresh(sup.server.log_path.with_name(f"{stem}.restart{sup.restarts}.log"))
     sup.server, sup.noted, sup.last_round = fresh, False, 0
@@ -162,11 +168,15 @@ def measure_once(
         if crash is not None:
             what = "cut its measurement, round dropped" if cut else "after its measurement"
             print(f"    {sup.impl}: server exited ({what}): {crash.reason}", file=sys.stderr)
-        return None if cut or sample is None else sample.to_json()
+        if cut or sample is None:
+            return None
+        sup.fruitless = 0
+        return sample.to_json()
     if sample is None:
         errors[sup.impl] = problem
         print(f"    {sup.impl}: ERROR {problem}", file=sys.stderr)
         return None
+    sup.fruitless = 0
     return sample.to_json()
 
 

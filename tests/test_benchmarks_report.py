@@ -3,6 +3,7 @@ and how the runner schedules the control."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -105,28 +106,41 @@ def test_noise_note_pass_or_no_value_is_never_annotated() -> None:
     assert report.noise_note(None, 1.0, 1.0) is None
 
 
-def test_noise_note_distance_smaller_than_the_aa_deviation() -> None:
+def test_noise_note_distance_smaller_than_the_aa_margin() -> None:
     note = report.noise_note(0.97, 1.0, 0.05)
-    assert note == (
-        "within noise: 0.030 below the threshold, less than the server's A/A deviation 0.050"
+    assert (
+        note == "within noise: 0.030 below the threshold, less than the server's A/A margin 0.050"
     )
-    # Strictly smaller: a distance equal to the A/A deviation, or larger, is a plain MISS.
+    # Strictly smaller: a distance equal to the A/A margin, or larger, is a plain MISS.
     assert report.noise_note(0.75, 1.0, 0.25) is None
     assert report.noise_note(0.89, 1.0, 0.1) is None
-    # Without an A/A measurement nothing is annotated (a round that met the target is not enough).
+    # Without a margin nothing is annotated (a round that met the target is not enough).
     assert report.noise_note(0.99, 1.0, None) is None
 
 
-def test_noise_floor_deviation_is_the_largest_distance_from_one() -> None:
-    floors = report.noise_floor([_result("uvicorn", "hello", [1.0], [1.0], control=[0.97, 1.02])])
-    assert floors["uvicorn"]["deviation"] == pytest.approx(0.03)
+def test_median_margin_is_two_standard_errors_of_a_median_from_the_mad() -> None:
+    # median 1.0, absolute deviations [0.02, 0, 0.02, 0.01, 0.01] -> MAD 0.01
+    ratios = [0.98, 1.0, 1.02, 0.99, 1.01]
+    expected = 2 * 1.2533 * 1.4826 * 0.01 / 5**0.5
+    assert report.median_margin(ratios) == pytest.approx(expected)
+    # A wild round in place of the widest one leaves it (robust); more rounds shrink it.
+    assert report.median_margin([0.98, 1.0, 1.5, 0.99, 1.01]) == pytest.approx(expected)
+    assert report.median_margin(ratios * 4) < expected  # type: ignore[operator]
+    assert report.median_margin([1.0, 1.1]) is None  # too few rounds to tell
+
+
+def test_noise_floor_margin_comes_from_the_control_rounds() -> None:
+    control = [0.97, 1.0, 1.03]
+    floors = report.noise_floor([_result("uvicorn", "hello", [1.0], [1.0], control=control)])
+    assert floors["uvicorn"]["margin"] == pytest.approx(report.median_margin(control))
 
 
 def test_evaluate_targets_annotates_a_miss_without_changing_the_verdict() -> None:
     results = [
-        # hello: baize/raw MISS by 0.01 < A/A deviation 0.03; baize/starlette PASS.
-        _result("uvicorn", "hello", [0.93, 0.94, 0.96], [1.0, 1.1, 1.2], control=[0.97, 1.03]),
-        # json-router: baize/raw clear MISS; baize/starlette MISS by 0.04 > A/A deviation 0.03.
+        # A/A margin of [0.97, 1.0, 1.03]: 2 x 1.2533 x 1.4826 x 0.03 / sqrt(3) = 0.064.
+        # hello: baize/raw MISS by 0.01 < the margin; baize/starlette PASS.
+        _result("uvicorn", "hello", [0.93, 0.94, 0.96], [1.0, 1.1, 1.2], control=[0.97, 1.0, 1.03]),
+        # json-router: baize/raw MISS by 0.14, clear; baize/starlette MISS by 0.04 < margin.
         _result("uvicorn", "json-router", [0.80, 0.81, 0.82], [0.95, 0.96, 0.97]),
         _result("daphne", "hello", [0.90, 0.91, 0.92], [0.97, 0.96, 0.98]),  # no control
     ]
@@ -135,7 +149,7 @@ def test_evaluate_targets_annotates_a_miss_without_changing_the_verdict() -> Non
     hello_raw = got[(VS_RAW, "uvicorn", "hello")]
     assert (hello_raw["verdict"], hello_raw["value"]) == ("MISS", 0.94)
     assert hello_raw["spread"] == [0.93, 0.96]
-    assert hello_raw["aa_range"] == [0.97, 1.03]
+    assert hello_raw["aa_range"] == [0.97, 1.03]  # min-max of the control rounds
     assert hello_raw["note"].startswith("within noise: 0.010 below the threshold")
     assert got[(VS_STARLETTE, "uvicorn", "hello")]["verdict"] == "PASS"
     assert "note" not in got[(VS_STARLETTE, "uvicorn", "hello")]
@@ -143,7 +157,7 @@ def test_evaluate_targets_annotates_a_miss_without_changing_the_verdict() -> Non
     assert "note" not in got[(VS_RAW, "uvicorn", "json-router")]
     router_star = got[(VS_STARLETTE, "uvicorn", "json-router")]
     assert router_star["verdict"] == "MISS"
-    assert "note" not in router_star
+    assert router_star["note"].startswith("within noise: 0.040 below the threshold")
     # daphne has no A/A: nothing is annotated.
     daphne_star = got[(VS_STARLETTE, "daphne", "hello")]
     assert (daphne_star["verdict"], daphne_star["aa_range"]) == ("MISS", None)
@@ -180,7 +194,7 @@ def _document(results: list[dict[str, Any]], servers: list[str]) -> dict[str, An
 
 def test_render_targets_counts_misses_within_noise_and_shows_both_ranges() -> None:
     results = [
-        _result("uvicorn", "hello", [0.93, 0.94, 0.96], [1.0, 1.1, 1.2], control=[0.97, 1.03]),
+        _result("uvicorn", "hello", [0.93, 0.94, 0.96], [1.0, 1.1, 1.2], control=[0.97, 1.0, 1.03]),
         _result("uvicorn", "json-router", [0.80, 0.81, 0.82], [1.0, 1.0, 1.0]),
     ]
     lines = report.render_markdown(_document(results, ["uvicorn"])).splitlines()
@@ -208,10 +222,10 @@ def test_render_noise_floor_section() -> None:
     lines = report.render_markdown(_document(results, ["uvicorn", "daphne"])).splitlines()
     start = lines.index("## Noise floor (A/A)")
     section = lines[start : lines.index("## Ratios: baize / raw ASGI and baize / Starlette")]
-    header = "| server | rounds | raw-again/raw median | min–max | deviation | raw req/s |"
+    header = "| server | rounds | raw-again/raw median | min–max | margin | raw req/s |"
     header += " raw-again req/s |"
     assert header in section
-    assert "| uvicorn | 3 | 1.00x | 0.970–1.030x | 0.030 | 1,000 | 1,010 |" in section
+    assert "| uvicorn | 3 | 1.00x | 0.970–1.030x | 0.064 | 1,000 | 1,010 |" in section
     assert "| daphne | – | – | – | – | – | – |" in section
     assert lines.index("## Targets") < start
 
@@ -345,3 +359,60 @@ def test_scenario_result_keeps_the_control_out_of_the_baize_pairs() -> None:
     assert [s["rate"] for s in with_control["samples"]["raw-again"]] == [95, 210]
     assert with_control["median"]["raw-again"]["rate"] == 152.5
     assert "raw-again/raw" not in plain["ratios"]
+
+
+# --- merging a partial run into a report ------------------------------------------------
+
+
+def test_merge_replaces_only_the_measured_cells_and_records_the_merge() -> None:
+    old = _document(
+        [
+            _result("uvicorn", "hello", [1.0], [1.0]),
+            _result("granian", "hello", [0.9], [0.9]),
+            _result("granian", "h2-hello", [0.5], [0.5]),
+        ],
+        ["uvicorn", "granian"],
+    )
+    old["memory"] = [{"server": "granian", "impl": "baize", "growth_bytes": 1}]
+    new = _document(
+        [_result("granian", "h2-hello", [0.99], [1.01]), _result("daphne", "hello", [1.0], [1.0])],
+        ["granian", "daphne"],
+    )
+    new["command"] = "python -m benchmarks.run --server granian --merge"
+    new["environment"] = {**new["environment"], "date": "2026-01-02T00:00:00+00:00"}
+    new["memory"] = [{"server": "granian", "impl": "baize", "growth_bytes": 2}]
+    merged = report.merge_results(old, new)
+    cells = [
+        (r["server"], r["scenario"], r["ratios"]["baize/raw"]["median"]) for r in merged["results"]
+    ]
+    assert cells == [
+        ("uvicorn", "hello", 1.0),
+        ("granian", "hello", 0.9),
+        ("granian", "h2-hello", 0.99),  # replaced in place
+        ("daphne", "hello", 1.0),  # new cells are appended
+    ]
+    assert merged["memory"] == [{"server": "granian", "impl": "baize", "growth_bytes": 2}]
+    assert merged["command"] == "python -m benchmarks.run"  # the report's own run
+    (merge,) = merged["merges"]
+    assert merge["command"].endswith("--merge")
+    assert merge["measured"] == ["granian h2-hello", "daphne hello", "granian memory (baize)"]
+    assert report.report_servers(merged) == ["uvicorn", "granian", "daphne"]
+    page = report.render_markdown(merged)
+    assert "re-measured granian h2-hello, daphne hello, granian memory (baize)." in page
+    assert old["results"][2]["ratios"]["baize/raw"]["median"] == 0.5  # old is not modified
+
+
+def test_merge_refuses_settings_that_change_what_a_figure_means() -> None:
+    old = {"duration": 2, "rounds": 7, "connections": 32, "max_restarts": 3}
+    assert report.settings_conflicts(old, {**old, "max_restarts": 5}) == []
+    assert report.settings_conflicts(old, {**old, "rounds": 3}) == ["rounds: 7 vs 3"]
+    assert report.settings_conflicts(old, {**old, "control": False}) == ["control: None vs False"]
+
+
+def test_merge_problem_before_any_load(tmp_path: Path) -> None:
+    settings = run.Settings(2, 7, 20, 32, 1, 4)
+    assert "no " in (run.merge_problem({}, settings, tmp_path) or "")
+    same = {"settings": settings.to_json()}
+    assert run.merge_problem(same, settings, tmp_path) is None
+    other = {"settings": {**settings.to_json(), "duration": 1}}
+    assert "duration: 1 vs 2" in (run.merge_problem(other, settings, tmp_path) or "")

@@ -564,7 +564,8 @@ def test_a_server_dying_again_and_again_is_given_up_with_a_clear_error(
     assert len(load.ports) == 3  # measured, restarted, measured, restarted, measured: no loop
     assert len(prepared) == 3
     assert result["not_measured"] == (
-        f"not measured: the raw server died 3 times; gave up after 2 restarts: {CRASH_LINE}"
+        "not measured: the raw server died 3 times in a row without a complete measurement;"
+        f" gave up after 2 restarts: {CRASH_LINE}"
     )
     assert (result["median"], result["ratios"]) == ({}, {})
     assert result["restarts"]["raw"]["count"] == 2
@@ -575,6 +576,25 @@ def test_a_server_dying_again_and_again_is_given_up_with_a_clear_error(
     text = report.render_markdown({**_document(), "results": [result]})
     assert "| crashy | not measured |" in text
     assert f"gave up after 2 restarts: {CRASH_LINE} |" in text
+
+
+def test_a_server_dying_after_every_complete_measurement_is_never_given_up(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # hypercorn-trio under h2load: each measurement completes, then the server dies. Every
+    # restart brings a figure, so the limit on restarts in a row without one never trips.
+    # Measurement order (rotated rounds): raw starlette baize | starlette baize raw | baize
+    # raw starlette: raw is measured 1st, 6th and 8th, and dies after each.
+    plan = ["after", "none", "none", "none", "none", "after", "none", "after", "none"]
+    impls = ["raw", "starlette", "baize"]
+    result, load, _ = _crashy_run(monkeypatch, tmp_path, plan, impls, rounds=3, max_restarts=1)
+    assert "not_measured" not in result
+    assert "dropped_rounds" not in result
+    assert [len(result["samples"][impl]) for impl in impls] == [3, 3, 3]
+    raw_ports = [load.ports[i] for i in (0, 5, 7)]
+    assert len(set(raw_ports)) == 3  # a fresh process for each measurement after a death
+    assert result["restarts"]["raw"]["count"] == 2  # more than --max-restarts 1
+    assert [c["cut"] for c in result["restarts"]["raw"]["crashes"]] == [False] * 3
 
 
 def test_exit_watch_notes_when_a_real_process_exits() -> None:
@@ -634,7 +654,8 @@ def test_a_server_dying_during_its_check_is_restarted_then_given_up(
     assert load.ports == []  # never measured
     assert len(prepared) == 2  # the first process and the restarted one were checked
     assert result["not_measured"] == (
-        f"not measured: the raw server died 2 times; gave up after 1 restart: {CRASH_LINE}"
+        "not measured: the raw server died 2 times in a row without a complete measurement;"
+        f" gave up after 1 restart: {CRASH_LINE}"
     )
     crashes = result["restarts"]["raw"]["crashes"]
     assert [(c["after_round"], c["cut"]) for c in crashes] == [(0, False), (0, False)]
