@@ -1,0 +1,189 @@
+"""Where baize's time goes in ``json-router``, under a real server: one layer added at a time.
+
+Serves each app of :mod:`benchmarks.apps.breakdown` (the raw app, then baize's
+``JSONResponse``, the view plumbing, the route table, the whole benchmark app) from its own
+process of one server configuration, pinned like the load benchmark (server on the first
+half of the CPUs, wrk on the rest), checks each answer, and measures them with wrk in
+interleaved rounds (order rotated every round). Prints, per app, the median req/s, the time
+per request and the median per-round difference to the raw app in microseconds: what the
+added layers cost per request on that server. ``--in-process`` calls the same apps without
+a server instead (no-op ``receive``/``send``, a fresh scope per call), for the bare Python
+cost of each. Run::
+
+    python -m benchmarks.bench_breakdown [--server granian] [--rounds 5] [--duration 2]
+    python -m benchmarks.bench_breakdown --in-process [--rounds 9] [--calls 20000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Coroutine, Sequence
+from pathlib import Path
+
+from benchmarks import cpus, loadgen
+from benchmarks.apps import breakdown, common
+from benchmarks.apps.common import App, Message
+from benchmarks.bench_responses import server_scope
+from benchmarks.servers import RunningServer, ServerStartError, load_servers, wait_idle
+
+IDLE_TIMEOUT = 10.0
+WARMUP_REQUESTS = 20
+
+
+def check(port: int) -> str | None:
+    """What is wrong with the app's answer to ``GET /route49/42``, or None."""
+    status, body = loadgen.http_get(port, common.JSON_PATH)
+    expected = common.json_payload(common.ROUTE_COUNT - 1, 42)
+    if status != 200 or json.loads(body or b"null") != expected:
+        return f"status {status}, body {body[:80]!r}"
+    return None
+
+
+def measure(
+    servers: dict[str, RunningServer], rounds: int, duration: int, connections: int
+) -> dict[str, list[float]]:
+    """Requests per second of every app, per round, in an order rotated each round."""
+    order = list(servers)
+    rates: dict[str, list[float]] = {name: [] for name in order}
+    for index in range(rounds):
+        shift = index % len(order)
+        for name in order[shift:] + order[:shift]:
+            wait_idle(servers, IDLE_TIMEOUT)
+            sample = loadgen.run_wrk(
+                servers[name].port, common.JSON_PATH, duration, connections=connections, threads=1
+            )
+            if sample.errors:
+                raise RuntimeError(f"{name}: {sample.errors} failed requests during the load")
+            rates[name].append(sample.rate)
+        print(f"  round {index + 1}: " + "  ".join(f"{n} {r[-1]:,.0f}" for n, r in rates.items()))
+    return rates
+
+
+def table(rates: dict[str, list[float]]) -> list[str]:
+    """Markdown rows: app, median req/s, µs per request, median per-round µs over raw."""
+    reference = rates["raw_split"]
+    lines = [
+        "| app for `GET /route49/42` | req/s | µs per request | µs over raw |",
+        "|---|---|---|---|",
+    ]
+    for name, description in breakdown.LAYERS.items():
+        per_round = [
+            1e6 / rate - 1e6 / ref for rate, ref in zip(rates[name], reference, strict=True)
+        ]
+        median = statistics.median(rates[name])
+        lines.append(
+            f"| {description} | {median:,.0f} | {1e6 / median:.1f} |"
+            f" {statistics.median(per_round):+.1f} |"
+        )
+    return lines
+
+
+async def _receive() -> Message:
+    return {"type": "http.request", "body": b"", "more_body": False}
+
+
+async def _send(message: Message) -> None:
+    pass
+
+
+def _call_once(app: App) -> None:
+    """Run one call of ``app`` to its end; the no-op receive and send never suspend."""
+    coroutine = app(server_scope(common.JSON_PATH), _receive, _send)
+    if not isinstance(coroutine, Coroutine):
+        raise TypeError(f"{app!r} did not return a coroutine")
+    try:
+        coroutine.send(None)
+    except StopIteration:
+        return
+    coroutine.close()
+    raise RuntimeError("the app suspended: it cannot be timed in-process this way")
+
+
+def in_process(rounds: int, calls: int) -> dict[str, float]:
+    """Median µs per call of every layer, in rotated rounds."""
+    names = list(breakdown.LAYERS)
+    times: dict[str, list[float]] = {name: [] for name in names}
+    for index in range(rounds):
+        shift = index % len(names)
+        for name in names[shift:] + names[:shift]:
+            app = getattr(breakdown, name)
+            started = time.perf_counter()
+            for _ in range(calls):
+                _call_once(app)
+            times[name].append((time.perf_counter() - started) / calls * 1e6)
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--server", default="granian", help="a servers/*.toml name")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--duration", type=int, default=2, help="whole seconds per measurement")
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--no-pin", action="store_true", help="do not pin servers and wrk")
+    parser.add_argument("--in-process", action="store_true", help="call the apps, no server")
+    parser.add_argument("--calls", type=int, default=20000, help="calls per round (in-process)")
+    args = parser.parse_args(argv)
+    if args.in_process:
+        os.environ.setdefault(common.DATA_DIR_ENV, tempfile.gettempdir())
+        reference = None
+        print("| app for `GET /route49/42` | in-process µs | µs over raw |\n|---|---|---|")
+        for name, micros in in_process(args.rounds, args.calls).items():
+            reference = micros if reference is None else reference
+            print(f"| {breakdown.LAYERS[name]} | {micros:.1f} | {micros - reference:+.1f} |")
+        return 0
+    if loadgen.wrk_path() is None:
+        print(loadgen.WRK_INSTALL_HINT, file=sys.stderr)
+        return 2
+    configs = load_servers()
+    if args.server not in configs:
+        parser.error(f"unknown server {args.server!r}; known: {', '.join(sorted(configs))}")
+    config = configs[args.server]
+    pinning = None if args.no_pin else cpus.split(cpus.available())
+    prefix = pinning.server_prefix() if pinning is not None else []
+    with cpus.clients_pinned(pinning), tempfile.TemporaryDirectory(prefix="baize-bd-") as tmp:
+        env = {common.DATA_DIR_ENV: tmp}
+        servers = {
+            name: RunningServer(
+                config,
+                f"benchmarks.apps.breakdown:{name}",
+                Path(tmp) / f"{name}.log",
+                env,
+                prefix=prefix,
+            )
+            for name in breakdown.LAYERS
+        }
+        try:
+            for server in servers.values():
+                server.start()
+            for name, server in servers.items():
+                server.wait_ready()
+                problem = check(server.port)
+                if problem is not None:
+                    print(f"{name}: wrong answer: {problem}", file=sys.stderr)
+                    return 1
+                for _ in range(WARMUP_REQUESTS):
+                    loadgen.http_get(server.port, common.JSON_PATH)
+            print(
+                f"{config.name}: {args.rounds} rounds of {args.duration} s,"
+                f" {pinning.describe() if pinning else 'not pinned'}"
+            )
+            rates = measure(servers, args.rounds, args.duration, args.connections)
+        except ServerStartError as exc:
+            print(f"a server did not start: {exc}", file=sys.stderr)
+            return 1
+        finally:
+            for server in servers.values():
+                server.stop()
+    print("\n".join(["", *table(rates)]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
