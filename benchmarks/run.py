@@ -8,7 +8,8 @@ The parts: :mod:`benchmarks.scenarios` (what each load is and checks),
 :mod:`benchmarks.servers` (server processes), :mod:`benchmarks.supervise` (restarting a server
 that died), :mod:`benchmarks.rounds` (interleaved rounds and their pairing),
 :mod:`benchmarks.loadgen` (wrk, h2load and the Python clients), :mod:`benchmarks.report`
-(ratios, targets, Markdown); this module starts servers, runs scenarios and writes the report.
+(ratios, noise floor, targets, merges), :mod:`benchmarks.report_markdown` (the Markdown page);
+this module starts servers, runs scenarios and writes the report.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from benchmarks import cpus, loadgen, report
+from benchmarks import cpus, loadgen, report, report_markdown
 from benchmarks import suite_timing as suite_timing_mod
 from benchmarks.apps import common
 from benchmarks.rounds import measure_round, scenario_result, scheduled_impls
@@ -288,7 +289,7 @@ def environment() -> dict[str, Any]:
 def write_report(document: dict[str, Any], directory: Path) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "performance.json").write_text(json.dumps(document, indent=2) + "\n")
-    (directory / "performance.md").write_text(report.render_markdown(document))
+    (directory / "performance.md").write_text(report_markdown.render_markdown(document))
 
 
 def previous_report(directory: Path) -> dict[str, Any]:
@@ -323,7 +324,7 @@ def print_noise(floors: dict[str, dict[str, Any]]) -> None:
     for server, f in floors.items():
         print(
             f"  {server:16} median {f['median']:.3f}x  min-max {f['min']:.3f}-{f['max']:.3f}x"
-            f"  margin {report.fmt_margin(f['margin'])}  ({f['rounds']} rounds)"
+            f"  margin {report_markdown.fmt_margin(f['margin'])}  ({f['rounds']} rounds)"
         )
 
 

@@ -17,7 +17,7 @@ import pytest
 # benchmarks/ is not an installed package; `pytest tests/...` does not put the root on sys.path.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks import loadgen, report, run
+from benchmarks import loadgen, report, report_markdown, run
 
 # Captured from `h2load -D 1 -c 8 -m 4 -t 1 --log-file=... http://127.0.0.1:PORT/` (granian),
 # progress lines shortened.
@@ -292,7 +292,7 @@ def _h2_document() -> dict[str, Any]:
 def test_render_markdown_h2_section_says_how_it_was_measured() -> None:
     document = _h2_document()
     assert {(t["server"], t["verdict"]) for t in document["targets"]} == {("hypercorn", "PASS")}
-    lines = report.render_markdown(document).splitlines()
+    lines = report_markdown.render_markdown(document).splitlines()
     assert "- HTTP/2 load: h2load nghttp2/1.52.0 over h2c, 8 clients x 4 streams, 1 thread" in lines
     assert "| hypercorn | 1.00x / 1.00x |" in lines
     assert "| daphne | no h2c |" in lines

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from benchmarks import report, rounds, run
+from benchmarks import report, report_markdown, rounds, run
 from benchmarks.servers import ServerConfig
 
 VS_RAW, VS_STARLETTE, FILE_TARGET = (t.name for t in report.TARGETS)
@@ -197,7 +197,7 @@ def test_render_targets_counts_misses_within_noise_and_shows_both_ranges() -> No
         _result("uvicorn", "hello", [0.93, 0.94, 0.96], [1.0, 1.1, 1.2], control=[0.97, 1.0, 1.03]),
         _result("uvicorn", "json-router", [0.80, 0.81, 0.82], [1.0, 1.0, 1.0]),
     ]
-    lines = report.render_markdown(_document(results, ["uvicorn"])).splitlines()
+    lines = report_markdown.render_markdown(_document(results, ["uvicorn"])).splitlines()
     assert "2 PASS, 2 MISS (1 within the noise floor), 0 not measured." in lines
     assert (
         f"| {VS_RAW} | uvicorn | hello | 0.940x | 0.930–0.960x | 0.970–1.030x"
@@ -211,7 +211,7 @@ def test_render_targets_counts_misses_within_noise_and_shows_both_ranges() -> No
         f"| {VS_STARLETTE} | uvicorn | hello | 1.100x | 1.000–1.200x | 0.970–1.030x | PASS |"
         in (lines)
     )
-    assert any(report.NOISE_RULE in ln for ln in lines)
+    assert any(report_markdown.NOISE_RULE in ln for ln in lines)
 
 
 def test_render_noise_floor_section() -> None:
@@ -219,7 +219,7 @@ def test_render_noise_floor_section() -> None:
         _result("uvicorn", "hello", [1.0], [1.0], control=[0.97, 1.0, 1.03]),
         _result("daphne", "hello", [1.0], [1.0]),
     ]
-    lines = report.render_markdown(_document(results, ["uvicorn", "daphne"])).splitlines()
+    lines = report_markdown.render_markdown(_document(results, ["uvicorn", "daphne"])).splitlines()
     start = lines.index("## Noise floor (A/A)")
     section = lines[start : lines.index("## Ratios: baize / raw ASGI and baize / Starlette")]
     header = "| server | rounds | raw-again/raw median | min–max | margin | raw req/s |"
@@ -231,10 +231,12 @@ def test_render_noise_floor_section() -> None:
 
 
 def test_render_noise_floor_without_control_or_without_hello() -> None:
-    no_control = report.render_noise_floor([_result("uvicorn", "hello", [1.0], [1.0])])
+    no_control = report_markdown.render_noise_floor([_result("uvicorn", "hello", [1.0], [1.0])])
     assert no_control[0] == "## Noise floor (A/A)"
     assert "Not measured (`--no-control`, or the control did not run)." in no_control
-    assert report.render_noise_floor([_result("uvicorn", "json-router", [1.0], [1.0])]) == []
+    assert (
+        report_markdown.render_noise_floor([_result("uvicorn", "json-router", [1.0], [1.0])]) == []
+    )
 
 
 def test_render_targets_of_an_old_report_without_ranges() -> None:
@@ -246,7 +248,7 @@ def test_render_targets_of_an_old_report_without_ranges() -> None:
         "threshold": 0.95,
         "verdict": "MISS",
     }
-    lines = report.render_targets([old])
+    lines = report_markdown.render_targets([old])
     assert "0 PASS, 1 MISS (0 within the noise floor), 0 not measured." in lines
     assert f"| {VS_RAW} | uvicorn | hello | 0.900x | – | – | MISS |" in lines
 
@@ -397,7 +399,7 @@ def test_merge_replaces_only_the_measured_cells_and_records_the_merge() -> None:
     assert merge["command"].endswith("--merge")
     assert merge["measured"] == ["granian h2-hello", "daphne hello", "granian memory (baize)"]
     assert report.report_servers(merged) == ["uvicorn", "granian", "daphne"]
-    page = report.render_markdown(merged)
+    page = report_markdown.render_markdown(merged)
     assert "re-measured granian h2-hello, daphne hello, granian memory (baize)." in page
     assert old["results"][2]["ratios"]["baize/raw"]["median"] == 0.5  # old is not modified
 
