@@ -7,8 +7,8 @@ half of the CPUs, wrk on the rest), checks each answer, and measures them with w
 interleaved rounds (order rotated every round). Prints, per app, the median req/s, the time
 per request and the median per-round difference to the raw app in microseconds: what the
 added layers cost per request on that server. ``--in-process`` calls the same apps without
-a server instead (no-op ``receive``/``send``, a fresh scope per call), for the bare Python
-cost of each. Run::
+a server instead (as ``bench_responses`` does: no-op ``receive``/``send``, a fresh scope per
+call), for the bare Python cost of each. Run::
 
     python -m benchmarks.bench_breakdown [--server granian] [--rounds 5] [--duration 2]
     python -m benchmarks.bench_breakdown --in-process [--rounds 9] [--calls 20000]
@@ -17,32 +17,23 @@ cost of each. Run::
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import sys
 import tempfile
-import time
-from collections.abc import Coroutine, Sequence
+from collections.abc import Sequence
 from pathlib import Path
+
+import anyio
 
 from benchmarks import cpus, loadgen
 from benchmarks.apps import breakdown, common
-from benchmarks.apps.common import App, Message
-from benchmarks.bench_responses import server_scope
+from benchmarks.bench_responses import app_call, rate
+from benchmarks.scenarios import SCENARIOS, check_response
 from benchmarks.servers import RunningServer, ServerStartError, load_servers, wait_idle
 
 IDLE_TIMEOUT = 10.0
 WARMUP_REQUESTS = 20
-
-
-def check(port: int) -> str | None:
-    """What is wrong with the app's answer to ``GET /route49/42``, or None."""
-    status, body = loadgen.http_get(port, common.JSON_PATH)
-    expected = common.json_payload(common.ROUTE_COUNT - 1, 42)
-    if status != 200 or json.loads(body or b"null") != expected:
-        return f"status {status}, body {body[:80]!r}"
-    return None
 
 
 def measure(
@@ -84,39 +75,20 @@ def table(rates: dict[str, list[float]]) -> list[str]:
     return lines
 
 
-async def _receive() -> Message:
-    return {"type": "http.request", "body": b"", "more_body": False}
-
-
-async def _send(message: Message) -> None:
-    pass
-
-
-def _call_once(app: App) -> None:
-    """Run one call of ``app`` to its end; the no-op receive and send never suspend."""
-    coroutine = app(server_scope(common.JSON_PATH), _receive, _send)
-    if not isinstance(coroutine, Coroutine):
-        raise TypeError(f"{app!r} did not return a coroutine")
-    try:
-        coroutine.send(None)
-    except StopIteration:
-        return
-    coroutine.close()
-    raise RuntimeError("the app suspended: it cannot be timed in-process this way")
-
-
 def in_process(rounds: int, calls: int) -> dict[str, float]:
-    """Median µs per call of every layer, in rotated rounds."""
+    """Median µs per call of every layer, in rotated rounds (as ``bench_responses`` calls
+    the load apps: a fresh scope per call, a receive and send that do nothing)."""
     names = list(breakdown.LAYERS)
+    calls_of = {name: app_call(getattr(breakdown, name), common.JSON_PATH) for name in names}
     times: dict[str, list[float]] = {name: [] for name in names}
-    for index in range(rounds):
-        shift = index % len(names)
-        for name in names[shift:] + names[:shift]:
-            app = getattr(breakdown, name)
-            started = time.perf_counter()
-            for _ in range(calls):
-                _call_once(app)
-            times[name].append((time.perf_counter() - started) / calls * 1e6)
+
+    async def measure_all() -> None:
+        for index in range(rounds):
+            shift = index % len(names)
+            for name in names[shift:] + names[:shift]:
+                times[name].append(1e6 / await rate(calls_of[name], calls))
+
+    anyio.run(measure_all)
     return {name: statistics.median(values) for name, values in times.items()}
 
 
@@ -164,7 +136,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 server.start()
             for name, server in servers.items():
                 server.wait_ready()
-                problem = check(server.port)
+                problem = check_response(SCENARIOS["json-router"], server.port, b"")
                 if problem is not None:
                     print(f"{name}: wrong answer: {problem}", file=sys.stderr)
                     return 1

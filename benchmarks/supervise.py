@@ -168,11 +168,9 @@ def measure_once(
         if crash is not None:
             what = "cut its measurement, round dropped" if cut else "after its measurement"
             print(f"    {sup.impl}: server exited ({what}): {crash.reason}", file=sys.stderr)
-        if cut or sample is None:
+        if cut or sample is None:  # a missing sample is always cut; said for the type checker
             return None
-        sup.fruitless = 0
-        return sample.to_json()
-    if sample is None:
+    elif sample is None:
         errors[sup.impl] = problem
         print(f"    {sup.impl}: ERROR {problem}", file=sys.stderr)
         return None

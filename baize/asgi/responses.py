@@ -31,7 +31,7 @@ import anyio
 import anyio.lowlevel
 import anyio.to_thread
 
-from baize.datastructures import URL, Cookie, MutableHeaders
+from baize.datastructures import URL, Cookie, Headers, MutableHeaders
 from baize.exceptions import RangeNotSatisfiable
 from baize.ranges import byteranges_frames, content_range
 from baize.responses import FileResponseMixin, NotAFileError
@@ -558,15 +558,6 @@ _RANGE = b"range"
 _IF_RANGE = b"if-range"
 
 
-def _field(raw: list[tuple[bytes, bytes]], name: bytes) -> str | None:
-    """A header's value as :meth:`Headers.get` gives it: duplicate lines joined by ``", "``."""
-    found: bytes | None = None
-    for key, value in raw:
-        if key == name:
-            found = value if found is None else found + b", " + value
-    return None if found is None else found.decode("latin-1")
-
-
 def _replace(raw: list[tuple[bytes, bytes]], name: bytes, value: bytes) -> None:
     """``MutableHeaders.__setitem__`` for a lower-case name and an already valid value."""
     for index in range(len(raw) - 1, -1, -1):
@@ -713,8 +704,7 @@ class FileResponse(Response, FileResponseMixin):
                 self.filepath, stat_result, content_type, self.download_name
             ).items():
                 headers.setdefault(name, value)
-            raw = headers.raw
-            block = (tuple(raw), _field(raw, b"etag"), _field(raw, b"last-modified"))
+            block = (tuple(headers.raw), headers.get("etag"), headers.get("last-modified"))
             if len(_HEADER_BLOCKS) >= _HEADER_BLOCKS_MAX:
                 _HEADER_BLOCKS.clear()
             _HEADER_BLOCKS[key] = block
@@ -753,8 +743,8 @@ class FileResponse(Response, FileResponseMixin):
             ).items():
                 headers.setdefault(key, value)
             raw = headers.raw
-            etag = _field(raw, b"etag")
-            last_modified = _field(raw, b"last-modified")
+            etag = headers.get("etag")
+            last_modified = headers.get("last-modified")
         try:
             ranges = self.select_ranges(
                 method, range_value, if_range_value, etag, last_modified, size
@@ -778,9 +768,7 @@ class FileResponse(Response, FileResponseMixin):
         else:
             self.status_code = 206
             boundary = token_hex(16)
-            content_type = _field(raw, b"content-type")
-            if content_type is None:
-                content_type = "application/octet-stream"
+            content_type = Headers(raw=raw).get("content-type", "application/octet-stream")
             parts, closing, length = byteranges_frames(ranges, size, content_type, boundary)
             segments = []
             for head, start, stop in parts:
