@@ -22,7 +22,7 @@ from pathlib import Path
 from types import TracebackType
 
 HOST = "127.0.0.1"
-SERVERS_DIR = Path(__file__).resolve().parent.parent / "servers"
+SERVERS_DIR = Path(__file__).resolve().parent.parent / "conformance" / "servers"
 #: Seconds a server gets to answer its first HTTP probe.
 READY_TIMEOUT = 30.0
 #: Seconds a server gets to exit after SIGTERM before SIGKILL.
@@ -139,7 +139,7 @@ class RunningServer:
                     env=env,
                     pass_fds=(listener.fileno(),) if listener else (),
                     start_new_session=True,
-                    cwd=str(SERVERS_DIR.parent),
+                    cwd=str(SERVERS_DIR.parent.parent),
                 )
         finally:
             if listener is not None:

@@ -15,7 +15,10 @@ IMPL_PYTHON_DESC = (
     "(default: the running one)"
 )
 REPORT_DIR_DESC = "directory for conformance.json/.md/.html (default: reports/ under rootdir)"
-SERVERS_DIR_DESC = "directory of server TOML files (default: servers/ under rootdir)"
+SERVERS_DIR_DESC = (
+    "directory of server TOML files (default: the configurations shipped in conformance/servers/)"
+)
+BUILTIN_SERVERS_DIR = Path(__file__).resolve().parent.parent / "servers"
 REQUIREMENT_DESC = (
     "run only the cases tied to requirement ids starting with PREFIX (repeatable); "
     "the report then holds only those ids"
@@ -67,7 +70,7 @@ def resolve(config: pytest.Config) -> Settings:
         impl=config.getoption("impl"),
         impl_python=config.getoption("impl_python") or sys.executable,
         report_dir=invoked / report_dir if report_dir else root / "reports",
-        servers_dir=invoked / servers_dir if servers_dir else root / "servers",
+        servers_dir=invoked / servers_dir if servers_dir else BUILTIN_SERVERS_DIR,
         requirements=tuple(dict.fromkeys(config.getoption("requirement"))),
         report_name=config.getoption("report_name"),
     )
