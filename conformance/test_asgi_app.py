@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from conformance.harness.catalogue import load_catalogue
-from conformance.harness.plugin import ASGI_APP_PREFIX, describe_violations
+from conformance.harness.violations import ASGI_APP_PREFIX, describe_violations
 from conformance.harness.server import Server
 from conformance.harness.verify import ExpectationFailed
 
