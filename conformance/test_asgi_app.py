@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 
 from conformance.harness.catalogue import load_catalogue
-from conformance.harness.violations import ASGI_APP_PREFIX, describe_violations
 from conformance.harness.server import Server
 from conformance.harness.verify import ExpectationFailed
+from conformance.harness.violations import ASGI_APP_PREFIX, describe_violations
 
 
 def _sweep(requirement: str) -> Callable[[Server, list[dict[str, Any]]], None]:
