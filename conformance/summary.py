@@ -27,6 +27,7 @@ from conformance.harness.reportgrid import (
     declared_reason,
     deviation_link,
     glance,
+    plural,
     split_detail,
 )
 from conformance.harness.serverconfig import ServerConfigError, load_servers
@@ -161,11 +162,16 @@ def _families(part: Part) -> Part:
     return Part(part.subject, list(families.items()))
 
 
+def _alarming(text: str) -> bool:
+    """Whether a glance text counts failures, unexpected passes or harness errors."""
+    return any(word in text for word in (" FAIL", " XPASS", " ERROR"))
+
+
 def _glance_table(grid: Grid, part: Part, heading: str) -> list[str]:
     out = [f"| {heading} | " + " | ".join(f"`{s}`" for s in grid.servers) + " |"]
     out.append("|---|" + ":-:|" * len(grid.servers))
     for area, texts in glance(grid, part):
-        cells = [f"**{t}**" if "FAIL" in t or "XPASS" in t or "ERROR" in t else t for t in texts]
+        cells = [f"**{t}**" if _alarming(t) else t for t in texts]
         out.append(f"| {_cell_text(area)} | " + " | ".join(cells) + " |")
     return out
 
@@ -215,7 +221,10 @@ def server_comparison(
         "provided), dev (declared deviation).",
         "",
     ]
-    columns = [f"{p.subject} requirements" for p in grid.parts]
+    columns = [
+        "server duties" if p.subject == "server" else f"`{data['run']['impl']}` on it"
+        for p in grid.parts
+    ]
     out.append(
         "| configuration | version | offers | "
         + " | ".join(columns)
@@ -226,7 +235,8 @@ def server_comparison(
         row = [f"`{name}`", info[name].version, info[name].offers]
         for part in grid.parts:
             whole = Part(part.subject, [("all", [grid.rows[rid] for rid in part.ids])])
-            row.append(glance(grid, whole)[0][1][grid.servers.index(name)])
+            text = glance(grid, whole)[0][1][grid.servers.index(name)]
+            row.append(f"**{text}**" if _alarming(text) else text)
         row.append("<br>".join(_notes(data, grid, name, info[name].reasons)) or "none")
         out.append("| " + " | ".join(row) + " |")
     if "server" in parts:
@@ -267,7 +277,7 @@ def impl_summary(data: Mapping[str, Any], title: str | None = None) -> str:
     out.append(
         f"{_run_line(run)} {len(failing)} of {len(tested)} implementation requirements tested "
         "fail on at least one server"
-        + (f"; {len(missing)} extensions not provided." if missing else ".")
+        + (f"; {plural(len(missing), 'extension')} not provided." if missing else ".")
     )
     if failing:
         out += ["", "| requirement | source | fails on | first failure |", "|---|---|---|---|"]

@@ -93,11 +93,15 @@ def _summary(grid: Grid, part: Part, versions: dict[str, Any]) -> list[str]:
     return out
 
 
+def _alarming(text: str) -> bool:
+    return any(f" {LABELS[c]}" in text for c in (*FAILING, "error"))
+
+
 def _glance(grid: Grid, part: Part) -> list[str]:
     out = ["| area | " + " | ".join(grid.servers) + " |"]
     out.append("|---|" + ":-:|" * len(grid.servers))
     for area, texts in glance(grid, part):
-        cells = " | ".join(f"**{t}**" if "FAIL" in t or "XPASS" in t else t for t in texts)
+        cells = " | ".join(f"**{t}**" if _alarming(t) else t for t in texts)
         out.append(f"| [{md(area)}](#{slug(area)}) | {cells} |")
     return out
 
