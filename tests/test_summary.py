@@ -123,10 +123,12 @@ Implementation `baize` 9.9 on CPython 3.11.9, run 2025-01-02. 7 requirements in 
 |---|---|---|:-:|:-:|---|
 | `alpha` | 1.0 | `websocket.http.response` | **1/2 · 1 FAIL** | \
 **0/3 · 1 FAIL · 1 no ext · 1 dev** | `S-TWO`: **fails** (bare LF)<br>`R-EXT`: \
-extension not provided<br>`R-ONE`: **fails** (requirement: second case)<br>`R-THREE`: alpha answers 500 (API.md X) |
+extension not provided<br>`R-ONE`: **fails** (requirement: second case)<br>`R-THREE`: \
+alpha answers 500 (API.md X) |
 | `beta` | 2.0 | HTTP/2, trio, `a.ext`, `z.ext` | 1/2 · 1 dev | \
 **1/4 · 1 FAIL · 1 XPASS · 1 dev** | `ASGI-HTTP-ONE`: port is a str (ASGI §1) \
-([issue](https://tracker.example/beta/7))<br>`R-ONE`: beta sends 2 (RFC 1 §1)<br>`R-THREE`: declared but passes<br>`R-TWO`: **fails** ({TRUNCATED}) |
+([issue](https://tracker.example/beta/7))<br>`R-ONE`: beta sends 2 (RFC 1 §1)<br>`R-THREE`: \
+declared but passes<br>`R-TWO`: **fails** ({TRUNCATED}) |
 | `gamma` | ? | – | **0/1 · 1 ERROR** | 1/1 | `ASGI-HTTP-ONE`: harness error (KeyError: 'x') |
 
 Server duties by area (each server's own requirements):
