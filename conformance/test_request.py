@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
 import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -20,6 +19,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from conformance.harness import ExpectationFailed, expect_equal, expect_true, not_applicable
+from conformance.harness.polling import poll_result
 from conformance.harness.rawhttp import RawResponse, build_request, exchange
 from conformance.harness.server import Server
 
@@ -1137,13 +1137,15 @@ def test_multipart_garbage(server: Server) -> None:
 
 def poll(server: Server, token: str, done: Callable[[Any], bool], deadline: float) -> Any:
     """Poll the app's record (the event happens in the server process: nothing to await)."""
-    limit = time.monotonic() + deadline
     with server.http() as client:
-        while True:
-            record = client.get(f"/request/result/{token}").json()
-            if done(record) or time.monotonic() > limit:
-                return record
-            time.sleep(RESULT_POLL)
+        return poll_result(
+            lambda: client.get(f"/request/result/{token}").json(),
+            done,
+            "",
+            seconds=deadline,
+            interval=RESULT_POLL,
+            expect=False,
+        )
 
 
 @pytest.mark.requirement("REQ-IS-DISCONNECTED-FALSE", "REQ-IS-DISCONNECTED-TRUE")

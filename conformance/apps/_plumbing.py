@@ -1,16 +1,20 @@
-"""Plain-ASGI helpers shared by the scenario apps (standard library only; not a scenario)."""
+"""Plain-ASGI plumbing shared by the scenario apps: the ASGI type aliases, a loop-neutral pause,
+a bounded wait, JSON answers and body reading (standard library only; not a scenario)."""
 
 from __future__ import annotations
 
 import asyncio
 import importlib
 import json
+import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
+App = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
 async def pause(seconds: float) -> None:
@@ -21,6 +25,15 @@ async def pause(seconds: float) -> None:
         await importlib.import_module("trio").sleep(seconds)
     else:
         await asyncio.sleep(seconds)
+
+
+async def wait_for(condition: Callable[[], bool], seconds: float, tick: float) -> bool:
+    """Pause every ``tick`` seconds until ``condition()`` holds or ``seconds`` have passed;
+    return whether it holds (a bounded wait on something another request sets)."""
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        await pause(tick)
+    return condition()
 
 
 async def send_json(send: Send, data: Any, status: int = 200) -> None:

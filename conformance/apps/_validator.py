@@ -19,14 +19,11 @@ import json
 import os
 import threading
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Callable, MutableMapping
 from typing import Any
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-App = Callable[[Scope, Receive, Send], Awaitable[None]]
+from ._plumbing import App, Message, Receive, Scope, Send
+
 Record = Callable[[dict[str, Any]], None]
 
 VIOLATIONS_FILE = "asgi-violations.jsonl"

@@ -24,14 +24,10 @@ import json
 import os
 import pkgutil
 import traceback
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Callable
 from typing import Any
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-App = Callable[[Scope, Receive, Send], Awaitable[None]]
+from ._plumbing import App, Receive, Scope, Send
 
 STARTUP: dict[str, Any] = {}
 UNVALIDATED = frozenset({"asgi"})

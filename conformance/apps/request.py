@@ -16,20 +16,15 @@ import json
 import os
 import stat
 import time
-from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
-from conformance_apps import _impl
-
-from ._plumbing import pause
+from . import _impl
+from ._plumbing import Receive, Scope, Send, pause
 
 PREFIX = "/request"
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
 
 RECORDS: dict[str, dict[str, Any]] = {}
 DISCONNECT_WAIT = 5.0
@@ -135,7 +130,7 @@ async def mapping_view(scope: Scope, receive: Receive, send: Send) -> None:
 
     def assign() -> str:
         try:
-            conn["injected"] = 1  # type: ignore[index]
+            conn["injected"] = 1
         except TypeError:
             return "refused"
         return "assigned"
@@ -244,10 +239,10 @@ async def headers_view(scope: Scope, receive: Receive, send: Send) -> None:
     probes = {}
     for name in _query(scope).get("probe", []):
         probes[name] = {
-            "get": _try(lambda name=name: conn.headers.get(name)),
-            "getitem": _try(lambda name=name: conn.headers[name]),
-            "getlist": _try(lambda name=name: list(conn.headers.getlist(name))),
-            "in": _try(lambda name=name: name in conn.headers),
+            "get": _try(lambda name=name: conn.headers.get(name)),  # type: ignore[misc]
+            "getitem": _try(lambda name=name: conn.headers[name]),  # type: ignore[misc]
+            "getlist": _try(lambda name=name: list(conn.headers.getlist(name))),  # type: ignore[misc]
+            "in": _try(lambda name=name: name in conn.headers),  # type: ignore[misc]
         }
 
     def assign() -> str:
@@ -282,7 +277,8 @@ async def accept_view(scope: Scope, receive: Receive, send: Send) -> None:
         ]
 
     checks = {
-        name: _try(lambda name=name: conn.accepts(name)) for name in _query(scope).get("check", [])
+        name: _try(lambda name=name: conn.accepts(name))  # type: ignore[misc]
+        for name in _query(scope).get("check", [])
     }
     await _answer(send, {"accepted_types": _try(types), "accepts": checks})
 
@@ -303,7 +299,7 @@ async def head_view(scope: Scope, receive: Receive, send: Send) -> None:
         }
 
     equals = {
-        name: _try(lambda name=name: conn.content_type == name)
+        name: _try(lambda name=name: conn.content_type == name)  # type: ignore[misc]
         for name in _query(scope).get("equals", [])
     }
     await _answer(
@@ -392,7 +388,7 @@ async def json_view(scope: Scope, receive: Receive, send: Send) -> None:
 
 def _form_class(options: dict[str, list[str]]) -> tuple[Any, list[str]]:
     """The Request class with the form limits of the query; names of unknown limit settings."""
-    limits = {
+    limits: dict[str, Any] = {
         name: int(options[name][0])
         for name in ("max_form_parts", "max_form_memory_size", "upload_file_max_in_memory_size")
         if name in options

@@ -12,19 +12,15 @@ from __future__ import annotations
 import functools
 import inspect
 import json
-from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 from urllib.parse import parse_qs
 
-from conformance_apps import _impl
+from . import _impl
+from ._plumbing import App, Message, Receive, Scope, Send
 
 PREFIX = "/websocket"
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-App = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 RECORDS: dict[str, dict[str, Any]] = {}
 DENIAL_BODY = "denied: no token"
