@@ -5,9 +5,11 @@ configuration (version, what it offers, its server duties and the implementation
 glance, its deviations and failures), then the server catalogue by area and the implementation
 catalogue by area family, servers as columns. ``--impl-summary`` prints instead where the
 implementation under test fails (one row per failing implementation requirement; server duties
-and extensions not provided apart). ``--readme FILE`` replaces the block between
-``<!-- NAME:start -->`` and ``<!-- NAME:end -->`` in FILE instead of printing (NAME is
-``server-comparison`` or ``impl-summary``, or ``--marker``).
+and extensions not provided apart). ``--glance`` leaves out the column of deviations and
+failures. ``--readme FILE`` replaces the block between ``<!-- NAME:start -->`` and
+``<!-- NAME:end -->`` in FILE instead of printing (NAME is ``server-comparison`` or
+``impl-summary``, or ``--marker``); ``--output FILE`` writes the block to FILE (for the
+generated pages of ``reports/``).
 """
 
 from __future__ import annotations
@@ -199,12 +201,17 @@ def _notes(data: Mapping[str, Any], grid: Grid, name: str, reasons: Mapping[str,
 
 
 def server_comparison(
-    data: Mapping[str, Any], servers_dir: Path | None, title: str | None = "Server comparison"
+    data: Mapping[str, Any],
+    servers_dir: Path | None,
+    title: str | None = "Server comparison",
+    notes: bool = True,
 ) -> str:
     """The Markdown comparison of the report's server configurations.
 
     :param servers_dir: where ``NAME.toml`` live (offers, deviation reasons).
     :param title: a ``###`` heading; ``None`` or empty for none.
+    :param notes: with the column of each configuration's deviations and failures (else the
+        comparison at a glance).
     """
     info = server_info(data, servers_dir)
     grid = build_grid(dict(data))
@@ -225,19 +232,18 @@ def server_comparison(
         "server duties" if p.subject == "server" else f"`{data['run']['impl']}` on it"
         for p in grid.parts
     ]
-    out.append(
-        "| configuration | version | offers | "
-        + " | ".join(columns)
-        + " | deviations and failures |"
-    )
-    out.append("|---|---|---|" + ":-:|" * len(columns) + "---|")
+    head = ["configuration", "version", "offers", *columns]
+    head += ["deviations and failures"] if notes else []
+    out.append("| " + " | ".join(head) + " |")
+    out.append("|---|---|---|" + ":-:|" * len(columns) + ("---|" if notes else ""))
     for name in server_names(data):
         row = [f"`{name}`", info[name].version, info[name].offers]
         for part in grid.parts:
             whole = Part(part.subject, [("all", [grid.rows[rid] for rid in part.ids])])
             text = glance(grid, whole)[0][1][grid.servers.index(name)]
             row.append(f"**{text}**" if _alarming(text) else text)
-        row.append("<br>".join(_notes(data, grid, name, info[name].reasons)) or "none")
+        if notes:
+            row.append("<br>".join(_notes(data, grid, name, info[name].reasons)) or "none")
         out.append("| " + " | ".join(row) + " |")
     if "server" in parts:
         out += ["", "Server duties by area (each server's own requirements):", ""]
@@ -328,6 +334,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("report", type=Path, help="a conformance.json")
     parser.add_argument("--readme", type=Path, help="rewrite the marked block of this file")
+    parser.add_argument("--output", type=Path, help="write the block to this file instead")
+    parser.add_argument(
+        "--glance",
+        action="store_true",
+        help="the server comparison without the column of deviations and failures",
+    )
     parser.add_argument("--title", help="heading of the block ('' for none)")
     parser.add_argument(
         "--impl-summary",
@@ -349,8 +361,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             marker = args.marker or "impl-summary"
         else:
             title = "Server comparison" if args.title is None else args.title
-            block = server_comparison(data, args.servers_dir, title)
+            block = server_comparison(data, args.servers_dir, title, notes=not args.glance)
             marker = args.marker or "server-comparison"
+        note = (
+            f"<!-- generated from {args.report.name} by `python -m conformance.summary`: "
+            "do not edit by hand -->\n"
+        )
+        if args.output is not None:
+            try:
+                args.output.write_text(note + block, encoding="utf-8")
+            except OSError as error:
+                raise SummaryError(f"cannot write {args.output}: {error.strerror}") from error
+            return 0
         if args.readme is None:
             sys.stdout.write(block)
             return 0
@@ -358,10 +380,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             text = args.readme.read_text(encoding="utf-8")
         except OSError as error:
             raise SummaryError(f"cannot read {args.readme}: {error.strerror}") from error
-        note = (
-            f"<!-- generated from {args.report.name} by `python -m conformance.summary`: "
-            "do not edit by hand -->\n"
-        )
         args.readme.write_text(
             replace_block(text, marker, note + block, str(args.readme)), encoding="utf-8"
         )

@@ -297,3 +297,17 @@ def test_malformed_server_toml_is_a_clear_error(
     (servers / "alpha.toml").write_text('name = "alpha"\n', encoding="utf-8")
     assert summary.main([str(report), "--servers-dir", str(servers)]) == 2
     assert "alpha.toml" in capsys.readouterr().err
+
+
+def test_glance_leaves_out_the_notes_and_output_writes_a_page(files: tuple[Path, Path]) -> None:
+    report, servers = files
+    text = summary.server_comparison(REPORT, servers, notes=False)
+    assert "deviations and failures" not in text
+    assert "| `gamma` | ? | – | **0/1 · 1 ERROR** | 1/1 |" in text
+    assert "| S | **1/2 · 1 FAIL** | 1/2 · 1 dev | **0/1 · 1 ERROR** |" in text
+    page = report.parent / "comparison.md"
+    argv = [str(report), "--servers-dir", str(servers), "--output", str(page), "--title", ""]
+    assert summary.main(argv) == 0
+    written = page.read_text(encoding="utf-8")
+    assert written.startswith("<!-- generated from conformance.json")
+    assert written.endswith(COMPARISON.split("\n", 2)[2])
