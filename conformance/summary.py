@@ -6,10 +6,10 @@ glance, its deviations and failures), then the server catalogue by area and the 
 catalogue by area family, servers as columns. ``--impl-summary`` prints instead where the
 implementation under test fails (one row per failing implementation requirement; server duties
 and extensions not provided apart). ``--glance`` leaves out the column of deviations and
-failures. ``--readme FILE`` replaces the block between ``<!-- NAME:start -->`` and
-``<!-- NAME:end -->`` in FILE instead of printing (NAME is ``server-comparison`` or
-``impl-summary``, or ``--marker``); ``--output FILE`` writes the block to FILE (for the
-generated pages of ``reports/``).
+failures (of the implementation summary: its table). ``--readme FILE`` replaces the block
+between ``<!-- NAME:start -->`` and ``<!-- NAME:end -->`` in FILE instead of printing (NAME is
+``server-comparison`` or ``impl-summary``, or ``--marker``); ``--output FILE`` writes the block
+to FILE (for the generated pages of ``reports/``).
 """
 
 from __future__ import annotations
@@ -254,12 +254,13 @@ def server_comparison(
     return "\n".join(out) + "\n"
 
 
-def impl_summary(data: Mapping[str, Any], title: str | None = None) -> str:
+def impl_summary(data: Mapping[str, Any], title: str | None = None, table: bool = True) -> str:
     """Where the implementation under test fails: one row per implementation requirement that
     fails on at least one server, with on how many servers and the first line of the first
     failure; then the extensions it does not provide. Server duties are never counted here.
 
     :param title: a ``###`` heading; ``None`` for ``Where IMPL VERSION fails``, empty for none.
+    :param table: with the table of failing requirements (else the counts alone).
     """
     run = data["run"]
     if title is None:
@@ -285,6 +286,8 @@ def impl_summary(data: Mapping[str, Any], title: str | None = None) -> str:
         "fail on at least one server"
         + (f"; {plural(len(missing), 'extension')} not provided." if missing else ".")
     )
+    if not table:
+        return "\n".join(out) + "\n"
     if failing:
         out += ["", "| requirement | source | fails on | first failure |", "|---|---|---|---|"]
     for rid in sorted(failing):
@@ -338,7 +341,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--glance",
         action="store_true",
-        help="the server comparison without the column of deviations and failures",
+        help="the server comparison without its notes column; the implementation summary "
+        "without its table",
     )
     parser.add_argument("--title", help="heading of the block ('' for none)")
     parser.add_argument(
@@ -357,7 +361,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         data = load_report(args.report)
         if args.impl_summary:
-            block = impl_summary(data, args.title)
+            block = impl_summary(data, args.title, table=not args.glance)
             marker = args.marker or "impl-summary"
         else:
             title = "Server comparison" if args.title is None else args.title
