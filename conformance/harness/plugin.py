@@ -303,6 +303,11 @@ class ConformancePlugin:
         return handle
 
     @pytest.fixture
+    def server_pool(self) -> ServerPool:
+        """The pool, for cases that need a private instance (e.g. to stop it)."""
+        return self.pool()
+
+    @pytest.fixture
     def asgi_violations(self, server: Server) -> list[dict[str, Any]]:
         """Every ASGI message violation recorded for this server so far (sweep cases)."""
         if not self.validating:
@@ -327,11 +332,6 @@ class ConformancePlugin:
             self.configs[name].deviations,
             self.violations.setdefault(name, []),
         )
-
-    @pytest.fixture
-    def server_pool(self) -> ServerPool:
-        """The pool, for cases that need a private instance (e.g. to stop it)."""
-        return self.pool()
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(
