@@ -225,7 +225,7 @@ def _results(
             f'<span class="tag {_e(shown)}">{_e(label)}</span> '
             f"<code>{_e(rid)}</code> on <b>{_e(server)}</b> — {_e(first)}</summary>"
             f"{_quote(grid.rows.get(rid, {}))}<p>case <code>{_e(result['case'])}</code></p>"
-            f"<pre>{_e(main or '(no detail)')}</pre>"
+            f"<pre>{_e(main or first or '(no detail)')}</pre>"
         )
         if log:
             out.append(f'<p>{_e(heading)}</p><pre class="log">{_e(log)}</pre>')

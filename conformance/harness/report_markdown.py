@@ -72,7 +72,8 @@ def _result(result: dict[str, Any], requirement: dict[str, Any] | None) -> list[
             out += [f"{where} ({level})" if level else where, ""]
         if requirement.get("text"):
             out += [f"Accepted: {html.escape(requirement['text'], quote=False)}", ""]
-    out += [f"Case `{result['case']}`", "", "```", main or "(no detail)", "```", ""]
+    main = main or reason(result) or "(no detail)"
+    out += [f"Case `{result['case']}`", "", "```", main, "```", ""]
     if log:
         out += [f"<details><summary>{heading}</summary>", "", "```", log, "```", "", "</details>"]
         out.append("")

@@ -189,6 +189,8 @@ def reason(result: dict[str, Any]) -> str:
     server log) with its whitespace collapsed."""
     if result["outcome"] == "deviation" and declared_reason(result):
         return declared_reason(result)
+    if result["outcome"] == "unexpected-pass" and result.get("reason"):
+        return f"declared deviation ({result['reason']}) but the case passed"
     main = split_detail(result)[0].strip()
     if main.startswith(LEGACY_DECLARED):
         main = main.split("\n", 1)[1] if "\n" in main else ""
