@@ -22,6 +22,7 @@ from urllib.parse import parse_qsl
 
 from . import _impl
 from ._plumbing import Receive, Scope, Send, pause
+from ._plumbing import jsonable as _jsonable
 
 PREFIX = "/request"
 
@@ -32,18 +33,6 @@ DISCONNECT_POLL = 0.01
 
 
 # -- helpers --------------------------------------------------------------------------------------
-
-
-def _jsonable(value: Any) -> Any:
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    if isinstance(value, bytes):
-        return {"bytes": value.decode("latin-1")}
-    if isinstance(value, Mapping):
-        return {str(key): _jsonable(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(item) for item in value]
-    return {"repr": repr(value)}
 
 
 def _try(compute: Callable[[], Any]) -> dict[str, Any]:

@@ -24,7 +24,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from . import _impl
-from ._plumbing import App, Message, Receive, Scope, Send, wait_for
+from ._plumbing import App, Message, Receive, Scope, Send, gate
 from ._plumbing import read_body as _read_body
 from ._plumbing import send_json as _json
 
@@ -353,13 +353,7 @@ def chunk(index: int) -> bytes:
 
 async def _gate(token: str, record: dict[str, Any]) -> None:
     """Wait (bounded) until ``/routing/release/<token>``; record how the wait ended."""
-    record["gate"] = "waiting"
-    try:
-        released = await wait_for(lambda: token in RELEASED, GATE_SECONDS, TICK_SECONDS)
-    except BaseException:
-        record["gate"] = "interrupted"
-        raise
-    record["gate"] = "released" if released else "timed-out"
+    await gate(RELEASED, token, record, GATE_SECONDS, TICK_SECONDS)
 
 
 def build_mw_stream() -> Any:

@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from . import _impl
-from ._plumbing import Message, Receive, Scope, Send, wait_for
+from ._plumbing import Message, Receive, Scope, Send, gate
 from ._plumbing import pause as _pause
 from ._plumbing import read_body as _read_body
 from ._plumbing import send_json as _json
@@ -57,13 +57,7 @@ async def _events(events: list[dict[str, Any]]) -> AsyncIterator[Any]:
 
 async def _gate(token: str, record: dict[str, Any]) -> None:
     """Wait (bounded) until ``/sse/release/<token>``; record how the wait ended."""
-    record["gate"] = "waiting"
-    try:
-        released = await wait_for(lambda: token in RELEASED, GATE_SECONDS, TICK_SECONDS)
-    except BaseException:
-        record["gate"] = "interrupted"
-        raise
-    record["gate"] = "released" if released else "timed-out"
+    await gate(RELEASED, token, record, GATE_SECONDS, TICK_SECONDS)
 
 
 async def _run(response: Any, scope: Scope, receive: Receive, send: Send, record: Any) -> None:
