@@ -224,7 +224,8 @@ def _results(
             f'<details class="result"{id_attr}><summary title="{_e(first)}">'
             f'<span class="tag {_e(shown)}">{_e(label)}</span> '
             f"<code>{_e(rid)}</code> on <b>{_e(server)}</b> — {_e(first)}</summary>"
-            f"{_quote(grid.rows.get(rid, {}))}<p>case <code>{_e(result['case'])}</code></p>"
+            f"{_quote(grid.rows.get(rid, {}))}"
+            f"<p>What happened (case <code>{_e(result['case'])}</code>):</p>"
             f"<pre>{_e(main or first or '(no detail)')}</pre>"
         )
         if log:

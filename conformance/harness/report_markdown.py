@@ -73,7 +73,7 @@ def _result(result: dict[str, Any], requirement: dict[str, Any] | None) -> list[
         if requirement.get("text"):
             out += [f"Accepted: {html.escape(requirement['text'], quote=False)}", ""]
     main = main or reason(result) or "(no detail)"
-    out += [f"Case `{result['case']}`", "", "```", main, "```", ""]
+    out += [f"What happened (case `{result['case']}`):", "", "```", main, "```", ""]
     if log:
         out += [f"<details><summary>{heading}</summary>", "", "```", log, "```", "", "</details>"]
         out.append("")
