@@ -160,16 +160,16 @@ def _entry_problems(entry: Any, where: str, anchors: frozenset[str]) -> list[str
         if name in entry and (not isinstance(entry[name], str) or not entry[name].strip())
     ]
     problems += [f"{where}: unknown field {name!r}" for name in entry if name not in known]
+    level, subject, source = entry.get("level"), entry.get("subject"), entry.get("source")
+    if isinstance(level, str) and level not in LEVELS:
+        problems.append(f"{where}: level {level!r} is not one of {', '.join(LEVELS)}")
+    if isinstance(subject, str) and subject not in SUBJECTS:
+        problems.append(f"{where}: subject {subject!r} is not one of {', '.join(SUBJECTS)}")
+    if isinstance(source, str) and source not in SOURCES:
+        problems.append(f"{where}: source {source!r} is not in the closed list of sources")
     if problems:
         return problems
-    level, source, clause = entry["level"], entry["source"], entry["clause"]
-    if level not in LEVELS:
-        problems.append(f"{where}: level {level!r} is not one of {', '.join(LEVELS)}")
-    if entry["subject"] not in SUBJECTS:
-        subject = entry["subject"]
-        problems.append(f"{where}: subject {subject!r} is not one of {', '.join(SUBJECTS)}")
-    if source not in SOURCES:
-        problems.append(f"{where}: source {source!r} is not in the closed list of sources")
+    clause = entry["clause"]
     if level in PROTOCOL_LEVELS:
         problems += _protocol_problems(entry, where)
     elif level in LEVELS:
