@@ -41,7 +41,7 @@ def load_servers(directory: Path = SERVERS_DIR) -> dict[str, ServerConfig]:
 
 
 class RunningServer(ServerProcess):
-    """A server of the benchmarks: one app of ``benchmarks/apps``, stopped on exit of a ``with``.
+    """A server of the benchmarks: one app of ``benchmarks/apps`` (``module:attribute``).
 
     :param env: added to this process's environment.
     :param prefix: put before the server's command (``taskset``, to pin it).
@@ -110,18 +110,6 @@ class RunningServer(ServerProcess):
     def rss_bytes(self) -> int:
         """Resident set size of the whole process tree, in bytes (0 once it is gone)."""
         return sum(_rss(pid) for pid in self.process_tree())
-
-    def __enter__(self) -> RunningServer:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
 
 def exit_line(log: str) -> str:

@@ -65,11 +65,15 @@ def test_a_server_started_with_the_prefix_runs_on_the_server_cpus(tmp_path: Path
     config = servers.load_servers()["uvicorn"]
     # json_router answers /__ready__ with 404: the benchmarks' readiness takes any answer.
     app = "benchmarks.apps.raw:json_router"
-    with servers.RunningServer(config, app, tmp_path / "server.log", prefix=prefix) as server:
+    server = servers.RunningServer(config, app, tmp_path / "server.log", prefix=prefix)
+    server.start()
+    try:
         server.wait_ready()
         assert server.command[:3] == prefix
         assert server.pid is not None
         assert os.sched_getaffinity(server.pid) == set(pinning.server)
+    finally:
+        server.stop()
     assert (tmp_path / "taskset.used").read_text() == prefix[2] + "\n"
 
 
