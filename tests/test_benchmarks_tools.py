@@ -64,7 +64,7 @@ def test_need_names_the_path_or_says_how_to_install() -> None:
 def test_git_commit_reads_rev_parse_or_says_unknown(tmp_path: Path) -> None:
     good = _program(tmp_path, "git", 'test "$*" = "rev-parse --short HEAD" && echo 1a2b3c4')
     assert Tools(git=Tool(good, "git")).git_commit(tmp_path) == "1a2b3c4"
-    failing = _program(tmp_path, "git-broken", "echo 'fatal: not a git repository' >&2; exit 128")
+    failing = _program(tmp_path, "git-broken", "echo HEAD; echo 'fatal: ambiguous' >&2; exit 128")
     assert Tools(git=Tool(failing, "git")).git_commit(tmp_path) == "unknown"
     gone = str(tmp_path / "no-such-git")
     assert Tools(git=Tool(gone, "git")).git_commit(tmp_path) == "unknown"

@@ -116,7 +116,8 @@ class ServerProcess:
         backlog: int = LISTEN_BACKLOG,
         ready_on_any_status: bool = False,
     ) -> None:
-        """
+        """A process of ``config``, not started yet (:meth:`start`).
+
         :param env: the whole environment of the process.
         :param app: the ``{app}`` of the command.
         :param prefix: put before the command (``taskset --cpu-list 0``, to pin it).
