@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from conformance.harness import report, reportgrid
+from conformance.harness.catalogue import Requirement
 from conformance.harness.outcomes import Result
 
 GOLDEN = Path(__file__).parent / "harness_golden"
@@ -142,6 +143,16 @@ def test_json_schema_is_exact() -> None:
     }
     keys = [(r["requirement"], r["server"], r["case"]) for r in document["results"]]
     assert keys == sorted(keys)
+
+
+def test_a_catalogue_requirement_keeps_its_subject_and_quote() -> None:
+    entry = Requirement("S-X", "Server area", "RFC 9", "§9", "MUST", "Frames.", "server", "Q.")
+    document = report.build(RUN, [entry], [])
+    assert document["requirements"][0]["subject"] == "server"
+    assert document["requirements"][0]["quote"] == "Q."
+    text = report.render_markdown(document)
+    assert "### Server duties: 1 requirement" in text
+    assert "### Implementation" not in text
 
 
 def test_markdown_golden() -> None:
