@@ -1,0 +1,51 @@
+"""BlackSheep's idiomatic apps for the peer scenarios (the compiled reference: its routing
+and HTTP objects are Cython): ``text``, typed route parameters and ``json``, ``file``."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from blacksheep import Application, Response, json, text
+from blacksheep import file as file_response
+
+from benchmarks.apps.common import (
+    HELLO,
+    ROUTE_COUNT,
+    SSE_DATA,
+    file_path,
+    json_payload,
+    timed_events,
+    with_own_lifespan,
+)
+
+_hello = Application()
+
+
+@_hello.router.get("/")
+async def _hello_view() -> Response:
+    return text(HELLO.decode())
+
+
+def _item_view(route: int) -> Callable[[int], Awaitable[Response]]:
+    async def item(item_id: int) -> Response:
+        return json(json_payload(route, item_id))
+
+    return item
+
+
+_router = Application()
+for _i in range(ROUTE_COUNT):
+    _router.router.add_get(f"/route{_i}/{{int:item_id}}", _item_view(_i))
+
+_file = Application()
+
+
+@_file.router.get("/")
+async def _file_view() -> Response:
+    return file_response(file_path(), "application/octet-stream")
+
+
+hello = with_own_lifespan(_hello)
+json_router = with_own_lifespan(_router)
+file = with_own_lifespan(_file)
