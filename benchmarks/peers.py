@@ -73,13 +73,14 @@ def _module_exists(name: str) -> bool:
 
 
 def available(
-    names: Sequence[str], exists: Callable[[str], bool] = _module_exists
+    names: Sequence[str], exists: Callable[[str], bool] | None = None
 ) -> tuple[list[str], dict[str, str]]:
     """Split ``names`` into the installed peers and the others.
 
     :param exists: whether a module can be imported (a test's fake).
     :returns: the installed peers, in order, and ``{peer: "not installed (<module> missing)"}``.
     """
+    exists = exists or _module_exists
     installed: list[str] = []
     missing: dict[str, str] = {}
     for name in names:

@@ -6,9 +6,9 @@ returns an async ``dispatch(path)`` that finds the route and reaches a do-nothin
 
 - baize and Starlette: the router's ASGI ``__call__`` with a do-nothing ASGI endpoint
   (matching, scope update and the call);
-- FastAPI: an ``APIRouter``'s ``__call__`` with a path operation ``async def (id: int,
-  slug: str) -> None`` (Starlette's matching plus FastAPI's parameter validation and its
-  response; FastAPI has no lighter idiomatic route);
+- FastAPI: the app's ``__call__`` with a path operation ``async def (id: int, slug: str)
+  -> None`` (its middleware stack, Starlette's matching, FastAPI's parameter validation and
+  its response: a path operation needs the app's middleware, so there is no lighter route);
 - Falcon: the compiled router's ``find(path)`` (it compiles the route tree into Python code);
 - Litestar: the app's ``asgi_router.handle_routing(path, "GET")`` (its trie lookup);
 - BlackSheep: its Cython ``Router.get_match_by_method_and_path`` (``get_match`` on older
@@ -120,9 +120,9 @@ def _starlette(templates: Sequence[str]) -> Dispatch:
 
 
 def _fastapi(templates: Sequence[str]) -> Dispatch:
-    from fastapi import APIRouter
+    from fastapi import FastAPI
 
-    router = APIRouter()
+    router = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
 
     async def with_params(id: int, slug: str) -> None:
         return None

@@ -229,8 +229,7 @@ def test_render_markdown_has_targets_ratio_grid_numbers_and_memory() -> None:
     assert "3 PASS, 1 MISS (0 within the noise floor), 1 not measured." in text
     assert "load average at start 1.00 / 0.50 / 0.25" in text
     assert (
-        "| hello >= 0.95x raw ASGI | daphne | hello | 0.500x | 0.500–0.500x | – | MISS |"
-        in lines
+        "| hello >= 0.95x raw ASGI | daphne | hello | 0.500x | 0.500–0.500x | – | MISS |" in lines
     )
     assert "| server | hello |" in lines
     assert "| uvicorn | 0.96x / 1.01x |" in lines

@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from blacksheep import Application, Response, json, text
+from blacksheep import Application, Response, Router, json, text
 from blacksheep import file as file_response
+from blacksheep.server.sse import ServerSentEventsResponse, TextServerSentEvent
 
 from benchmarks.apps.common import (
     HELLO,
@@ -19,7 +20,7 @@ from benchmarks.apps.common import (
     with_own_lifespan,
 )
 
-_hello = Application()
+_hello = Application(router=Router())
 
 
 @_hello.router.get("/")
@@ -34,11 +35,11 @@ def _item_view(route: int) -> Callable[[int], Awaitable[Response]]:
     return item
 
 
-_router = Application()
+_router = Application(router=Router())
 for _i in range(ROUTE_COUNT):
     _router.router.add_get(f"/route{_i}/{{int:item_id}}", _item_view(_i))
 
-_file = Application()
+_file = Application(router=Router())
 
 
 @_file.router.get("/")
@@ -46,6 +47,15 @@ async def _file_view() -> Response:
     return file_response(file_path(), "application/octet-stream")
 
 
+_sse = Application(router=Router())
+
+
+@_sse.router.get("/")
+async def _sse_view() -> Response:
+    return ServerSentEventsResponse(lambda: timed_events(TextServerSentEvent(SSE_DATA)))
+
+
 hello = with_own_lifespan(_hello)
 json_router = with_own_lifespan(_router)
 file = with_own_lifespan(_file)
+sse = with_own_lifespan(_sse)

@@ -57,7 +57,7 @@ _sse = _api()
 
 @_sse.get("/")
 async def _sse_view() -> Any:
-    return EventSourceResponse(timed_events(ServerSentEvent(data=SSE_DATA)), sep="\n", ping=3600)
+    return EventSourceResponse(timed_events(ServerSentEvent(data=SSE_DATA)), ping=3600)
 
 
 hello = with_own_lifespan(_hello)

@@ -10,8 +10,7 @@ from benchmarks.apps.common import SSE_DATA, Receive, Scope, Send, timed_events,
 
 
 async def _sse(scope: Scope, receive: Receive, send: Send) -> None:
-    # "\n" ends lines as baize's SendEventResponse does (sse-starlette's default is "\r\n").
-    response = EventSourceResponse(timed_events(ServerSentEvent(data=SSE_DATA)), sep="\n", ping=3600)
+    response = EventSourceResponse(timed_events(ServerSentEvent(data=SSE_DATA)), ping=3600)
     await response(scope, receive, send)
 
 
