@@ -1,3 +1,5 @@
+# mypy: disable-error-code="untyped-decorator, no-any-return"
+# (the framework may be absent: the peers extra is optional, its decorators are then untyped)
 """Each framework's router behind one call, for :mod:`benchmarks.bench_routing`.
 
 A route table is a list of templates in a neutral form: ``/users7/{id:int}/posts/{slug}``
@@ -11,8 +13,8 @@ returns an async ``dispatch(path)`` that finds the route and reaches a do-nothin
   its response: a path operation needs the app's middleware, so there is no lighter route);
 - Falcon: the compiled router's ``find(path)`` (it compiles the route tree into Python code);
 - Litestar: the app's ``asgi_router.handle_routing(path, "GET")`` (its trie lookup);
-- BlackSheep: its Cython ``Router.get_match_by_method_and_path`` (``get_match`` on older
-  versions).
+- BlackSheep: its ``Router.get_match_by_method_and_path`` (an LRU cache over its route
+  matching).
 
 A framework that is not installed is reported as such (:data:`MISSING`), never an error.
 """
@@ -120,7 +122,7 @@ def _starlette(templates: Sequence[str]) -> Dispatch:
 
 
 def _fastapi(templates: Sequence[str]) -> Dispatch:
-    from fastapi import FastAPI
+    from fastapi import FastAPI  # type: ignore[import-not-found, unused-ignore]
 
     router = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
 
@@ -136,7 +138,7 @@ def _fastapi(templates: Sequence[str]) -> Dispatch:
 
 
 def _falcon(templates: Sequence[str]) -> Dispatch:
-    from falcon.routing import CompiledRouter
+    from falcon.routing import CompiledRouter  # type: ignore[import-not-found, unused-ignore]
 
     class Resource:
         def on_get(self, req: object, resp: object, **params: object) -> None:
@@ -155,7 +157,7 @@ def _falcon(templates: Sequence[str]) -> Dispatch:
 
 
 def _litestar(templates: Sequence[str]) -> Dispatch:
-    from litestar import Litestar, get
+    from litestar import Litestar, get  # type: ignore[import-not-found, unused-ignore]
 
     handlers = []
     for i, t in enumerate(templates):
@@ -182,7 +184,7 @@ def _litestar(templates: Sequence[str]) -> Dispatch:
 
 
 def _blacksheep(templates: Sequence[str]) -> Dispatch:
-    from blacksheep.server.routing import Router
+    from blacksheep.server.routing import Router  # type: ignore[import-not-found, unused-ignore]
 
     async def handler() -> None:
         return None
@@ -191,12 +193,10 @@ def _blacksheep(templates: Sequence[str]) -> Dispatch:
     for t in templates:
         router.add_get(rewrite(t, "blacksheep"), handler)
     router.apply_routes()
-    find = getattr(router, "get_match_by_method_and_path", None)
+    find = router.get_match_by_method_and_path
 
     async def dispatch(path: str) -> object:
-        if find is not None:
-            return find("GET", path)
-        return router.get_match("GET", path.encode())
+        return find("GET", path)
 
     return dispatch
 

@@ -1,14 +1,15 @@
+# mypy: disable-error-code="untyped-decorator, no-any-return"
+# (the framework may be absent: the peers extra is optional, its decorators are then untyped)
 """BlackSheep's idiomatic apps for the peer scenarios (the compiled reference: its routing
 and HTTP objects are Cython): ``text``, typed route parameters and ``json``, ``file``."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
 
-from blacksheep import Application, Response, Router, json, text
-from blacksheep import file as file_response
-from blacksheep.server.sse import ServerSentEventsResponse, TextServerSentEvent
+from blacksheep import Application, Response, Router, json, text  # type: ignore[import-not-found, unused-ignore]
+from blacksheep import file as file_response  # type: ignore[import-not-found, unused-ignore]
+from blacksheep.server.sse import ServerSentEventsResponse, TextServerSentEvent  # type: ignore[import-not-found, unused-ignore]
 
 from benchmarks.apps.common import (
     HELLO,

@@ -99,7 +99,7 @@ async def timed_events(event: T) -> AsyncIterator[T]:
         sent += 1
 
 
-def with_own_lifespan(app: App) -> App:
+def with_own_lifespan(app: Callable[..., Awaitable[None]]) -> App:
     """Hand every scope, lifespan included, to a framework that runs its own startup (the
     peers); the one extra call per request matches :func:`with_lifespan`'s."""
 

@@ -1,13 +1,15 @@
+# mypy: disable-error-code="untyped-decorator, no-any-return"
+# (the framework may be absent: the peers extra is optional, its decorators are then untyped)
 """Falcon's (ASGI) idiomatic apps for the peer scenarios: resources with ``on_get``, the
 compiled router's ``{item_id:int}`` field converter, ``resp.stream`` and ``resp.sse``."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import anyio
-import falcon
-import falcon.asgi
+import falcon  # type: ignore[import-not-found, unused-ignore]
+import falcon.asgi  # type: ignore[import-not-found, unused-ignore]
 
 from benchmarks.apps.common import (
     FILE_SIZE,
@@ -62,7 +64,7 @@ class _Sse:
         resp.sse = _events()
 
 
-def _app(routes: dict[str, object]) -> falcon.asgi.App:
+def _app(routes: dict[str, object]) -> Callable[..., Awaitable[None]]:
     app = falcon.asgi.App()
     for template, resource in routes.items():
         app.add_route(template, resource)

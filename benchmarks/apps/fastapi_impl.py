@@ -1,3 +1,5 @@
+# mypy: disable-error-code="untyped-decorator, no-any-return"
+# (the framework may be absent: the peers extra is optional, its decorators are then untyped)
 """FastAPI's idiomatic apps for the peer scenarios: path operations with typed parameters
 (validated by FastAPI), ``FileResponse`` and ``sse-starlette``'s ``EventSourceResponse``."""
 
@@ -6,9 +8,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from fastapi import FastAPI
-from fastapi.responses import FileResponse, PlainTextResponse
-from sse_starlette.sse import EventSourceResponse, ServerSentEvent
+from fastapi import FastAPI  # type: ignore[import-not-found, unused-ignore]
+from fastapi.responses import FileResponse, PlainTextResponse  # type: ignore[import-not-found, unused-ignore]
+from sse_starlette import EventSourceResponse, ServerSentEvent  # type: ignore[import-not-found, unused-ignore]
 
 from benchmarks.apps.common import (
     HELLO,

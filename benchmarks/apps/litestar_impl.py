@@ -1,11 +1,13 @@
+# mypy: disable-error-code="untyped-decorator, no-any-return"
+# (the framework may be absent: the peers extra is optional, its decorators are then untyped)
 """Litestar's idiomatic apps for the peer scenarios (``hello``, ``json-router``, ``file``,
 ``sse``): route handlers with typed path parameters, ``File`` and ``ServerSentEvent``."""
 
 from __future__ import annotations
 
-from litestar import Litestar, MediaType, get
-from litestar.handlers import HTTPRouteHandler
-from litestar.response import File, ServerSentEvent
+from litestar import Litestar, MediaType, get  # type: ignore[import-not-found, unused-ignore]
+from litestar.handlers import HTTPRouteHandler  # type: ignore[import-not-found, unused-ignore]
+from litestar.response import File, ServerSentEvent  # type: ignore[import-not-found, unused-ignore]
 
 from benchmarks.apps.common import (
     HELLO,

@@ -4,7 +4,7 @@ events with ``StreamingResponse``)."""
 
 from __future__ import annotations
 
-from sse_starlette.sse import EventSourceResponse, ServerSentEvent
+from sse_starlette import EventSourceResponse, ServerSentEvent  # type: ignore[import-not-found, unused-ignore]
 
 from benchmarks.apps.common import SSE_DATA, Receive, Scope, Send, timed_events, with_lifespan
 
