@@ -22,6 +22,10 @@ def _cell(result: Mapping[str, Any], framework: str) -> str:
     if median is None or median.get("rate") is None:
         error = result.get("errors", {}).get(framework)
         return "error" if error else "–"
+    if not median["rate"]:
+        # wrk counts complete responses: none within the measured time (e.g. 1 MiB downloads
+        # on 32 connections in 1 s on a busy machine), so there is no ratio either.
+        return "0 (none complete)"
     ratio = result.get("ratios", {}).get(f"baize/{framework}", {}).get("median")
     shown = "–" if ratio is None else f"{ratio:.2f}x"
     return f"{median['rate']:,.0f} ({shown})"

@@ -123,6 +123,13 @@ def test_peers_table_rows_cells_and_margin() -> None:
     )
     assert "| hello (req/s) | uvicorn | 1,000 | – | – | 800 (1.25x) | 2,000 (0.50x) | – |" in lines
     assert "| sse (req/s) | uvicorn | 1,000 | – | – | n/a | n/a | – |" in lines
+    results[0]["median"]["falcon"]["rate"] = 0.0
+    results[0]["ratios"].pop("baize/falcon")
+    lines = report_peers.render_peers(document)
+    assert (
+        "| hello (req/s) | uvicorn | 1,000 | – | – | 0 (none complete) | 2,000 (0.50x) | – |"
+        in (lines)
+    )
 
 
 def test_peers_table_says_which_peers_are_not_installed() -> None:
