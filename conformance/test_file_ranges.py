@@ -13,9 +13,10 @@ import re
 from collections.abc import Sequence
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
+from conformance.budget import BOUNDED, Budget, budget_fixture  # noqa: F401 (the fixture "budget")
 from conformance.harness import expect_contains, expect_equal, expect_in, expect_true
 from conformance.harness.byteranges import parse_byteranges
 from conformance.harness.rawhttp import RawResponse
@@ -552,14 +553,12 @@ def spec_strategy(size: int) -> st.SearchStrategy[str]:
 
 
 @pytest.mark.requirement("RANGE-ORACLE")
-@settings(
-    max_examples=25,
-    deadline=None,
-    derandomize=True,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@BOUNDED
 @given(data=st.data())
-def test_any_range_set_against_the_file(server: Server, data: st.DataObject) -> None:
+def test_any_range_set_against_the_file(
+    server: Server, budget: Budget, data: st.DataObject
+) -> None:
+    budget.check()
     name = data.draw(st.sampled_from([SMALL, "one.txt", "empty.txt"]), label="file")
     size = SIZES[name]
     specs = data.draw(st.lists(spec_strategy(size), min_size=1, max_size=5), label="specs")

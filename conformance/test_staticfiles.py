@@ -17,9 +17,10 @@ import uuid
 from collections.abc import Sequence
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
+from conformance.budget import BOUNDED, Budget, budget_fixture  # noqa: F401 (the fixture "budget")
 from conformance.harness import expect_equal, expect_in, expect_true
 from conformance.harness.byteranges import (
     check_against_file,
@@ -447,15 +448,10 @@ _OWS = st.sampled_from(["", " ", "  ", "\t"])
 
 
 @pytest.mark.requirement("STATIC-INM-FUZZ")
-@settings(
-    max_examples=25,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture],
-)
+@BOUNDED
 @given(data=st.data())
-def test_inm_fuzz(server: Server, data: st.DataObject) -> None:
+def test_inm_fuzz(server: Server, budget: Budget, data: st.DataObject) -> None:
+    budget.check()
     etag = etag_of(server)
     opaque = etag[2:] if etag.startswith("W/") else etag
     if data.draw(st.booleans(), label="star") and data.draw(st.booleans(), label="star2"):

@@ -19,12 +19,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import example, given
 from hypothesis import strategies as st
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.http11 import Response
 from websockets.sync.client import ClientConnection, connect
 
+from conformance.budget import BOUNDED, Budget, budget_fixture  # noqa: F401 (the fixture "budget")
 from conformance.harness import expect_equal, expect_in, expect_true, expect_type, not_applicable
 from conformance.harness.server import Server
 
@@ -33,12 +34,7 @@ ECHO_TIMEOUT = 2.0  # a local echo takes milliseconds; a dropped one fails soone
 RESULT_POLL = 0.02
 MiB = 1 << 20
 DENIAL = "websocket.http.response"
-HYPOTHESIS = settings(
-    max_examples=20,
-    deadline=None,
-    derandomize=True,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+HYPOTHESIS = BOUNDED
 
 OP_CONT, OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG = 0x0, 0x1, 0x2, 0x8, 0x9, 0xA
 
@@ -314,7 +310,8 @@ def test_accept_with_headers(server: Server) -> None:
 @HYPOTHESIS
 @given(messages=st.lists(st.text(min_size=1, max_size=200), min_size=1, max_size=4))
 @example(messages=["héllo wörld", "\U0001f600 astral", "nul\x00 and \u2028"])
-def test_text_round_trip(server: Server, messages: list[str]) -> None:
+def test_text_round_trip(server: Server, budget: Budget, messages: list[str]) -> None:
+    budget.check()
     with open_ws(server, "/websocket/ws/echo-text") as ws:
         for message in messages:
             ws.send(message)
@@ -504,7 +501,8 @@ def test_close_default_payload_bytes(server: Server) -> None:
 @HYPOTHESIS
 @given(code=st.integers(3000, 4999))
 @example(code=4000)
-def test_close_custom_code(server: Server, code: int) -> None:
+def test_close_custom_code(server: Server, budget: Budget, code: int) -> None:
+    budget.check()
     with open_ws(server, f"/websocket/ws/close?code={code}") as ws:
         received, _ = recv_close(ws)
     expect_equal(received, code, "close code")
