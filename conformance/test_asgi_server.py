@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
+from conformance.answers import json_answer
 from conformance.harness import (
     expect_equal,
     expect_in,
@@ -59,7 +60,7 @@ def http_scope(server: Server, target: str = ENCODED_PATH + "?" + QUERY, **kw: A
     with server.http() as client:
         response = client.get(target, **kw)
     expect_equal(response.status_code, 200, "the scope app answers 200")
-    return untag(response.json())
+    return untag(json_answer(response, "the scope app"))
 
 
 def ws_scope(server: Server) -> Any:
@@ -118,7 +119,7 @@ def test_http_scope_http_version(server: Server) -> None:
 def test_http_scope_method(server: Server) -> None:
     with server.http() as client:
         response = client.request("PATCH", "/asgi/scope")
-    expect_equal(untag(response.json())["method"], "PATCH", "method")
+    expect_equal(untag(json_answer(response, "the scope app"))["method"], "PATCH", "method")
 
 
 @pytest.mark.requirement("ASGI-HTTP-SCOPE-SCHEME")
@@ -199,6 +200,7 @@ def test_http_scope_server(server: Server) -> None:
 
 def check_request_messages(answer: dict[str, Any], sent: bytes) -> None:
     messages = answer["messages"]
+    expect_true(bool(messages), "receive() answered http.request", "at least one", "none")
     for message in messages:
         expect_equal(message["type"], "http.request", "receive() type while reading the body")
         expect_type(untag(message["body"]), bytes, "http.request body")
@@ -215,7 +217,7 @@ def test_request_body_chunked(server: Server) -> None:
     with server.http() as client:
         response = client.post("/asgi/body", content=iter(parts))
     expect_equal(response.status_code, 200, "status")
-    check_request_messages(response.json(), b"".join(parts))
+    check_request_messages(json_answer(response, "the body record"), b"".join(parts))
 
 
 @pytest.mark.requirement("ASGI-HTTP-REQUEST-CONTENT-LENGTH")
@@ -224,7 +226,7 @@ def test_request_body_content_length(server: Server) -> None:
     with server.http() as client:
         response = client.post("/asgi/body", content=body)
     expect_equal(response.status_code, 200, "status")
-    check_request_messages(response.json(), body)
+    check_request_messages(json_answer(response, "the body record"), body)
 
 
 @pytest.mark.requirement("ASGI-HTTP-DISCONNECT")
@@ -248,7 +250,7 @@ def poll_result(client: Any, token: str, done: Any, what: str) -> Any:
     """Poll the app's record: the event happens in the server process, nothing to await here."""
     deadline = time.monotonic() + RESULT_DEADLINE
     while True:
-        record = client.get(f"/asgi/result/{token}").json()
+        record = json_answer(client.get(f"/asgi/result/{token}"), "the result record")
         if done(record):
             return record
         if time.monotonic() > deadline:
@@ -276,7 +278,7 @@ def test_head_response_has_no_content(server: Server) -> None:
 
 def lifespan_record(server: Server) -> dict[str, Any]:
     with server.http() as client:
-        return dict(client.get("/asgi/lifespan").json())
+        return dict(json_answer(client.get("/asgi/lifespan"), "the lifespan record"))
 
 
 @pytest.mark.requirement("ASGI-LIFESPAN-STARTUP")

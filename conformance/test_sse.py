@@ -14,6 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from conformance.answers import json_answer
 from conformance.budget import BOUNDED, Budget, budget_fixture  # noqa: F401 (the fixture "budget")
 from conformance.harness import expect_equal, expect_stopped_when_gone, expect_true
 from conformance.harness.rawhttp import (
@@ -114,7 +115,7 @@ def poll_result(server: Server, key: str, done: Callable[[Any], bool], what: str
     deadline = time.monotonic() + RESULT_DEADLINE
     with server.http() as client:
         while True:
-            record = client.get(f"/sse/result/{key}").json()
+            record = json_answer(client.get(f"/sse/result/{key}"), "the SSE result record")
             if done(record):
                 return record
             if time.monotonic() > deadline:
@@ -532,6 +533,7 @@ def ping_run(server: Server) -> tuple[EventStreamResult, list[float], float]:
         raise
     finally:
         release(server, key)
+    expect_true(bool(started), "the first event arrives", "an event", "none")
     return result, arrivals, started[0]
 
 

@@ -215,10 +215,16 @@ def test_last_modified(server: Server) -> None:
 
 @pytest.mark.requirement("STATIC-HEAD")
 def test_head(server: Server) -> None:
-    get = fetch(server, FILES + "/hello.txt")
     head, rest = read_to_close(server, FILES + "/hello.txt", method="HEAD")
     expect_equal(status_of(head), 200, "HEAD status")
     expect_equal(rest, b"", "bytes after the HEAD response's header section")
+
+
+@pytest.mark.requirement("STATIC-HEAD-HEADERS")
+def test_head_headers(server: Server) -> None:
+    get = fetch(server, FILES + "/hello.txt")
+    head, _ = read_to_close(server, FILES + "/hello.txt", method="HEAD")
+    expect_equal(status_of(head), 200, "HEAD status")
     fields: dict[str, str] = {}
     for line in head.split(b"\r\n")[1:]:
         name, _, value = line.decode("latin-1").partition(":")
@@ -391,7 +397,13 @@ def test_ims_invalid(server: Server, value: str) -> None:
 def test_if_match(server: Server) -> None:
     etag = etag_of(server)
     failed = conditional_status(server, [("If-Match", '"other", "another"')])
-    expect_equal(failed.status, 412, "If-Match listing only other tags")
+    # "MUST NOT perform the requested method"; 412 is what the server "MAY" answer.
+    expect_true(
+        400 <= failed.status < 500,
+        "If-Match listing only other tags: the GET is not performed",
+        "412 (or another 4xx)",
+        f"{failed.status}",
+    )
     if not etag.startswith("W/"):
         expect_file(conditional_status(server, [("If-Match", etag)]), "hello.txt", "If-Match")
 
