@@ -97,10 +97,14 @@ def check_pair(value: Any, what: str, port: int | None) -> None:
 # -- HTTP scope ---------------------------------------------------------------------------------
 
 
-@pytest.mark.requirement("ASGI-HTTP-SCOPE-TYPE", "ASGI-HTTP-SCOPE-ASGI-VERSION")
-def test_http_scope_type_and_asgi_version(server: Server) -> None:
+@pytest.mark.requirement("ASGI-HTTP-SCOPE-TYPE")
+def test_http_scope_type(server: Server) -> None:
+    expect_equal(http_scope(server)["type"], "http", "scope['type']")
+
+
+@pytest.mark.requirement("ASGI-HTTP-SCOPE-ASGI-VERSION")
+def test_http_scope_asgi_version(server: Server) -> None:
     scope = http_scope(server)
-    expect_equal(scope["type"], "http", "scope['type']")
     expect_type(scope.get("asgi"), dict, "scope['asgi']")
     expect_type(scope["asgi"].get("version"), str, "scope['asgi']['version']")
     if "spec_version" in scope["asgi"]:
@@ -339,16 +343,31 @@ def test_ws_scope_keys_and_types(server: Server) -> None:
         check_pair(scope["server"], "server", server.port)
 
 
-@pytest.mark.requirement(
-    "ASGI-WS-SCOPE-SUBPROTOCOLS", "ASGI-WS-ACCEPT-SUBPROTOCOL", "ASGI-WS-ACCEPT"
-)
-def test_ws_subprotocol_negotiation(server: Server) -> None:
+def subprotocol_exchange(server: Server) -> tuple[Any, str | None]:
+    """Offer two subprotocols to an app that accepts the second and sends what it was offered."""
     with server.ws("/asgi/ws/subprotocol", subprotocols=["first.v1", "second.v2"]) as ws:
         offered = json.loads(ws.recv(timeout=5))
         selected = ws.subprotocol
         with contextlib.suppress(ConnectionClosed):  # the app closes: wait for it
             ws.recv(timeout=5)
+    return offered, selected
+
+
+@pytest.mark.requirement("ASGI-WS-ACCEPT")
+def test_ws_accept_then_send(server: Server) -> None:
+    offered, _ = subprotocol_exchange(server)
+    expect_type(offered, list, "the message sent after websocket.accept")
+
+
+@pytest.mark.requirement("ASGI-WS-SCOPE-SUBPROTOCOLS")
+def test_ws_scope_subprotocols(server: Server) -> None:
+    offered, _ = subprotocol_exchange(server)
     expect_equal(offered, ["first.v1", "second.v2"], "scope['subprotocols']")
+
+
+@pytest.mark.requirement("ASGI-WS-ACCEPT-SUBPROTOCOL")
+def test_ws_accept_subprotocol(server: Server) -> None:
+    _, selected = subprotocol_exchange(server)
     expect_equal(selected, "second.v2", "Sec-WebSocket-Protocol of the handshake response")
 
 

@@ -175,10 +175,26 @@ def expect_error_before_sending(answer: Any, what: str) -> None:
 # -- the whole file ------------------------------------------------------------------------------
 
 
-@pytest.mark.requirement("FILE-FULL-BODY", "FILE-CONTENT-LENGTH")
-def test_full_body_and_length(server: Server) -> None:
+@pytest.mark.requirement("FILE-FULL-BODY")
+def test_full_body(server: Server) -> None:
     response = fetch(server, "small.txt")
-    expect_full(response, "small.txt", "GET small.txt")
+    data = file_bytes("small.txt")
+    expect_equal(response.status, 200, "GET small.txt: status")
+    expect_true(
+        response.body == data,
+        "GET small.txt: body is the file",
+        f"{len(data)} bytes equal to the file",
+        f"{len(response.body)} bytes, first difference at {first_difference(response.body, data)}",
+    )
+
+
+@pytest.mark.requirement("FILE-CONTENT-LENGTH")
+def test_content_length(server: Server) -> None:
+    response = fetch(server, "small.txt")
+    expect_equal(response.status, 200, "GET small.txt: status")
+    expect_equal(
+        response.header("content-length"), str(SIZES["small.txt"]), "Content-Length is the size"
+    )
     expect_equal(response.framing, "length", "framed by Content-Length")
 
 
