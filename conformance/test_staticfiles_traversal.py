@@ -365,16 +365,27 @@ def named_file(target: str, *, lenient: bool = False) -> str | None:
     The route path is what follows the mount: exactly one leading ``/`` belongs to it, so
     ``//hello.txt`` holds an empty segment and names no file (our ``Files`` answers 404 for it).
 
-    :param lenient: skip ``.`` segments (RFC 3986 §5.2.4: ``.`` names the directory it is in,
-        so ``/./hello.txt`` stays inside) and empty segments (``//hello.txt``): docs/api.md
+    :param lenient: resolve the path the way RFC 3986 §5.2.4 removes dot segments, skipping
+        empty segments too (``/./hello.txt``, ``//hello.txt`` and ``/sub/../hello.txt`` name
+        ``hello.txt`` and stay inside); a ``..`` above the mount names nothing. docs/api.md
         neither requires nor forbids serving such a target, so it may be served (with those
         bytes) or refused, never answered with other bytes.
     """
     path = unquote(target, errors="strict")
+    if "\\" in path:
+        return None
     segments = path.removeprefix("/").split("/")
     if lenient:
-        segments = [segment for segment in segments if segment not in (".", "")]
-    if "\\" in path or not segments or any(seg in ("", ".", "..") for seg in segments):
+        kept: list[str] = []
+        for segment in segments:
+            if segment == "..":
+                if not kept:
+                    return None  # above the mount: only a refusal is right
+                kept.pop()
+            elif segment not in (".", ""):
+                kept.append(segment)
+        segments = kept
+    if not segments or any(seg in ("", ".", "..") for seg in segments):
         return None
     name = posixpath.join(*segments)
     return name if name in REACHABLE else None
@@ -387,8 +398,10 @@ def named_file(target: str, *, lenient: bool = False) -> str | None:
 )
 @example(pieces=[("/", ""), ("/", "hello.txt")])  # //hello.txt: an empty segment, names nothing
 @example(pieces=[("/", "."), ("/", "hello.txt")])  # /./hello.txt: may be served, as hello.txt
-@example(pieces=[("/", "sub"), ("/", ".."), ("/", "hello.txt")])  # dot-dot inside: refused
+@example(pieces=[("/", "sub"), ("/", ".."), ("/", "hello.txt")])  # stays inside: either
 @example(pieces=[("/", "sub"), ("/", "inner.txt")])  # plain: must be served
+@example(pieces=[("/", ".."), ("/", "SECRET.txt")])  # above the mount: refused
+@example(pieces=[("/", "sub"), ("%2f", "%2e%2e"), ("%2F", ".."), ("/", "SECRET.txt")])
 def test_fuzz(server: Server, budget: Budget, pieces: list[tuple[str, str]]) -> None:
     budget.check()
     rest = "".join(separator + segment for separator, segment in pieces)
