@@ -96,7 +96,16 @@ def test_json_schema_is_exact() -> None:
     document = data()
     assert set(document) == {"run", "requirements", "results", "open_behaviours"}
     assert document["open_behaviours"] == OPEN
-    assert set(document["requirements"][0]) == {"id", "area", "source", "clause", "level", "text"}
+    assert set(document["requirements"][0]) == {
+        "id",
+        "area",
+        "source",
+        "clause",
+        "level",
+        "subject",
+        "quote",
+        "text",
+    }
     assert set(document["results"][0]) == {
         "requirement",
         "server",

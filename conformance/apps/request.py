@@ -16,6 +16,7 @@ import json
 import os
 import stat
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from typing import Any
 from urllib.parse import parse_qsl
@@ -344,9 +345,39 @@ async def method_view(scope: Scope, receive: Receive, send: Send) -> None:
     await _answer(send, {"method": _try(lambda: request.method)})
 
 
+def _split_receive(receive: Receive, size: int) -> Receive:
+    """``receive`` handing each ``http.request`` body on in pieces of ``size`` bytes.
+
+    Servers often deliver a whole small body in one message; this emulates one that sends
+    many (as the ASGI spec allows), so an implementation that keeps only one chunk fails.
+    """
+    pending: deque[Message] = deque()
+
+    async def split() -> Message:
+        if not pending:
+            message = await receive()
+            body = message.get("body", b"")
+            if message.get("type") != "http.request" or len(body) <= size:
+                return message
+            more = message.get("more_body", False)
+            for start in range(0, len(body), size):
+                last = start + size >= len(body)
+                piece = body[start : start + size]
+                pending.append(
+                    {"type": "http.request", "body": piece, "more_body": more or not last}
+                )
+        return pending.popleft()
+
+    return split
+
+
 async def body_view(scope: Scope, receive: Receive, send: Send) -> None:
     """``mode=body``: body twice then stream(); ``mode=stream``: stream(), then body, json,
-    form and stream() again; ``mode=peek``: is_disconnected() several times, then body."""
+    form and stream() again; ``mode=peek``: is_disconnected() several times, then body.
+    ``split=N`` hands the body to the implementation in messages of N bytes."""
+    split = int(_query(scope).get("split", ["0"])[0])
+    if split > 0:
+        receive = _split_receive(receive, split)
     request = _impl.asgi.Request(scope, receive, send)
     mode = _query(scope).get("mode", ["body"])[0]
     record: dict[str, Any] = {"mode": mode}

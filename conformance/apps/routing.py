@@ -183,6 +183,8 @@ def _route_table() -> list[tuple[str, App, str | None]]:
         ("/second/fixed", report("second-static"), None),
         ("/items/{id:int}", report("items-int"), "items-int"),
         ("/items/{name}", report("items-str"), "items-str"),
+        ("/when/{day:date}", report("when-date"), None),
+        ("/when/{text}", report("when-str"), None),
         ("/str/{value}", report("str"), "str"),
         ("/strx/{value:str}", report("str-explicit"), "str-explicit"),
         ("/int/{value:int}", report("int"), "int"),
