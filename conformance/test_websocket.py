@@ -25,7 +25,14 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.http11 import Response
 from websockets.sync.client import ClientConnection, connect
 
-from conformance.harness import expect_equal, expect_in, expect_true, expect_type, not_applicable
+from conformance.harness import (
+    expect_equal,
+    expect_in,
+    expect_true,
+    expect_type,
+    not_applicable,
+    require_offer,
+)
 from conformance.harness.server import Server
 
 TIMEOUT = 5.0
@@ -41,6 +48,12 @@ HYPOTHESIS = settings(
 )
 
 OP_CONT, OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG = 0x0, 0x1, 0x2, 0x8, 0x9, 0xA
+
+
+@pytest.fixture(autouse=True)
+def _offers_websocket(server: Server) -> None:
+    """Every case here needs WebSocket: not-applicable where the configuration lacks it."""
+    require_offer(server, "websocket")
 
 
 # -- clients --------------------------------------------------------------------------------------

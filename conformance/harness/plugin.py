@@ -58,6 +58,7 @@ from conformance.harness.serverconfig import (
 from conformance.harness.settings import CASE_TIMEOUT, Settings, add_options, resolve
 from conformance.harness.sse import EventStreamError
 from conformance.harness.workers import apply_default_workers
+from conformance.harness.wsframes import WsProtocolError
 
 RESULTS_KEY = "conformance.results"
 SERVER_KEY = "conformance.server"
@@ -561,6 +562,7 @@ WIRE_ERRORS = (
     ByterangesError,
     httpx.RemoteProtocolError,
     websockets.exceptions.InvalidHandshake,
+    WsProtocolError,
 )
 # A response that never came, or ended early: the implementation hung or dropped it.
 NO_ANSWER_ERRORS = (
