@@ -30,6 +30,7 @@ from conformance.harness.wsframes import (
     OP_PONG,
     OP_TEXT,
     Frame,
+    HandshakeError,
     HandshakeResponse,
     WsConnection,
     accept_key,
@@ -80,6 +81,12 @@ def replace_header(
     return kept if value is None else [*kept, (name, value)]
 
 
+def first_difference(got: bytes, sent: bytes) -> int | None:
+    return next(
+        (i for i, pair in enumerate(zip(got, sent, strict=False)) if pair[0] != pair[1]), None
+    )
+
+
 def expect_echo(conn: WsConnection, opcode: int, payload: bytes, what: str) -> None:
     message = conn.recv_message()
     expect_true(
@@ -94,8 +101,7 @@ def expect_echo(conn: WsConnection, opcode: int, payload: bytes, what: str) -> N
         message[1] == payload,
         f"{what}: payload of the echo",
         f"{len(payload)} bytes as sent",
-        f"{len(message[1])} bytes, first difference at "
-        f"{next((i for i, (a, b) in enumerate(zip(message[1], payload, strict=False)) if a != b), None)}",
+        f"{len(message[1])} bytes, first difference at {first_difference(message[1], payload)}",
     )
 
 
@@ -109,16 +115,18 @@ def close_cleanly(conn: WsConnection) -> None:
     conn.wait_closed()
 
 
-def expect_failed(conn: WsConnection, what: str) -> Frame | None:
+def expect_failed(conn: WsConnection, what: str, *, probe: bool = True) -> Frame | None:
     """After a violation: no data and no Pong, TCP closed within TIMEOUT; the Close frame sent.
 
-    A Ping carrying :data:`PROBE` goes out right after the violation; a server that still
-    processes input answers it.
+    With ``probe``, a Ping carrying :data:`PROBE` goes out right after the violation; a server
+    that still processes input answers it. Cases judging the Close frame send no probe: a
+    server closing with unread input resets the connection, which can drop its Close frame.
     """
-    try:
-        conn.send_frame(OP_PING, PROBE)
-    except OSError:
-        pass  # already closed: fine
+    if probe:
+        try:
+            conn.send_frame(OP_PING, PROBE)
+        except OSError:
+            pass  # already closed: fine
     close: Frame | None = None
     deadline = time.monotonic() + TIMEOUT
     while True:
@@ -278,7 +286,13 @@ def test_handshake_unknown_extension_not_accepted(server: Server) -> None:
 
 
 def refused(response: HandshakeResponse, what: str, *, plain_http_ok: bool = False) -> None:
-    """Not 101; a 4xx, or (``plain_http_ok``) the app's plain HTTP answer."""
+    """Not a WebSocket; a 4xx, or (``plain_http_ok``) the app's plain HTTP answer."""
+    other_protocol = response.status == 101 and response.tokens("upgrade") not in (
+        [],
+        ["websocket"],
+    )
+    if plain_http_ok and other_protocol and not response.get_all("sec-websocket-accept"):
+        return  # switched to the protocol the Upgrade field asked for (h2c): no WebSocket
     expect_true(
         response.status != 101,
         f"{what}: the handshake is not completed",
@@ -297,15 +311,15 @@ def refused(response: HandshakeResponse, what: str, *, plain_http_ok: bool = Fal
 
 @pytest.mark.requirement("SRV-WS-HS-VERSION-REFUSED")
 def test_handshake_unknown_version_refused(server: Server) -> None:
-    headers = replace_header(valid_headers(server), "Sec-WebSocket-Version", "8")
-    refused(handshake(server, headers), "Sec-WebSocket-Version: 8")
+    headers = replace_header(valid_headers(server), "Sec-WebSocket-Version", "99")
+    refused(handshake(server, headers), "Sec-WebSocket-Version: 99")
 
 
 @pytest.mark.requirement("SRV-WS-HS-VERSION-ADVERTISED")
 def test_handshake_refusal_lists_version_13(server: Server) -> None:
-    headers = replace_header(valid_headers(server), "Sec-WebSocket-Version", "8")
+    headers = replace_header(valid_headers(server), "Sec-WebSocket-Version", "99")
     response = handshake(server, headers)
-    expect_true(response.status != 101, "version 8 refused", "not 101", str(response.status))
+    expect_true(response.status != 101, "version 99 refused", "not 101", str(response.status))
     versions = response.tokens("sec-websocket-version")
     expect_true(
         "13" in versions,
@@ -485,7 +499,7 @@ define("test_opcode_f_fails", "SRV-WS-OPCODE-F-FAILS", _bad_frame(encode_frame(0
 def test_protocol_error_close_code_1002(server: Server) -> None:
     with ws(server) as conn:
         conn.send(encode_frame(0x3, b""))
-        close = expect_failed(conn, "a reserved opcode")
+        close = expect_failed(conn, "a reserved opcode", probe=False)
     expect_true(close is not None, "a Close frame before closing", "Close 1002", "none")
     assert close is not None
     expect_equal(close.close_code(), 1002, "close code for a protocol error")
@@ -682,7 +696,7 @@ define(
 def test_invalid_utf8_close_code_1007(server: Server) -> None:
     with ws(server) as conn:
         conn.send(encode_frame(OP_TEXT, b"\xff"))
-        close = expect_failed(conn, "a text message that is not UTF-8")
+        close = expect_failed(conn, "a text message that is not UTF-8", probe=False)
     expect_true(close is not None, "a Close frame before closing", "Close 1007", "none")
     assert close is not None
     expect_equal(close.close_code(), 1007, "close code for a text message that is not UTF-8")
@@ -809,20 +823,41 @@ def test_no_data_frame_after_the_servers_close(server: Server) -> None:
 # -- limits ----------------------------------------------------------------------------------------
 
 
+LIMIT_PROBE = 20 << 20  # bytes streamed into a frame announcing 2**62 before giving up
+LIMIT_CHUNK = 1 << 20
+
+
+def send_huge_frame(conn: WsConnection) -> int:
+    """A binary frame announcing 2**62 bytes, then up to :data:`LIMIT_PROBE` of its payload.
+
+    Answers the number of payload bytes the server took before it stopped reading.
+    """
+    key = b"\x00\x00\x00\x00"  # the zero key: the payload goes out as is
+    conn.send(b"\x82\xff" + struct.pack("!Q", 1 << 62) + key)
+    chunk = bytes(LIMIT_CHUNK)
+    sent = 0
+    conn.sock.settimeout(TIMEOUT)
+    try:
+        while sent < LIMIT_PROBE:
+            conn.sock.sendall(chunk)
+            sent += len(chunk)
+    except OSError:  # reset or timed out: the server stopped reading
+        pass
+    return sent
+
+
 @pytest.mark.requirement("SRV-WS-LIMIT-HUGE-FRAME")
-def test_frame_announcing_2_to_62_bytes_fails(server: Server) -> None:
+def test_frame_announcing_2_to_62_bytes_is_cut(server: Server) -> None:
     with ws(server) as conn:
-        conn.send(b"\x82\xff" + struct.pack("!Q", 1 << 62) + b"\x00\x00\x00\x00" + b"x" * 1024)
-        close = expect_failed(conn, "a frame announcing 2**62 bytes")
-        if close is not None:
-            expect_in(close.close_code(), (1009, 1002, 1008), "close code for an oversized frame")
+        sent = send_huge_frame(conn)
+        expect_failed(conn, f"a frame announcing 2**62 bytes ({sent >> 20} MiB of it sent)")
 
 
 @pytest.mark.requirement("SRV-WS-LIMIT-1009")
 def test_huge_frame_close_code_1009(server: Server) -> None:
     with ws(server) as conn:
-        conn.send(b"\x82\xff" + struct.pack("!Q", 1 << 62) + b"\x00\x00\x00\x00" + b"x" * 1024)
-        close = expect_failed(conn, "a frame announcing 2**62 bytes")
+        send_huge_frame(conn)
+        close = expect_failed(conn, "a frame announcing 2**62 bytes", probe=False)
     expect_true(close is not None, "a Close frame before closing", "Close 1009", "none")
     assert close is not None
     expect_equal(close.close_code(), 1009, "close code for a message too big to process")
@@ -835,52 +870,56 @@ def test_huge_frame_close_code_1009(server: Server) -> None:
 def test_app_raising_after_accept_closes(server: Server) -> None:
     with ws(server, "/srv_ws/raise") as conn:
         conn.send_frame(OP_TEXT, b"make it raise")
-        close = expect_failed(conn, "the application raised")
-        if close is not None:
-            expect_in(close.close_code(), (1011, 1006, 1000), "close code after an app crash")
+        expect_failed(conn, "the application raised", probe=False)
 
 
 @pytest.mark.requirement("SRV-WS-APP-RAISES-1011")
 def test_app_raising_after_accept_close_code(server: Server) -> None:
     with ws(server, "/srv_ws/raise") as conn:
         conn.send_frame(OP_TEXT, b"make it raise")
-        close = expect_failed(conn, "the application raised")
+        close = expect_failed(conn, "the application raised", probe=False)
     if close is not None:  # no Close frame (1006 for the client) is the other accepted end
         expect_equal(close.close_code(), 1011, "close code after an unexpected condition")
 
 
 @pytest.mark.requirement("SRV-WS-APP-RAISES-BEFORE-ACCEPT")
 def test_app_raising_before_accept_refuses(server: Server) -> None:
-    require_offer(server, "websocket")
-    with server.connect(TIMEOUT) as sock:
-        sock.sendall(handshake_request("/srv_ws/raise-before-accept", valid_headers(server)))
-        response = read_handshake_response(sock, TIMEOUT)
-    expect_true(
-        response.status >= 400,
-        "an app that raised before accepting gets no WebSocket",
-        "an HTTP error status (403 or 500)",
-        f"{response.status} {response.reason}",
-    )
+    outcome = handshake_outcome(server, "/srv_ws/raise-before-accept")
+    expect_not_upgraded(outcome, "an app that raised before accepting gets no WebSocket")
 
 
 @pytest.mark.requirement("SRV-WS-APP-RETURNS-CLOSES")
 def test_app_returning_closes(server: Server) -> None:
     with ws(server, "/srv_ws/return") as conn:
         conn.send_frame(OP_TEXT, b"make it return")
-        expect_failed(conn, "the application returned without closing")
+        expect_failed(conn, "the application returned without closing", probe=False)
 
 
 @pytest.mark.requirement("SRV-WS-APP-RETURNS-BEFORE-ACCEPT")
 def test_app_returning_before_accept_refuses(server: Server) -> None:
+    outcome = handshake_outcome(server, "/srv_ws/return-before-accept")
+    expect_not_upgraded(outcome, "an app that returned without accepting gets no WebSocket")
+
+
+def handshake_outcome(server: Server, path: str) -> str:
+    """``"status N"`` of the answer to a valid handshake, or ``"closed"`` without one."""
     require_offer(server, "websocket")
     with server.connect(TIMEOUT) as sock:
-        sock.sendall(handshake_request("/srv_ws/return-before-accept", valid_headers(server)))
-        response = read_handshake_response(sock, TIMEOUT)
+        sock.sendall(handshake_request(path, valid_headers(server)))
+        try:
+            response = read_handshake_response(sock, TIMEOUT)
+        except (ConnectionResetError, HandshakeError):
+            return "closed"
+    return f"status {response.status}"
+
+
+def expect_not_upgraded(outcome: str, what: str) -> None:
+    status = int(outcome.split()[1]) if outcome.startswith("status") else None
     expect_true(
-        response.status >= 400,
-        "an app that returned without accepting gets no WebSocket",
-        "an HTTP error status (403 or 500)",
-        f"{response.status} {response.reason}",
+        status is None or status >= 400,
+        what,
+        "an HTTP error status (403 or 500), or the connection closed; never 101",
+        outcome,
     )
 
 
@@ -906,6 +945,7 @@ def test_app_gets_the_clients_close_code(server: Server) -> None:
     with ws(server, f"/srv_ws/echo/{token}") as conn:
         conn.send_frame(OP_CLOSE, close_payload(4321, "client says bye"))
         conn.recv_frame()
+        conn.wait_closed()  # the client waits for the server's TCP close (§7.1.1)
     disconnect = poll_disconnect(server, token)
     expect_equal(disconnect["code"], 4321, "websocket.disconnect code")
 
@@ -916,6 +956,7 @@ def test_app_gets_1005_for_a_close_without_code(server: Server) -> None:
     with ws(server, f"/srv_ws/echo/{token}") as conn:
         conn.send_frame(OP_CLOSE, b"")
         conn.recv_frame()
+        conn.wait_closed()
     disconnect = poll_disconnect(server, token)
     expect_equal(disconnect["code"], 1005, "websocket.disconnect code for a Close without code")
 

@@ -132,9 +132,13 @@ def test_close_frame_then_trailing_junk_is_a_violation() -> None:
     (frame,) = three_ways(data)
     assert (frame.close_code(), frame.close_reason()) == (1000, "bye")
     with pytest.raises(AfterCloseError):
-        decode(data + b"JUNK")
+        decode(data + server_frame(OP_TEXT, b"late"))
     with pytest.raises(AfterCloseError):
-        decode(data + server_frame(OP_TEXT, b"late"), split=1)
+        decode(data + server_frame(OP_CLOSE), split=1)
+    # a control frame after Close is no data frame (§5.5.1 forbids only those)
+    assert decode(data + server_frame(OP_PONG, b"p"), split=1)[1].opcode == OP_PONG
+    with pytest.raises(TruncatedFrameError):
+        decode(data + b"\x81")
 
 
 def test_empty_close_payload_has_no_code() -> None:

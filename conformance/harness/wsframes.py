@@ -92,7 +92,7 @@ class CloseFrameError(WsProtocolError):
 
 
 class AfterCloseError(WsProtocolError):
-    """Bytes after a Close frame (§5.5.1: no data frames after sending Close)."""
+    """A data frame or a second Close after a Close frame (§5.5.1)."""
 
 
 class TruncatedFrameError(WsProtocolError):
@@ -244,8 +244,6 @@ class FrameDecoder:
 
         :raises WsProtocolError: (a named subclass) the peer broke RFC 6455.
         """
-        if self.closed is not None and self._buffer:
-            raise AfterCloseError(f"{len(self._buffer)} byte(s) after a Close frame (§5.5.1)")
         frame = self._parse()
         if frame is NEED_DATA and self._eof:
             if self._buffer:
@@ -311,11 +309,13 @@ class FrameDecoder:
 
     def _check_sequence(self, frame: Frame) -> None:
         """Fragmentation order, UTF-8 of text messages, Close frame rules."""
+        if self.closed is not None and not frame.is_control:
+            raise AfterCloseError("a data frame after a Close frame (§5.5.1)")
         if frame.opcode == OP_CLOSE:
+            if self.closed is not None:
+                raise AfterCloseError("a second Close frame (§5.5.1)")
             self._check_close(frame.payload)
             self.closed = frame
-            if self._buffer:
-                raise AfterCloseError(f"{len(self._buffer)} byte(s) after a Close frame (§5.5.1)")
             return
         if frame.is_control:
             return
