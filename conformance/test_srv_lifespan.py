@@ -1,7 +1,7 @@
 """The server's lifespan duties (requirements/srv-lifespan.toml).
 
 Each scenario needs a server process serving one whole app of ``conformance/apps/srv_lifespan.py``
-(startup that completes late, fails, raises; an app without lifespan; shutdown that fails).
+(startup that completes late, startup that fails, an app without lifespan support).
 The first case of a server starts all of them at once through the harness's process layer
 (same command, ``{app}`` replaced), bounded; every one is stopped at the end of the module.
 """
@@ -25,12 +25,9 @@ from conformance.harness.server import Server, ServerPool
 APPS = {
     "complete": "complete_app",
     "startup-failed": "startup_failed_app",
-    "startup-raises": "startup_raises_app",
     "unsupported": "unsupported_app",
-    "shutdown-failed": "shutdown_failed_app",
 }
 STARTUP_FAILED_MARKER = "srv-lifespan-startup-failed-marker"
-SHUTDOWN_FAILED_MARKER = "srv-lifespan-shutdown-failed-marker"
 EXIT_BOUND = 10.0
 _PROCESSES: dict[tuple[str, str], ServerProcess] = {}
 
@@ -187,11 +184,6 @@ def test_startup_failed_never_serves(server: Server, server_pool: ServerPool) ->
     expect_equal(served, [], "requests served by a server whose startup failed")
 
 
-@pytest.mark.requirement("SRV-LIFESPAN-STARTUP-RAISES-SERVES")
-def test_startup_raising_server_continues(server: Server, server_pool: ServerPool) -> None:
-    ready(lifespan_process(server, server_pool, "startup-raises"))
-
-
 @pytest.mark.requirement("SRV-LIFESPAN-UNSUPPORTED-SERVES")
 def test_app_without_lifespan_served(server: Server, server_pool: ServerPool) -> None:
     ready(lifespan_process(server, server_pool, "unsupported"))
@@ -204,17 +196,3 @@ def test_no_lifespan_event_after_the_app_raised(server: Server, server_pool: Ser
     process.stop()
     calls = [r for r in records(process) if r["event"] == "lifespan-call"]
     expect_equal(len(calls), 1, "lifespan calls of an app that raised on the lifespan scope")
-
-
-@pytest.mark.requirement("SRV-LIFESPAN-SHUTDOWN-FAILED-MESSAGE")
-def test_shutdown_failed_message_logged(server: Server, server_pool: ServerPool) -> None:
-    process = lifespan_process(server, server_pool, "shutdown-failed")
-    ready(process)
-    process.stop()
-    log = process.log_tail(200)
-    expect_true(
-        SHUTDOWN_FAILED_MARKER in log,
-        "the server prints the message of lifespan.shutdown.failed",
-        repr(SHUTDOWN_FAILED_MARKER),
-        log[-800:],
-    )

@@ -8,8 +8,9 @@ keys of a live scope (provenance).
 
 Every scenario app except those in :data:`UNVALIDATED` or whose module sets ``VALIDATE = False``
 (raw ASGI apps that deliberately test server behaviour) is wrapped in
-:func:`conformance_apps._validator.validate`, which records the ASGI message violations of the implementation under test in
-``$CONFORMANCE_STATE_DIR/asgi-violations.jsonl``; ``CONFORMANCE_VALIDATE=0`` turns it off.
+:func:`conformance_apps._validator.validate`, which records the ASGI message violations of
+the implementation under test in ``$CONFORMANCE_STATE_DIR/asgi-violations.jsonl``;
+``CONFORMANCE_VALIDATE=0`` turns it off.
 
 Lifespan is handled here: startup is recorded (``STARTUP``) and a ``state`` key is set when
 the server offers lifespan state; shutdown writes

@@ -25,7 +25,6 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
 STARTUP_FAILED_MARKER = "srv-lifespan-startup-failed-marker"
-SHUTDOWN_FAILED_MARKER = "srv-lifespan-shutdown-failed-marker"
 STATE: dict[str, Any] = {"started": False, "lifespan_calls": 0}
 
 
@@ -82,17 +81,6 @@ async def startup_failed_app(scope: Scope, receive: Receive, send: Send) -> None
         await send({"type": "lifespan.startup.failed", "message": STARTUP_FAILED_MARKER})
 
 
-async def startup_raises_app(scope: Scope, receive: Receive, send: Send) -> None:
-    """Raises after receiving lifespan.startup: the server must go on serving."""
-    if scope["type"] != "lifespan":
-        await _serve(scope, receive, send)
-        return
-    STATE["lifespan_calls"] += 1
-    _record("lifespan-call", STATE["lifespan_calls"])
-    await receive()
-    raise RuntimeError("srv_lifespan raises in lifespan.startup, on purpose")
-
-
 async def unsupported_app(scope: Scope, receive: Receive, send: Send) -> None:
     """An app without lifespan support: it raises on the lifespan scope itself."""
     if scope["type"] == "lifespan":
@@ -100,18 +88,3 @@ async def unsupported_app(scope: Scope, receive: Receive, send: Send) -> None:
         _record("lifespan-call", STATE["lifespan_calls"])
         raise ValueError("srv_lifespan does not speak lifespan, on purpose")
     await _serve(scope, receive, send)
-
-
-async def shutdown_failed_app(scope: Scope, receive: Receive, send: Send) -> None:
-    """Startup completes; shutdown fails with a message the server should print."""
-    if scope["type"] != "lifespan":
-        await _serve(scope, receive, send)
-        return
-    while True:
-        message = await receive()
-        if message["type"] == "lifespan.startup":
-            STATE["started"] = True
-            await send({"type": "lifespan.startup.complete"})
-        elif message["type"] == "lifespan.shutdown":
-            await send({"type": "lifespan.shutdown.failed", "message": SHUTDOWN_FAILED_MARKER})
-            return

@@ -29,8 +29,8 @@ class AppFailure(RuntimeError):
     """Raised on purpose by the apps that crash."""
 
 
-async def echo(scope: Scope, receive: Receive, send: Send, token: str) -> None:
-    """Echo every message until the disconnect; record what arrived under ``token``."""
+async def echo(scope: Scope, receive: Receive, send: Send, token: str, prefix: str = "") -> None:
+    """Echo every message (after ``prefix``) until the disconnect; record it under ``token``."""
     record: dict[str, Any] = {"messages": 0, "disconnect": None}
     if token:
         RESULTS[token] = record
@@ -45,9 +45,10 @@ async def echo(scope: Scope, receive: Receive, send: Send, token: str) -> None:
             return
         record["messages"] += 1
         if message.get("text") is not None:
-            await send({"type": "websocket.send", "text": message["text"]})
+            await send({"type": "websocket.send", "text": prefix + message["text"]})
         else:
-            await send({"type": "websocket.send", "bytes": message.get("bytes") or b""})
+            data = prefix.encode() + (message.get("bytes") or b"")
+            await send({"type": "websocket.send", "bytes": data})
 
 
 async def length(receive: Receive, send: Send) -> None:
@@ -90,6 +91,8 @@ async def websocket_app(scope: Scope, receive: Receive, send: Send) -> None:
     argument = parts[3] if len(parts) > 3 else ""
     if action == "echo":
         await echo(scope, receive, send, argument)
+    elif action == "prefixed":  # never an empty message: some servers drop those on send
+        await echo(scope, receive, send, "", "=")
     elif action == "length":
         await length(receive, send)
     elif action == "subprotocol":
