@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from conformance.harness import expect_equal, expect_true, require_offer
+from conformance.harness.facts import record_fact
 from conformance.harness.process import HOST, ServerError, ServerProcess
 from conformance.harness.server import Server, ServerPool
 
@@ -147,9 +148,19 @@ def test_shutdown_complete_awaited(server: Server, server_pool: ServerPool) -> N
 
 
 @pytest.mark.requirement("SRV-LIFESPAN-STARTUP-FAILED-EXITS")
-def test_startup_failed_exits(server: Server, server_pool: ServerPool) -> None:
+def test_startup_failed_exits(
+    server: Server, server_pool: ServerPool, request: pytest.FixtureRequest
+) -> None:
     process = lifespan_process(server, server_pool, "startup-failed")
     code = wait_exit(process)
+    record_fact(
+        request,
+        "lifespan_startup_failed_exit_status",
+        "The app sends lifespan.startup.failed: the server's exit status (the spec says 'exit', "
+        f"not with which status; None: still running after {EXIT_BOUND:g} s).",
+        server.name,
+        code,
+    )
     expect_true(
         code is not None,
         "the server exits after lifespan.startup.failed",

@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 
 from conformance.harness import expect_equal, expect_in, expect_true, require_offer
+from conformance.harness.facts import record_fact
 from conformance.harness.server import Server
 from conformance.harness.wsframes import (
     OP_BINARY,
@@ -887,8 +888,24 @@ def huge_frame_outcome(server: Server) -> tuple[Frame | None, BaseException | No
 
 
 @pytest.mark.requirement("SRV-WS-LIMIT-HUGE-FRAME")
-def test_frame_announcing_2_to_62_bytes_is_cut(server: Server) -> None:
-    _, error, _ = huge_frame_outcome(server)
+def test_frame_announcing_2_to_62_bytes_is_cut(
+    server: Server, request: pytest.FixtureRequest
+) -> None:
+    close, error, sent = huge_frame_outcome(server)
+    record_fact(
+        request,
+        "websocket_frame_limit",
+        "A binary frame announcing 2**62 bytes, its payload streamed in 1 MiB writes: the MiB "
+        "a server took before failing the connection (its limit, RFC 6455 §10.4 leaves it "
+        "open; probing stops at 20 MiB) and the code of its Close frame, if any.",
+        server.name,
+        {
+            "mib_taken": sent >> 20,
+            "cut": error is None,
+            "close_code": None if close is None else close.close_code(),
+            "close_frame": close is not None,
+        },
+    )
     if error is not None:
         raise error
 
@@ -914,10 +931,20 @@ def test_app_raising_after_accept_closes(server: Server) -> None:
 
 
 @pytest.mark.requirement("SRV-WS-APP-RAISES-1011")
-def test_app_raising_after_accept_close_code(server: Server) -> None:
+def test_app_raising_after_accept_close_code(
+    server: Server, request: pytest.FixtureRequest
+) -> None:
     with ws(server, "/srv_ws/raise") as conn:
         conn.send_frame(OP_TEXT, b"make it raise")
         close = expect_failed(conn, "the application raised", probe=False)
+    record_fact(
+        request,
+        "websocket_app_raises",
+        "The app raises after accepting: how the server ends the connection (a Close frame "
+        "with its code, an empty Close frame, or TCP closed without one: 1006 for the client).",
+        server.name,
+        "no Close frame" if close is None else f"Close {close.close_code()}",
+    )
     if close is not None:  # no Close frame (1006 for the client) is the other accepted end
         expect_equal(close.close_code(), 1011, "close code after an unexpected condition")
 

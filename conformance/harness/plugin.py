@@ -39,6 +39,7 @@ from conformance.harness.catalogue import (
     one_line,
     unknown_prefixes,
 )
+from conformance.harness.facts import FACT_PROPERTY, merge_fact
 from conformance.harness.http1.errors import FramingError, ResponseTimeout, ServerClosedConnection
 from conformance.harness.outcomes import (
     NotApplicable,
@@ -184,6 +185,7 @@ class ConformancePlugin:
         self.results: list[Result] = []
         self.servers_seen: dict[str, dict[str, Any]] = {}
         self.facts: dict[str, dict[str, Any]] = {}
+        self.measured: dict[str, dict[str, Any]] = {}  # open behaviours recorded by cases
         self._facts_sent: set[str] = set()
         self._case_starts: dict[str, list[tuple[float, str]]] = {}
         self.violations: dict[str, list[dict[str, Any]]] = {}
@@ -472,6 +474,8 @@ class ConformancePlugin:
                 seen.update({k: v for k, v in data.items() if v is not None})
             elif key == FACTS_KEY:
                 self.facts.update(data)
+            elif key == FACT_PROPERTY:
+                merge_fact(self.measured, data)
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         if self._pool is not None:
@@ -521,8 +525,9 @@ class ConformancePlugin:
 
     def _open_behaviours(self) -> dict[str, Any]:
         if not self.facts:
-            return {}
+            return dict(self.measured)
         return {
+            **self.measured,
             "root_path": {
                 "question": (
                     "What a server's root-path option does to path, raw_path and root_path, "
@@ -532,7 +537,7 @@ class ConformancePlugin:
                     "but leaves the option's behaviour to each server: measured, never judged."
                 ),
                 "servers": {n: self.facts[n] for n in self.selected if n in self.facts},
-            }
+            },
         }
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:

@@ -75,6 +75,7 @@ class Connection:
         self.sock = sock
         self.fault = fault
         self.buffer = b""
+        self.sent_close = False
 
     # -- I/O --------------------------------------------------------------------------------
 
@@ -140,7 +141,7 @@ class Connection:
         parts = target.split("/")
         if len(parts) > 3 and parts[2] == "result":
             record = RESULTS.get(parts[3])
-            if record is None:
+            if record is None or record["disconnect"] is None:
                 self.http("404 Not Found", [], b"{}")
             else:
                 self.http(
@@ -211,6 +212,7 @@ class Connection:
             self.send_frame(0x1, b"done")
         elif action == "close-then-send":
             self.send_frame(0x8, struct.pack("!H", 4001) + b"closing")
+            self.sent_close = True
             if self.fault == "send-after-close":
                 self.send_frame(0x1, b"after close")
         try:
@@ -310,7 +312,7 @@ class Connection:
                 raise Violation(1007, "close reason") from None
         told = 1000 if self.fault == "disconnect-1000" else (1005 if code is None else code)
         record["disconnect"] = {"code": told, "reason": ""}
-        if self.fault != "no-close-reply":
+        if self.fault != "no-close-reply" and not self.sent_close:
             self.send_frame(0x8, payload[:2])
         if self.fault == "keep-tcp-open":
             while self.sock.recv(65536):
