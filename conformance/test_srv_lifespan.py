@@ -3,7 +3,7 @@
 Each scenario needs a server process serving one whole app of ``conformance/apps/srv_lifespan.py``
 (startup that completes late, startup that fails, an app without lifespan support).
 The first case of a server starts all of them at once through the harness's process layer
-(same command, ``{app}`` replaced), bounded; every one is stopped at the end of the module.
+(same command, another ``{app}``), bounded; every one is stopped at the end of the module.
 """
 
 from __future__ import annotations
@@ -51,9 +51,7 @@ def lifespan_process(server: Server, pool: ServerPool, scenario: str) -> ServerP
         main = pool.process(server.name)
         assert main is not None, "the server fixture started it"
         for name, attr in APPS.items():
-            target = f"conformance_apps.srv_lifespan:{attr}"
-            command = tuple(item.replace("{app}", target) for item in server.config.command)
-            config = replace(server.config, name=f"{server.name}+{name}", command=command)
+            config = replace(server.config, name=f"{server.name}+{name}")
             work = Path(main.log_path).parent.with_name(f"{server.name}.lifespan-{name}")
             work.mkdir(exist_ok=True)
             process = ServerProcess(
@@ -62,6 +60,7 @@ def lifespan_process(server: Server, pool: ServerPool, scenario: str) -> ServerP
                 app_root=main.app_root,
                 log_path=work / "server.log",
                 env=dict(main.env, CONFORMANCE_STATE_DIR=str(work)),
+                app=f"conformance_apps.srv_lifespan:{attr}",
             )
             process.start()
             _PROCESSES[(server.name, name)] = process
