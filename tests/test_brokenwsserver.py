@@ -93,7 +93,10 @@ CATCHES: dict[str, list[str]] = {
         "test_ping_between_fragments",
     ],
     "pong-empty": ["test_ping_with_125_bytes"],
-    "keep-tcp-open": ["test_server_closes_tcp_after_close_handshake"],
+    "keep-tcp-open": [
+        "test_server_closes_tcp_after_close_handshake",
+        "test_server_initiated_close_then_tcp_close",
+    ],
     "long-length": ["test_server_uses_minimal_length_encoding"],
     "send-after-close": ["test_no_data_frame_after_the_servers_close"],
     "no-limit": ["test_frame_announcing_2_to_62_bytes_is_cut"],
@@ -122,6 +125,38 @@ CATCHES: dict[str, list[str]] = {
         "test_new_message_inside_fragmented_fails",
     ],
     "reverse-fragments": ["test_fragments_in_order", "test_fragmented_text"],
+    "status-200": ["test_handshake_status_101"],
+    "no-upgrade-field": ["test_handshake_upgrade_field"],
+    "no-connection-field": ["test_handshake_connection_field"],
+    "upgrade-anything": [
+        "test_handshake_with_other_upgrade_not_upgraded",
+        "test_handshake_without_connection_upgrade_not_upgraded",
+    ],
+    "invented-subprotocol": ["test_handshake_subprotocol_is_one_offered"],
+    "no-unmask": [
+        "test_masking_removed_for_every_byte_value",
+        "test_text_message_lengths",
+        "test_binary_message_lengths",
+    ],
+    "first-fragment-only": [
+        "test_fragmented_binary",
+        "test_fragmented_with_empty_fragments",
+        "test_valid_utf8_split_inside_a_code_point",
+    ],
+    "control-drops-message": [
+        "test_ping_between_fragments",
+        "test_unsolicited_pong_between_fragments",
+    ],
+    "lenient-close": [
+        "test_one_byte_close_payload_fails",
+        "test_reserved_close_codes_fail",
+        "test_undefined_close_codes_fail",
+    ],
+    "no-disconnect": ["test_app_told_when_tcp_drops", "test_app_told_after_a_protocol_failure"],
+    "accept-without-app": [
+        "test_app_raising_before_accept_refuses",
+        "test_app_returning_before_accept_refuses",
+    ],
 }
 
 

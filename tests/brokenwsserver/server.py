@@ -50,6 +50,17 @@ FAULTS = {
     "app-raise-keep-open": "keeps the connection open when the app raises (ASGI)",
     "ignore-fragments": "accepts continuation frames out of place (§5.4)",
     "reverse-fragments": "assembles fragments in reverse order (§5.4)",
+    "status-200": "answers an accepted handshake with 200 instead of 101 (§4.2.2)",
+    "no-upgrade-field": "answers 101 without Upgrade: websocket (§4.2.2)",
+    "no-connection-field": "answers 101 without Connection: Upgrade (§4.2.2)",
+    "upgrade-anything": "upgrades whatever the Upgrade and Connection fields say (§4.2.1)",
+    "invented-subprotocol": "answers a subprotocol the client never offered (§4.2.2)",
+    "no-unmask": "passes client payloads on still masked (§6.2)",
+    "first-fragment-only": "delivers only the first fragment of a message (§5.4)",
+    "control-drops-message": "drops the open message when a control frame comes (§5.4)",
+    "lenient-close": "answers any Close payload as a normal close (§5.5.1, §7.4)",
+    "no-disconnect": "never tells the app about a disconnect (ASGI)",
+    "accept-without-app": "completes the handshake although the app never accepted (ASGI)",
 }
 RESULTS: dict[str, dict[str, Any]] = {}
 
@@ -128,7 +139,10 @@ class Connection:
             for line in lines[1:]:
                 name, _, value = line.partition(":")
                 fields[name.strip().lower()] = value.strip()
-            if "websocket" not in fields.get("upgrade", "").lower():
+            upgrade = "websocket" in fields.get("upgrade", "").lower()
+            if self.fault == "upgrade-anything" and "sec-websocket-key" in fields:
+                upgrade = True
+            if not upgrade:
                 self.plain(target, fields)
                 return
             self.handshake(method, target, version, fields)
@@ -161,7 +175,8 @@ class Connection:
         connection = [t.strip().lower() for t in fields.get("connection", "").split(",")]
         host_ok = "host" in fields or self.fault == "no-host-check"
         version_ok = version == "HTTP/1.1" or self.fault == "upgrade-http10"
-        if method != "GET" or not version_ok or not host_ok or "upgrade" not in connection:
+        connection_ok = "upgrade" in connection or self.fault == "upgrade-anything"
+        if method != "GET" or not version_ok or not host_ok or not connection_ok:
             self.http("400 Bad Request", [])
             return
         if fields.get("sec-websocket-version") != "13" and self.fault != "accept-any-version":
@@ -174,23 +189,26 @@ class Connection:
         parts = target.split("/")
         action = parts[2] if len(parts) > 2 else ""
         argument = parts[3] if len(parts) > 3 else ""
-        if action == "raise-before-accept":
+        if action == "raise-before-accept" and self.fault != "accept-without-app":
             self.http("500 Internal Server Error", [])
             return
-        if action == "return-before-accept":
+        if action == "return-before-accept" and self.fault != "accept-without-app":
             self.http("403 Forbidden", [])
             return
         guid = b"" if self.fault == "wrong-accept" else GUID
         accept = base64.b64encode(hashlib.sha1(key.encode() + guid).digest()).decode()
         lines = [
-            "HTTP/1.1 101 Switching Protocols",
-            "Upgrade: websocket",
-            "Connection: Upgrade",
-            f"Sec-WebSocket-Accept: {accept}",
+            "HTTP/1.1 200 OK" if self.fault == "status-200" else "HTTP/1.1 101 Switching Protocols"
         ]
+        if self.fault != "no-upgrade-field":
+            lines.append("Upgrade: websocket")
+        if self.fault != "no-connection-field":
+            lines.append("Connection: Upgrade")
+        lines.append(f"Sec-WebSocket-Accept: {accept}")
         offered = [p.strip() for p in fields.get("sec-websocket-protocol", "").split(",") if p]
         if action == "subprotocol" and offered:
-            lines.append(f"Sec-WebSocket-Protocol: {offered[0]}")
+            chosen = "invented.v0" if self.fault == "invented-subprotocol" else offered[0]
+            lines.append(f"Sec-WebSocket-Protocol: {chosen}")
         elif self.fault == "subprotocol-always":
             lines.append("Sec-WebSocket-Protocol: chat.v1")
         if self.fault == "extension-always":
@@ -202,7 +220,7 @@ class Connection:
 
     def session(self, action: str, argument: str) -> None:
         record: dict[str, Any] = {"messages": 0, "disconnect": None}
-        if action == "echo" and argument:
+        if action == "echo" and argument and self.fault != "no-disconnect":
             RESULTS[argument] = record
         if action == "subprotocol":
             self.send_frame(0x1, b"ok")
@@ -248,9 +266,17 @@ class Connection:
             if size > MAX_MESSAGE and self.fault != "no-limit":
                 raise Violation(1009, "too big")
             key = self.read(4) if masked else b"\0\0\0\0"
-            payload = unmask(self.read(size), key)
+            payload = self.read(size)
+            if self.fault != "no-unmask":
+                payload = unmask(payload, key)
             if not known:
                 continue
+            if opcode >= 8 and self.fault == "control-drops-message":
+                message, utf8 = None, None
+                if opcode != 0x8:
+                    if opcode == 0x9:
+                        self.send_frame(0xA, payload)
+                    continue
             if opcode == 0x9:
                 if self.fault != "no-pong":
                     self.send_frame(0xA, b"" if self.fault == "pong-empty" else payload)
@@ -270,8 +296,10 @@ class Connection:
             if opcode in (1, 2):
                 message, opcode_open = [], opcode
                 utf8 = codecs.getincrementaldecoder("utf-8")() if opcode == 1 else None
-            assert message is not None
-            message.append(payload)
+            if message is None:  # control-drops-message lost the start: resync quietly
+                message, opcode_open = [], 1
+            if not (self.fault == "first-fragment-only" and opcode == 0):
+                message.append(payload)
             if utf8 is not None and self.fault != "ignore-utf8":
                 try:
                     utf8.decode(payload, final=fin)
@@ -298,6 +326,10 @@ class Connection:
             self.send_frame(opcode, b"=" + data)
 
     def close(self, payload: bytes, record: dict[str, Any]) -> None:
+        if self.fault == "lenient-close":
+            record["disconnect"] = {"code": 1000, "reason": ""}
+            self.send_frame(0x8, struct.pack("!H", 1000))
+            return
         if len(payload) == 1:
             raise Violation(1002, "one-byte close")
         code = struct.unpack("!H", payload[:2])[0] if payload else None
