@@ -14,8 +14,9 @@ paths per table:
   (Litestar's ``handle_routing`` keeps 1024 entries, BlackSheep's router 1200) never hits on
   a cyclic sequence. baize, Starlette, Falcon and FastAPI keep no such cache.
 
-Rounds interleave the frameworks so that noise hits all of them alike; the best round of
-each is reported. A framework that is not installed is reported ``not installed``.
+Paths and ASGI scopes are built before the timing. Rounds interleave the frameworks so that
+noise hits all of them alike; the best round of each is reported. A framework that is not
+installed is reported ``not installed``.
 
 Run: ``python -m benchmarks.bench_routing [--rounds 7] [--calls 2000] [--distinct 10000]``.
 """
@@ -32,7 +33,7 @@ from typing import Any
 
 import anyio
 
-from benchmarks.routing_peers import BUILDERS, FRAMEWORKS, MISSING, Dispatch, installed
+from benchmarks.routing_peers import BUILDERS, FRAMEWORKS, MISSING, Router, installed
 
 COUNTS = (5, 50, 500)
 KINDS = ("static", "dynamic", "varied")
@@ -66,7 +67,7 @@ class Case:
     framework: str
     count: int
     kind: str
-    dispatch: Dispatch
+    router: Router
     paths: Iterator[str]  # endless: the same path, or varied ids cycling
 
 
@@ -81,11 +82,11 @@ def hit_ratio(total_calls: int, distinct: int) -> float:
 
 async def time_calls(case: Case, calls: int) -> float:
     """Nanoseconds per dispatch over ``calls`` dispatches of the case's next paths."""
-    paths = [next(case.paths) for _ in range(calls)]
-    dispatch = case.dispatch
+    prepared = [case.router.prepare(next(case.paths)) for _ in range(calls)]
+    dispatch = case.router.dispatch
     start = time.perf_counter_ns()
-    for path in paths:
-        await dispatch(path)
+    for each in prepared:
+        await dispatch(each)
     return (time.perf_counter_ns() - start) / calls
 
 
@@ -101,17 +102,17 @@ def build_cases(
             continue
         for count in COUNTS:
             paths, static, dynamic, prefix = templates(count, layout)
-            dispatch = BUILDERS[name](paths)
-            cases.append(Case(name, count, "static", dispatch, itertools.repeat(static)))
-            cases.append(Case(name, count, "dynamic", dispatch, itertools.repeat(dynamic)))
-            cases.append(Case(name, count, "varied", dispatch, varied_paths(prefix, distinct)))
+            router = BUILDERS[name](paths)
+            cases.append(Case(name, count, "static", router, itertools.repeat(static)))
+            cases.append(Case(name, count, "dynamic", router, itertools.repeat(dynamic)))
+            cases.append(Case(name, count, "varied", router, varied_paths(prefix, distinct)))
     return cases, missing
 
 
 async def check(cases: Sequence[Case]) -> None:
     """Every dispatch must find its route (a wrong table would be measured as fast)."""
     for case in cases:
-        found = await case.dispatch(next(case.paths))
+        found = await case.router.dispatch(case.router.prepare(next(case.paths)))
         if found is None and case.framework not in ("baize", "starlette", "fastapi"):
             raise RuntimeError(f"{case.framework} {case.count} {case.kind}: no route matched")
 
@@ -152,8 +153,9 @@ def report(
     out("")
     out(
         f"Varied: {distinct} distinct ids cycled in order; an unbounded per-path cache could"
-        f" hit at most {hit:.0%} of the calls, an LRU cache of fewer than {distinct} entries"
-        " (Litestar's 1024, BlackSheep's 1200) hits none: `varied` measures their misses,"
+        f" hit at most {hit:.0%} of the calls, an LRU cache holding fewer than {distinct}"
+        " entries none (Litestar's holds 1024, BlackSheep's 1200): then `varied` measures"
+        " their misses,"
         " `static` and `dynamic` (one path) their hits. (x): the framework's time over"
         " baize's (above 1: slower)."
         f" Load average at the end: {' / '.join(f'{v:.2f}' for v in os.getloadavg())}."

@@ -4,10 +4,13 @@
 
 A route table is a list of templates in a neutral form: ``/users7/{id:int}/posts/{slug}``
 (an ``int`` and a ``str`` parameter); each adapter writes it the way its framework does and
-returns an async ``dispatch(path)`` that finds the route and reaches a do-nothing endpoint:
+returns a :class:`Router`: ``prepare(path)`` (outside the timing: an ASGI scope, or the path)
+and an async ``dispatch(prepared)`` that finds the route (and, through ASGI, reaches a
+do-nothing endpoint):
 
 - baize and Starlette: the router's ASGI ``__call__`` with a do-nothing ASGI endpoint
   (matching, scope update and the call);
+- baize-match: baize's ``RouteTable.match(path)`` alone, the counterpart of the lookups below;
 - FastAPI: the app's ``__call__`` with a path operation ``async def (id: int, slug: str)
   -> None`` (its middleware stack, Starlette's matching, FastAPI's parameter validation and
   its response: a path operation needs the app's middleware, so there is no lighter route);
@@ -24,13 +27,25 @@ from __future__ import annotations
 import importlib.util
 import re
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-Dispatch = Callable[[str], Awaitable[object]]
+Dispatch = Callable[[Any], Awaitable[object]]
+
+
+@dataclass(frozen=True)
+class Router:
+    """One framework's route table behind one call."""
+
+    prepare: Callable[[str], Any]  # path -> what dispatch takes (built before the timing)
+    dispatch: Dispatch
+
+
 _PARAM = re.compile(r"\{(\w+)(?::(\w+))?\}")
 #: The frameworks, in the order of the table, and the module each one needs.
 FRAMEWORKS = {
     "baize": "baize",
+    "baize-match": "baize",
     "starlette": "starlette",
     "litestar": "litestar",
     "falcon": "falcon",
@@ -99,29 +114,43 @@ class Endpoint:
         return None
 
 
-def _asgi(app: Callable[..., Awaitable[None]]) -> Dispatch:
-    async def dispatch(path: str) -> object:
-        await app(scope_for(path), _receive, _send)
+def _asgi(app: Callable[..., Awaitable[None]]) -> Router:
+    async def dispatch(scope: dict[str, Any]) -> object:
+        await app(scope, _receive, _send)
         return None
 
-    return dispatch
+    return Router(scope_for, dispatch)
 
 
-def _baize(templates: Sequence[str]) -> Dispatch:
+def _lookup(find: Callable[[str], object]) -> Router:
+    async def dispatch(path: str) -> object:
+        return find(path)
+
+    return Router(str, dispatch)
+
+
+def _baize_match(templates: Sequence[str]) -> Router:
+    from baize.routing import RouteTable
+
+    endpoint = Endpoint()
+    return _lookup(RouteTable([(t, endpoint) for t in templates]).match)
+
+
+def _baize(templates: Sequence[str]) -> Router:
     from baize.asgi import Router
 
     endpoint = Endpoint()
     return _asgi(Router(*[(t, endpoint) for t in templates]))
 
 
-def _starlette(templates: Sequence[str]) -> Dispatch:
+def _starlette(templates: Sequence[str]) -> Router:
     from starlette.routing import Route, Router
 
     endpoint = Endpoint()
     return _asgi(Router(routes=[Route(t, endpoint) for t in templates]))
 
 
-def _fastapi(templates: Sequence[str]) -> Dispatch:
+def _fastapi(templates: Sequence[str]) -> Router:
     from fastapi import FastAPI  # type: ignore[import-not-found, unused-ignore]
 
     router = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
@@ -137,7 +166,7 @@ def _fastapi(templates: Sequence[str]) -> Dispatch:
     return _asgi(router)
 
 
-def _falcon(templates: Sequence[str]) -> Dispatch:
+def _falcon(templates: Sequence[str]) -> Router:
     from falcon.routing import CompiledRouter  # type: ignore[import-not-found, unused-ignore]
 
     class Resource:
@@ -149,14 +178,10 @@ def _falcon(templates: Sequence[str]) -> Dispatch:
     for t in templates:
         router.add_route(t, resource)
     router.find("/")  # compiles the tree once, as the first request of an app would
-
-    async def dispatch(path: str) -> object:
-        return router.find(path)
-
-    return dispatch
+    return _lookup(router.find)
 
 
-def _litestar(templates: Sequence[str]) -> Dispatch:
+def _litestar(templates: Sequence[str]) -> Router:
     from litestar import Litestar, get  # type: ignore[import-not-found, unused-ignore]
 
     handlers = []
@@ -176,14 +201,10 @@ def _litestar(templates: Sequence[str]) -> Dispatch:
 
             handlers.append(without)
     router = Litestar(route_handlers=handlers, openapi_config=None).asgi_router
-
-    async def dispatch(path: str) -> object:
-        return router.handle_routing(path, "GET")
-
-    return dispatch
+    return _lookup(lambda path: router.handle_routing(path, "GET"))
 
 
-def _blacksheep(templates: Sequence[str]) -> Dispatch:
+def _blacksheep(templates: Sequence[str]) -> Router:
     from blacksheep.server.routing import Router  # type: ignore[import-not-found, unused-ignore]
 
     async def handler() -> None:
@@ -194,15 +215,12 @@ def _blacksheep(templates: Sequence[str]) -> Dispatch:
         router.add_get(rewrite(t, "blacksheep"), handler)
     router.apply_routes()
     find = router.get_match_by_method_and_path
-
-    async def dispatch(path: str) -> object:
-        return find("GET", path)
-
-    return dispatch
+    return _lookup(lambda path: find("GET", path))
 
 
-BUILDERS: dict[str, Callable[[Sequence[str]], Dispatch]] = {
+BUILDERS: dict[str, Callable[[Sequence[str]], Router]] = {
     "baize": _baize,
+    "baize-match": _baize_match,
     "starlette": _starlette,
     "litestar": _litestar,
     "falcon": _falcon,

@@ -184,3 +184,34 @@ def test_no_peers_measures_the_three_and_merges_into_an_old_report() -> None:
     assert report.settings_conflicts({"rounds": 3}, {"rounds": 3, "peers": ["falcon"]}) == [
         "peers: [] vs ['falcon']"
     ]
+
+
+def test_routing_templates_in_each_framework_syntax_and_the_hit_ratio() -> None:
+    from benchmarks import bench_routing, routing_peers
+
+    template = "/users7/{id:int}/posts/{slug}"
+    assert routing_peers.rewrite(template, "plain") == "/users7/{id}/posts/{slug}"
+    assert routing_peers.rewrite(template, "typed") == template
+    assert routing_peers.rewrite(template, "litestar") == "/users7/{id:int}/posts/{slug:str}"
+    assert routing_peers.rewrite(template, "blacksheep") == "/users7/{int:id}/posts/{slug}"
+    assert bench_routing.hit_ratio(10_201, 10_000) == pytest.approx(201 / 10_201)
+    assert bench_routing.hit_ratio(100, 10_000) == 0.0
+    paths, static, dynamic, prefix = bench_routing.templates(5)
+    assert len(paths) == 5
+    assert (static, dynamic, prefix) == ("/static4/about", "/users3/42/posts/hello", "/users3/")
+
+
+def test_routing_reports_a_framework_that_is_not_installed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from benchmarks import bench_routing
+
+    monkeypatch.setattr(bench_routing, "installed", lambda name: name == "baize")
+    cases, missing = bench_routing.build_cases(["baize", "falcon"], 10)
+    assert missing == {"falcon": "not installed"}
+    assert {c.framework for c in cases} == {"baize"} and len(cases) == 9
+    out: list[str] = []
+    best = {(c.framework, c.count, c.kind): 1000.0 for c in cases}
+    bench_routing.report(best, missing, 0.0, 10, out.append)
+    assert out[0] == "| routes | path | baize | falcon |"
+    assert "| 5 | varied | 1.00 µs | not installed |" in out
