@@ -1,9 +1,10 @@
 """Load the conformance plugin when ``conformance/`` is collected (``pytest conformance``).
 
 With ``baize-reference`` installed (editable or not), the ``baize_conformance`` entry point
-(:mod:`conformance.harness.entrypoint`) has registered the options already; these hooks then
-add nothing twice: :func:`~conformance.harness.entrypoint.activate` and
-:func:`~conformance.harness.entrypoint.cmdline_main` run once per process.
+(:mod:`conformance.harness.entrypoint`) has usually done all this already; nothing happens
+twice: :func:`~conformance.harness.settings.add_options`,
+:func:`~conformance.harness.entrypoint.activate` and
+:func:`~conformance.harness.entrypoint.cmdline_main` act once per process.
 """
 
 from __future__ import annotations
@@ -14,9 +15,8 @@ from conformance.harness import entrypoint
 from conformance.harness.settings import add_options
 
 
-def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
-    if not pluginmanager.has_plugin(entrypoint.ENTRY_POINT):
-        add_options(parser)
+def pytest_addoption(parser: pytest.Parser) -> None:
+    add_options(parser)
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -1,5 +1,5 @@
-"""The ``baize_conformance`` pytest11 entry point: options always, the plugin only when the
-conformance package is collected; registered once with the checkout's conftest too."""
+"""The ``baize_conformance`` pytest11 entry point: options and plugin only when the conformance
+package is collected (another project's run sees nothing); once with the checkout's conftest."""
 
 from __future__ import annotations
 
@@ -12,22 +12,16 @@ from typing import Any, cast
 
 import pytest
 
-from conformance.harness.entrypoint import collects_conformance
+from conformance.harness.entrypoint import reaches_package
 from conformance.harness.settings import default_report_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 RUN_TIMEOUT = 120.0
 
 
-def fake_config(args: list[str], cwd: Path, pyargs: bool = False, root: Path = ROOT) -> Any:
+def fake_config(cwd: Path, root: Path = ROOT) -> Any:
     return cast(
-        pytest.Config,
-        SimpleNamespace(
-            args=args,
-            option=SimpleNamespace(pyargs=pyargs),
-            invocation_params=SimpleNamespace(dir=cwd),
-            rootpath=root,
-        ),
+        pytest.Config, SimpleNamespace(invocation_params=SimpleNamespace(dir=cwd), rootpath=root)
     )
 
 
@@ -47,18 +41,18 @@ def fake_config(args: list[str], cwd: Path, pyargs: bool = False, root: Path = R
         ([str(ROOT / "tests")], Path("/"), False, False),
     ],
 )
-def test_collects_conformance(args: list[str], cwd: Path, pyargs: bool, expected: bool) -> None:
-    assert collects_conformance(fake_config(args, cwd, pyargs)) is expected
+def test_reaches_package(args: list[str], cwd: Path, pyargs: bool, expected: bool) -> None:
+    assert reaches_package(args, pyargs, cwd, ROOT) is expected
 
 
 def test_an_ancestor_outside_the_checkout_does_not_activate(tmp_path: Path) -> None:
     # An installed copy under a project (e.g. .venv/): pytest does not collect it from there.
-    assert not collects_conformance(fake_config(["/"], tmp_path, root=tmp_path))
+    assert not reaches_package(["/"], False, tmp_path, tmp_path)
 
 
 def test_report_dir_default(tmp_path: Path) -> None:
-    assert default_report_dir(fake_config([], ROOT / "tests")) == ROOT / "reports"
-    elsewhere = fake_config([], tmp_path / "sub", root=tmp_path)
+    assert default_report_dir(fake_config(ROOT / "tests")) == ROOT / "reports"
+    elsewhere = fake_config(tmp_path / "sub", root=tmp_path)
     assert default_report_dir(elsewhere) == tmp_path / "sub" / "reports"
 
 
@@ -75,18 +69,30 @@ def run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_an_unrelated_project_sees_only_the_options(tmp_path: Path) -> None:
+# Another project with an option of the same name as one of the suite's.
+OWN_CONFTEST = """
+def pytest_addoption(parser):
+    parser.addoption("--server", default="mine")
+
+def pytest_report_header(config):
+    return f"own server option: {config.getoption('server')}"
+"""
+
+
+def test_an_unrelated_project_sees_nothing_of_it(tmp_path: Path) -> None:
+    (tmp_path / "conftest.py").write_text(OWN_CONFTEST)
     (tmp_path / "test_plain.py").write_text("def test_plain():\n    assert True\n")
-    done = run([], tmp_path)
+    done = run(["--server", "theirs"], tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "1 passed" in done.stdout
+    assert "1 passed" in done.stdout and "own server option: theirs" in done.stdout
     assert "conformance" not in done.stdout.replace("baize-reference", "")
     assert not (tmp_path / "reports").exists()
-    assert "--servers-dir=DIR" in run(["--help"], tmp_path).stdout
+    assert "--servers-dir" not in run(["--help"], tmp_path).stdout
     assert "mark.requirement" not in run(["--markers"], tmp_path).stdout
 
 
 def test_the_checkout_registers_the_plugin_once() -> None:
+    assert "--servers-dir=DIR" in run(["conformance", "--help"], ROOT).stdout
     done = run(["conformance", "--markers"], ROOT)
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.count("@pytest.mark.requirement(") == 1

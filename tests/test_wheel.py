@@ -128,6 +128,9 @@ def test_the_installed_wheel_runs_the_suite_from_any_directory(tmp_path: Path) -
     (site / "otherbaize").mkdir()
     (site / "otherbaize" / "__init__.py").write_text(SHIM)
 
+    # A project's ini above the runs (its rootdir holds the venv, as with a project's .venv):
+    # the reports still go to the directory each run starts in.
+    (tmp_path / "pytest.ini").write_text("[pytest]\n")
     plain, impl, impl_python = tmp_path / "plain", tmp_path / "impl", tmp_path / "impl-python"
     pytest_args = [str(python), "-m", "pytest", "--pyargs", "conformance", "-p", "no:cacheprovider"]
     runs = {
@@ -140,6 +143,7 @@ def test_the_installed_wheel_runs_the_suite_from_any_directory(tmp_path: Path) -
     print("wheel test stages (s):", {k: round(v, 1) for k, v in timings.items()})
 
     assert not list(site.glob("**/reports")), "a report was written into site-packages"
+    assert not (tmp_path / "reports").exists(), "a report was written into the rootdir"
     run = reports[plain]["run"]
     assert {r["requirement"] for r in reports[plain]["results"]} >= {
         "ASGI-HTTP-SCOPE-METHOD",
