@@ -5,7 +5,7 @@ requirement catalogue (``catalogue_sha256``), the same implementation and versio
 same ``--requirement`` selection; a server may appear in one report only, unless
 ``--prefer-last`` keeps its results from the last report naming it. Writes
 ``DIR/NAME.json`` (the same document and provenance fields as one run of every server), and
-the Markdown and HTML renderings of :mod:`conformance.harness.report`.
+the Markdown and HTML renderings (:mod:`conformance.harness.reportfiles`, as a run writes them).
 
 The document is treated as opaque where possible: results and requirements are passed through
 unchanged; only ``run`` (provenance) and the per-server parts are combined. Exit status 0,
@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from conformance.harness.report import render_html, render_markdown
+from conformance.harness.reportfiles import write_reports
 
 # Top-level keys this module knows how to combine; any other must be equal in every report.
 KNOWN_KEYS = ("run", "requirements", "results", "open_behaviours")
@@ -211,14 +211,9 @@ def merge(shards: Sequence[Shard], prefer_last: bool = False) -> dict[str, Any]:
 
 
 def write(data: dict[str, Any], directory: Path, name: str = "conformance") -> list[Path]:
-    """``directory/name.{json,md,html}``; the paths written."""
-    directory.mkdir(parents=True, exist_ok=True)
-    base = directory / name
-    paths = [base.with_suffix(suffix) for suffix in (".json", ".md", ".html")]
-    paths[0].write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    paths[1].write_text(render_markdown(data), encoding="utf-8")
-    paths[2].write_text(render_html(data), encoding="utf-8")
-    return paths
+    """``directory/name.{json,md,html}``, written as a run writes them; the paths written."""
+    html = write_reports(directory, name, data)
+    return [html.with_suffix(".json"), html.with_suffix(".md"), html]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
