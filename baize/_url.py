@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any, NamedTuple
 from urllib.parse import quote
 
-from baize._multidict import MutableMultiMapping, QueryParams, parse_query
+from baize._multidict import QueryParams, parse_query
 from baize.typing import Scope
 
 # RFC 3986 appendix B, with the scheme held to its §3.1 grammar.
@@ -148,13 +148,17 @@ class URL:
     ) -> None:
         if scope is not None or environ is not None:
             if url or components or (scope is not None and environ is not None):
-                raise ValueError("URL() takes a string, a scope, an environ or components")
+                raise ValueError(
+                    "URL() takes a string, a scope, an environ or components, not several"
+                )
             url = _url_from_scope(
                 scope if scope is not None else _scope_from_environ(environ or {})
             )
         elif components:
             if url:
-                raise ValueError("URL() takes a string, a scope or components, not several")
+                raise ValueError(
+                    "URL() takes a string, a scope, an environ or components, not several"
+                )
             unknown = set(components) - set(_Parts._fields)
             if unknown:
                 raise TypeError(f"unknown URL components: {', '.join(sorted(unknown))}")
@@ -262,9 +266,17 @@ class URL:
 
         ``URL("/p?page=3").include_query_params(page=4, q="x")`` is ``URL("/p?page=4&q=x")``.
         """
-        query: MutableMultiMapping[str, str] = MutableMultiMapping(parse_query(self.query))
-        query.update({name: str(value) for name, value in params.items()})
-        return self.replace(query=str(QueryParams(query.multi_items())))
+        values = {name: str(value) for name, value in params.items()}
+        pairs: list[tuple[str, str]] = []
+        placed: set[str] = set()
+        for name, value in parse_query(self.query):
+            if name not in values:
+                pairs.append((name, value))
+            elif name not in placed:  # the first one keeps its place, the others go
+                pairs.append((name, values[name]))
+                placed.add(name)
+        pairs += [(name, value) for name, value in values.items() if name not in placed]
+        return self.replace(query=str(QueryParams(pairs)))
 
     def replace_query_params(self, **params: Any) -> URL:
         """A copy whose query holds ``params`` only."""
@@ -273,10 +285,9 @@ class URL:
 
     def remove_query_params(self, *names: str) -> URL:
         """A copy without any value of the query parameters ``names``."""
-        query: MutableMultiMapping[str, str] = MutableMultiMapping(parse_query(self.query))
-        for name in names:
-            query.poplist(name)
-        return self.replace(query=str(QueryParams(query.multi_items())))
+        removed = set(names)
+        pairs = [(name, value) for name, value in parse_query(self.query) if name not in removed]
+        return self.replace(query=str(QueryParams(pairs)))
 
     def __str__(self) -> str:
         return self._url

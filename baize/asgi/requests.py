@@ -89,8 +89,10 @@ class HTTPConnection(Mapping[str, Any]):
 
     def __eq__(self, other: object) -> bool:
         """Same class, same scope, same ``receive`` and ``send`` (upstream); never a dict."""
-        if not isinstance(other, type(self)):
+        if not isinstance(other, HTTPConnection):
             return NotImplemented
+        if type(other) is not type(self):
+            return False
         return (
             self._scope == other._scope
             and self._receive == other._receive

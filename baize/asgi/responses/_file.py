@@ -111,6 +111,7 @@ class FileResponse(Response, FileResponseMixin):
         self.chunk_size = chunk_size
         self._restat = stat_result is None  # look again on later calls: the file may change
         self._called = False
+        self._given_headers: list[tuple[bytes, bytes]] | None = None  # as at the first call
         self.stat_result = self._check(stat_result if stat_result is not None else self._stat())
 
     def _stat(self) -> os.stat_result:
@@ -217,6 +218,10 @@ class FileResponse(Response, FileResponseMixin):
         if read:  # called from a worker thread: look at the file again
             self.stat_result = self._stat()
         stat_result = self.stat_result
+        if self._given_headers is None:
+            self._given_headers = list(self._raw)
+        else:  # a later call: start again from the headers given, not the last answer's
+            self._raw[:] = self._given_headers
         size = stat_result.st_size
         raw: list[tuple[bytes, bytes]]
         if self._headers is None and not self._raw and self._default_hooks():
