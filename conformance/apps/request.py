@@ -270,7 +270,7 @@ async def accept_view(scope: Scope, receive: Receive, send: Send) -> None:
     """``accepted_types`` in order, and ``accepts(t)`` for every ``check`` of the query."""
     conn = _impl.asgi.HTTPConnection(scope)
 
-    def types() -> Any:
+    def types(name: str = "accepted_types") -> Any:
         return [
             {
                 "media_type": getattr(media, "media_type", None),
@@ -278,13 +278,18 @@ async def accept_view(scope: Scope, receive: Receive, send: Send) -> None:
                 "params": _jsonable(getattr(media, "params", None)),
                 "text": str(media),
             }
-            for media in conn.accepted_types
+            for media in getattr(conn, name)
         ]
 
     checks = {
         name: _try(lambda name=name: conn.accepts(name)) for name in _query(scope).get("check", [])
     }
-    await _answer(send, {"accepted_types": _try(types), "accepts": checks})
+    record = {
+        "accepted_types": _try(types),
+        "preferred_types": _try(lambda: types("preferred_types")),  # an extension
+        "accepts": checks,
+    }
+    await _answer(send, record)
 
 
 async def head_view(scope: Scope, receive: Receive, send: Send) -> None:
