@@ -155,8 +155,12 @@ def test_mapping_keys_len(server: Server) -> None:
 @pytest.mark.requirement("REQ-MAPPING-EQ")
 def test_mapping_eq(server: Server) -> None:
     record = mapping_record(server)
-    expect_equal(ok(record["eq_same_scope"], "=="), True, "two connections on one scope are ==")
+    same = ok(record["eq_same_scope"], "==")
+    expect_equal(same, True, "two connections on one scope, receive and send are ==")
     expect_equal(ok(record["eq_other_scope"], "=="), False, "connections on other scopes differ")
+    other_receive = ok(record["eq_other_receive"], "==")
+    expect_equal(other_receive, False, "connections with another receive differ (upstream)")
+    expect_equal(ok(record["eq_dict"], "=="), False, "a connection never equals a plain dict")
 
 
 @pytest.mark.requirement("REQ-MAPPING-READONLY")
