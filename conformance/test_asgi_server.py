@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from conformance.harness import (
     expect_true,
     expect_type,
     not_applicable,
+    polling,
 )
 from conformance.harness.server import Server, ServerPool
 
@@ -246,14 +246,13 @@ def test_disconnect_after_client_closes(server: Server) -> None:
 
 def poll_result(client: Any, token: str, done: Any, what: str) -> Any:
     """Poll the app's record: the event happens in the server process, nothing to await here."""
-    deadline = time.monotonic() + RESULT_DEADLINE
-    while True:
-        record = client.get(f"/asgi/result/{token}").json()
-        if done(record):
-            return record
-        if time.monotonic() > deadline:
-            expect_true(False, what, f"within {RESULT_DEADLINE} s", f"last record {record!r}")
-        time.sleep(RESULT_POLL)
+    return polling.poll_result(
+        lambda: client.get(f"/asgi/result/{token}").json(),
+        done,
+        what,
+        seconds=RESULT_DEADLINE,
+        interval=RESULT_POLL,
+    )
 
 
 @pytest.mark.requirement("ASGI-HTTP-RESPONSE-BODY-ORDER")

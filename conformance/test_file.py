@@ -238,7 +238,7 @@ def seeded_bytes(seed: str, size: int) -> bytes:
 def write_file(server: Server, name: str, seed: str, size: int, mtime: int) -> None:
     """Have the scenario app (re)write ``name`` with ``size`` seeded bytes and ``mtime``."""
     with server.http() as client:
-        query = {"seed": seed, "size": size, "mtime": mtime}
+        query: dict[str, str | int] = {"seed": seed, "size": size, "mtime": mtime}
         response = client.get(f"/file/write/{name}", params=query)
     expect_equal(response.status_code, 200, f"the scenario app wrote {name}")
 

@@ -85,7 +85,9 @@ def coalesce(ranges: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
     return merged
 
 
-def expect_union(parts: list[tuple[int, int, bytes]], wanted: list[tuple[int, int]], what: str):
+def expect_union(
+    parts: list[tuple[int, int, bytes]], wanted: list[tuple[int, int]], what: str
+) -> None:
     """Parts are pairwise disjoint and cover exactly the union of ``wanted`` (half-open)."""
     spans = sorted((first, last + 1) for first, last, _ in parts)
     for (_, stop), (start, _) in itertools.pairwise(spans):

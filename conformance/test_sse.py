@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conformance.harness import expect_equal, expect_stopped_when_gone, expect_true
+from conformance.harness import expect_equal, expect_stopped_when_gone, expect_true, polling
 from conformance.harness.rawhttp import (
     Connection,
     ConnectionClosed,
@@ -110,15 +110,14 @@ def media_type(value: str | None) -> tuple[str, dict[str, str]]:
 
 def poll_result(server: Server, key: str, done: Callable[[Any], bool], what: str) -> Any:
     """Poll the app's record: the event happens in the server process, nothing to await here."""
-    deadline = time.monotonic() + RESULT_DEADLINE
     with server.http() as client:
-        while True:
-            record = client.get(f"/sse/result/{key}").json()
-            if done(record):
-                return record
-            if time.monotonic() > deadline:
-                expect_true(False, what, f"within {RESULT_DEADLINE} s", f"last record {record!r}")
-            time.sleep(RESULT_POLL)
+        return polling.poll_result(
+            lambda: client.get(f"/sse/result/{key}").json(),
+            done,
+            what,
+            seconds=RESULT_DEADLINE,
+            interval=RESULT_POLL,
+        )
 
 
 def release(server: Server, key: str) -> None:

@@ -12,9 +12,9 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import time
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -26,6 +26,7 @@ from conformance.harness.byteranges import (
     parse_byteranges,
     parse_content_range,
 )
+from conformance.harness.polling import poll_result
 from conformance.harness.rawhttp import Connection, RawResponse, build_request, exchange
 from conformance.harness.server import Server
 
@@ -236,14 +237,20 @@ def test_head_asgi(server: Server) -> None:
         connection.send(request)
         response = connection.read_response("HEAD")
         expect_equal(response.status, 200, "HEAD status")
-        deadline = time.monotonic() + RESULT_DEADLINE
-        while True:
+
+        def read() -> Any:
             record = fetch(server, f"/staticfiles/result/{token}")
             expect_equal(record.status, 200, "result endpoint status")
-            data = json.loads(record.body)
-            if (data is not None and data["done"]) or time.monotonic() > deadline:
-                break
-            time.sleep(RESULT_POLL)
+            return json.loads(record.body)
+
+        data = poll_result(
+            read,
+            lambda d: d is not None and d["done"],
+            "",
+            seconds=RESULT_DEADLINE,
+            interval=RESULT_POLL,
+            expect=False,
+        )
     expect_true(
         data is not None and data["done"], "the app finished the HEAD exchange", "done", repr(data)
     )

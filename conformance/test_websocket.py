@@ -13,7 +13,6 @@ import json
 import os
 import socket
 import struct
-import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -25,7 +24,14 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.http11 import Response
 from websockets.sync.client import ClientConnection, connect
 
-from conformance.harness import expect_equal, expect_in, expect_true, expect_type, not_applicable
+from conformance.harness import (
+    expect_equal,
+    expect_in,
+    expect_true,
+    expect_type,
+    not_applicable,
+    polling,
+)
 from conformance.harness.server import Server
 
 TIMEOUT = 5.0
@@ -116,15 +122,13 @@ def rejected(server: Server, path: str) -> Response:
 
 def poll_result(server: Server, token: str) -> Any:
     """What the app recorded under ``token``, polled every 20 ms for at most 5 s."""
-    deadline = time.monotonic() + TIMEOUT
     with server.http() as client:
-        while True:
-            data = client.get(f"/websocket/result/{token}").json()
-            if data is not None:
-                return data
-            if time.monotonic() > deadline:
-                expect_true(False, "the app records the outcome", "a record", "nothing in 5 s")
-            time.sleep(RESULT_POLL)
+        return polling.poll_result(
+            lambda: client.get(f"/websocket/result/{token}").json(),
+            lambda r: r is not None,
+            "the app records the outcome",
+            seconds=TIMEOUT,
+        )
 
 
 def spec_tuple(spec: str) -> tuple[int, ...]:

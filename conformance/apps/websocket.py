@@ -12,19 +12,16 @@ from __future__ import annotations
 import functools
 import inspect
 import json
-from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qs
 
-from conformance_apps import _impl
+from . import _impl
+from ._plumbing import App, Message, Receive, Scope, Send
+from ._plumbing import jsonable as _jsonable
 
 PREFIX = "/websocket"
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-App = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 RECORDS: dict[str, dict[str, Any]] = {}
 DENIAL_BODY = "denied: no token"
@@ -40,18 +37,6 @@ def _raised(error: BaseException) -> dict[str, Any]:
         "mro": [cls.__name__ for cls in type(error).__mro__],
         "message": str(error),
     }
-
-
-def _jsonable(value: Any) -> Any:
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    if isinstance(value, bytes):
-        return {"bytes": value.decode("latin-1")}
-    if isinstance(value, Mapping):
-        return {str(key): _jsonable(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(item) for item in value]
-    return {"repr": repr(value)}
 
 
 def _try(compute: Callable[[], Any]) -> dict[str, Any]:
