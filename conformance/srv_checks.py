@@ -86,7 +86,9 @@ def refused_or_value(server: Server, data: bytes, name: bytes, accepted: Sequenc
     expect_no_smuggling(exchange)
     first = exchange.first
     if first is None:
-        expect_true(exchange.closed, "the request is refused", "a 400 or a close", exchange.summary())
+        expect_true(
+            exchange.closed, "the request is refused", "a 400 or a close", exchange.summary()
+        )
         return
     if 400 <= first.status < 500:
         return
@@ -99,7 +101,7 @@ def refused_or_value(server: Server, data: bytes, name: bytes, accepted: Sequenc
     )
 
 
-def not_read_as(server: Server, data: bytes, bound: float = 1.0) -> Exchange:
+def not_read_as(server: Server, data: bytes, bound: float = 0.5) -> Exchange:
     """Refused, closed or waited on: anything but answering the hidden request."""
     exchange = with_canary(server, data, bound=bound)
     expect_no_smuggling(exchange)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from typing import Any
 
 import pytest
 
@@ -15,7 +16,7 @@ from conformance.harness import expect_equal, expect_true, not_applicable
 from conformance.harness.server import Server
 from conformance.srv_wire import CANARY, Exchange, parse_all, request, roundtrip
 
-BOUND = 3.0
+BOUND = 1.0
 
 
 def fault(server: Server, name: str) -> Exchange:
@@ -24,7 +25,9 @@ def fault(server: Server, name: str) -> Exchange:
 
 def expect_error_or_close(exchange: Exchange) -> None:
     """A 5xx response, or a close without one; never a hang, never a 2xx."""
-    expect_true(not exchange.timed_out, "no hang", f"an answer within {BOUND} s", exchange.summary())
+    expect_true(
+        not exchange.timed_out, "no hang", f"an answer within {BOUND} s", exchange.summary()
+    )
     first = exchange.first
     if first is None:
         expect_true(exchange.closed, "a close", "5xx or close", exchange.summary())
@@ -107,7 +110,7 @@ def then_canary(server: Server, name: str, token: str = "") -> Exchange:
     exchange = roundtrip(server, request("GET", target) + CANARY, ("GET", "GET"), bound=BOUND)
     expect_true(not exchange.timed_out, "no hang", f"a close within {BOUND} s", exchange.summary())
     expect_true(
-        exchange.error is None and not exchange.leftover,
+        (exchange.error is None and not exchange.leftover) or exchange.cut_off,
         "nothing but whole responses on the wire",
         "no stray bytes",
         exchange.summary(),
@@ -138,7 +141,9 @@ def test_raise_after_complete(server: Server) -> None:
 @pytest.mark.requirement("SRV-APPERR-BODY-AFTER-COMPLETE")
 def test_body_after_complete(server: Server) -> None:
     exchange = then_canary(server, "body-after-complete", uuid.uuid4().hex)
-    expect_true(b"EXTRA-BYTES" not in exchange.raw, "late body dropped", "absent", exchange.summary())
+    expect_true(
+        b"EXTRA-BYTES" not in exchange.raw, "late body dropped", "absent", exchange.summary()
+    )
 
 
 @pytest.mark.requirement("SRV-APPERR-START-AFTER-COMPLETE")
@@ -152,9 +157,20 @@ def test_start_after_complete(server: Server) -> None:
     )
 
 
-def invalid(server: Server, name: str) -> Exchange:
-    target = f"/srvhttp/invalid/{name}"
-    return roundtrip(server, request("GET", target) + CANARY, ("GET", "GET"), bound=BOUND)
+def invalid(server: Server, name: str, token: str = "") -> Exchange:
+    target = f"/srvhttp/invalid/{name}?token={token}"
+    return roundtrip(server, request("GET", target) + CANARY, ("GET", "GET"), bound=BOUND, expect=1)
+
+
+def recorded(server: Server, token: str) -> Any:
+    """What the app recorded for ``token`` (polled: it is written in the server process)."""
+    deadline = time.monotonic() + BOUND
+    with server.http() as client:
+        while True:
+            record = client.get(f"/srvhttp/result/{token}").json()
+            if record is not None or time.monotonic() > deadline:
+                return record
+            time.sleep(0.02)
 
 
 @pytest.mark.requirement("SRV-APPERR-START-TWICE-WIRE")
@@ -167,19 +183,20 @@ def test_start_twice_wire(server: Server) -> None:
         "no second head, no stray bytes",
         exchange.summary(),
     )
-    heads = [r for r in exchange.responses if not exchange.canary() or r is not exchange.responses[-1]]
+    heads = [
+        r for r in exchange.responses if not exchange.canary() or r is not exchange.responses[-1]
+    ]
     expect_true(len(heads) <= 1, "one response for the request", "at most one", exchange.summary())
 
 
 def expect_raised(server: Server, name: str) -> None:
-    exchange = invalid(server, name)
-    first = exchange.first
-    expect_true(first is not None, "the app answers after the send", "a response",
-                exchange.summary())
-    assert first is not None
-    if 500 <= first.status < 600:
-        return  # the server refused the message by ending the request: an error surfaced
-    expect_equal(first.body, b"raised", f"send() of an invalid message ({name})")
+    """The app records whether send() raised before it tries to answer (the server may have
+    ended the request after refusing the message)."""
+    token = uuid.uuid4().hex
+    exchange = invalid(server, name, token)
+    record = recorded(server, token)
+    expect_true(record is not None, "the app's record", "raised or accepted", exchange.summary())
+    expect_equal(record["outcome"], "raised", f"send() of an invalid message ({name})")
 
 
 @pytest.mark.requirement("SRV-APPERR-START-TWICE-RAISES")
@@ -228,8 +245,9 @@ def test_send_after_disconnect(server: Server) -> None:
             record = client.get(f"/srvhttp/result/{token}").json()
             if record and record["done"]:
                 break
-            expect_true(time.monotonic() < deadline, "the app's send returns", "within 5 s",
-                        repr(record))
+            expect_true(
+                time.monotonic() < deadline, "the app's send returns", "within 5 s", repr(record)
+            )
             time.sleep(0.02)
         spec = client.get("/__scope__").json()["asgi"].get("spec_version", "2.0")
     if record["raised"] is None:
@@ -241,8 +259,8 @@ def test_send_after_disconnect(server: Server) -> None:
 
 @pytest.mark.requirement("SRV-APPERR-SERVER-SURVIVES")
 def test_server_survives(server: Server) -> None:
-    for name in ("raise-before", "raise-mid-cl", "return-without", "return-mid-chunked"):
-        fault(server, name)
+    for name in ("raise-before", "return-mid-chunked"):
+        roundtrip(server, request("GET", f"/srvhttp/fault/{name}", close=True), bound=0.5)
     exchange = roundtrip(server, request("GET", "/srvhttp/status/200", close=True))
     responses, _, _ = parse_all(exchange.raw, ("GET",), eof=True)
     expect_true(

@@ -41,7 +41,9 @@ def served_or_refused_with_body(server: Server, data: bytes, body: bytes) -> Non
     expect_true(first is not None, "the request is answered", "200 or 400", exchange.summary())
     assert first is not None
     if first.status == 400:
-        expect_true(not exchange.canary(), "a refusal closes", "close after 400", exchange.summary())
+        expect_true(
+            not exchange.canary(), "a refusal closes", "close after 400", exchange.summary()
+        )
         return
     expect_equal(first.status, 200, "status of a request processed with one length")
     expect_equal(body_of(exchange), body, "the body read with the single length")
@@ -154,12 +156,13 @@ def test_cl_overflow(server: Server) -> None:
 @pytest.mark.requirement("SRV-PARSE-TE-NOT-FINAL")
 def test_te_chunked_not_final(server: Server) -> None:
     data = post(["Transfer-Encoding: chunked, identity"], b"5\r\nhello\r\n0\r\n\r\n")
-    refused_and_closed(server, data)
+    refused_and_closed(server, data, (400, 501))  # 501: also "a coding it does not understand"
 
 
 @pytest.mark.requirement("SRV-PARSE-TE-OBFUSCATED")
 def test_te_obfuscated(server: Server) -> None:
-    refused_and_closed(server, post(["Transfer-Encoding: xchunked"], b"5\r\nhello\r\n0\r\n\r\n"))
+    data = post(["Transfer-Encoding: xchunked"], b"5\r\nhello\r\n0\r\n\r\n")
+    refused_and_closed(server, data, (400, 501))  # 501: also "a coding it does not understand"
 
 
 @pytest.mark.requirement("SRV-PARSE-TE-UNKNOWN-CODING")
@@ -358,7 +361,9 @@ def test_target_too_long(server: Server) -> None:
     path = "/srvhttp/echo/" + "a" * (128 * 1024)
     exchange = roundtrip(server, request("GET", path, close=True))
     first = exchange.first
-    expect_true(first is not None, "a very long target is answered", "414 or 200", exchange.summary())
+    expect_true(
+        first is not None, "a very long target is answered", "414 or 200", exchange.summary()
+    )
     assert first is not None
     if first.status != 414:
         expect_equal(first.status, 200, "status for a 128 KiB target (414 when refused)")
@@ -443,7 +448,7 @@ def test_chunk_data_overrun(server: Server) -> None:
 @pytest.mark.requirement("SRV-PARSE-CHUNK-LF-ONLY")
 def test_chunk_lines_bare_lf(server: Server) -> None:
     body = b"5\nhello\n0\n\n" + SMUGGLED
-    exchange = with_canary(server, post([CHUNKED], body), bound=1.0)
+    exchange = with_canary(server, post([CHUNKED], body), bound=0.3)
     expect_no_smuggling(exchange)
     first = exchange.first
     if first is not None and first.status == 200:
@@ -487,7 +492,9 @@ def large_or_refused(server: Server, fields: list[str], name: bytes, values: lis
     exchange = roundtrip(server, request("GET", "/srvhttp/echo", fields, close=True), bound=5.0)
     first = exchange.first
     if first is None:
-        expect_true(exchange.closed, "large header section", "4xx, close or 200", exchange.summary())
+        expect_true(
+            exchange.closed, "large header section", "4xx, close or 200", exchange.summary()
+        )
         return
     if 400 <= first.status < 500:
         return
@@ -503,8 +510,8 @@ def test_header_too_large(server: Server) -> None:
 
 @pytest.mark.requirement("SRV-PARSE-HEADERS-TOO-MANY")
 def test_headers_too_many(server: Server) -> None:
-    fields = [f"X-Many: {index}" for index in range(3000)]
-    large_or_refused(server, fields, b"x-many", [str(i).encode() for i in range(3000)])
+    fields = [f"X-Many: {index}" for index in range(1000)]
+    large_or_refused(server, fields, b"x-many", [str(i).encode() for i in range(1000)])
 
 
 @pytest.mark.requirement("SRV-PARSE-HEADER-SECTION-COMPLETE")

@@ -8,7 +8,7 @@ import uuid
 import pytest
 
 from conformance.harness import expect_equal, expect_true
-from conformance.harness.http1 import RawResponse
+from conformance.harness.rawhttp import RawResponse
 from conformance.harness.server import Server
 from conformance.srv_wire import CANARY, Exchange, expect_clean, request, roundtrip
 
@@ -110,10 +110,19 @@ def test_head_content_length_value(server: Server) -> None:
 
 
 def no_content(server: Server, code: int, query: str) -> None:
-    exchange = then_canary(server, f"/srvhttp/status/{code}{query}")
-    response = first(exchange)
-    expect_equal(response.status, code, "status")
-    expect_equal(response.body, b"", f"content of a {code}")
+    """No content after the head: the canary behind parses, or the server closes right after
+    the head (parsed leniently: a Content-Length the app sent is another requirement's)."""
+    target = f"/srvhttp/status/{code}{query}"
+    exchange = roundtrip(server, request("GET", target) + CANARY, ("GET", "GET"), strict=False)
+    expect_true(
+        exchange.error is None
+        and not exchange.leftover
+        and exchange.statuses[:1] == [code]
+        and (exchange.canary() or (exchange.closed and len(exchange.responses) == 1)),
+        f"a {code} carries no content",
+        "the head alone, then the next response or a close",
+        exchange.summary(),
+    )
 
 
 @pytest.mark.requirement("SRV-RESP-204-NO-BODY")
@@ -215,8 +224,9 @@ def test_app_transfer_encoding_to_http10(server: Server) -> None:
 
 def injected(server: Server, scenario: str) -> Exchange:
     """The app sends a header holding CR/LF/NUL: no injected field, clean framing or a close."""
-    exchange = roundtrip(server, request("GET", f"/srvhttp/headers/{scenario}") + CANARY,
-                         ("GET", "GET"))
+    exchange = roundtrip(
+        server, request("GET", f"/srvhttp/headers/{scenario}") + CANARY, ("GET", "GET"), expect=2
+    )
     head = exchange.raw.split(b"\r\n\r\n", 1)[0]
     expect_true(
         b"\nx-injected" not in exchange.raw.lower(),

@@ -14,7 +14,7 @@ from conformance.harness.server import Server
 from conformance.srv_checks import header_values, scope_of, untag
 from conformance.srv_wire import Exchange, parse_all, request, roundtrip
 
-RESULT_BOUND = 5.0
+RESULT_BOUND = 3.0
 STR_KEYS = ("type", "http_version", "method", "scheme", "path", "root_path")
 
 
@@ -56,6 +56,14 @@ def check_scope_types(scope: dict[str, Any], method: str, version: str, path: st
                 expect_type(value[1], int, f"{key}[1]")
 
 
+def absolute_path(scope: dict[str, Any], target: str) -> str:
+    """The path expected for an absolute-form ``target``: its path component, or the whole
+    URI without the query (the ASGI text says "request target excluding any query string";
+    servers differ, both are accepted)."""
+    path = target.partition("?")[0]
+    return path if scope["path"] == path else "/" + path.split("/", 3)[3]
+
+
 # -- scope keys and types in several situations -------------------------------------------------
 
 
@@ -74,7 +82,10 @@ def test_scope_types_http10(server: Server) -> None:
 @pytest.mark.requirement("SRV-HTTP-SCOPE-TYPES-CHUNKED-POST")
 def test_scope_types_chunked_post(server: Server) -> None:
     data = request(
-        "POST", "/srvhttp/echo/post", ["Transfer-Encoding: chunked"], b"3\r\nabc\r\n0\r\n\r\n",
+        "POST",
+        "/srvhttp/echo/post",
+        ["Transfer-Encoding: chunked"],
+        b"3\r\nabc\r\n0\r\n\r\n",
         close=True,
     )
     check_scope_types(scope_of(echo(server, data, ("POST",))), "POST", "1.1", "/srvhttp/echo/post")
@@ -91,7 +102,7 @@ def test_scope_types_pipelined(server: Server) -> None:
 def test_scope_types_absolute_form(server: Server) -> None:
     target = f"http://127.0.0.1:{server.port}/srvhttp/echo/abs"
     scope = scope_of(echo(server, request(target=target, close=True)))
-    check_scope_types(scope, "GET", "1.1", "/srvhttp/echo/abs")
+    check_scope_types(scope, "GET", "1.1", absolute_path(scope, target))
 
 
 @pytest.mark.requirement("SRV-HTTP-SCOPE-TYPES-EXPECT")
@@ -107,7 +118,9 @@ def test_scope_types_expect(server: Server) -> None:
 
 @pytest.mark.requirement("SRV-HTTP-HTTP10-NO-HOST")
 def test_http10_without_host(server: Server) -> None:
-    scope = scope_of(echo(server, request(target="/srvhttp/echo/nohost", version="1.0", host=False)))
+    scope = scope_of(
+        echo(server, request(target="/srvhttp/echo/nohost", version="1.0", host=False))
+    )
     expect_equal(scope["http_version"], "1.0", "http_version")
 
 
@@ -115,7 +128,7 @@ def test_http10_without_host(server: Server) -> None:
 def test_absolute_form(server: Server) -> None:
     target = f"http://127.0.0.1:{server.port}/srvhttp/echo/abs?q=1"
     scope = scope_of(echo(server, request(target=target, close=True)))
-    expect_equal(scope["path"], "/srvhttp/echo/abs", "path of an absolute-form target")
+    expect_equal(scope["path"], absolute_path(scope, target.partition("?")[0]), "path")
     expect_equal(scope["query_string"], b"q=1", "query_string of an absolute-form target")
 
 
@@ -285,29 +298,33 @@ def test_no_extra_message(server: Server) -> None:
 # -- disconnects (the app records; the case polls /srvhttp/result) -------------------------------
 
 
-def poll(server: Server, token: str, done: Any) -> Any:
-    deadline = time.monotonic() + RESULT_BOUND
+def poll(
+    server: Server, token: str, done: Any, bound: float = RESULT_BOUND, required: bool = True
+) -> Any:
+    """The app's record once ``done(record)``; None if ``required`` is False and it never came."""
+    deadline = time.monotonic() + bound
     with server.http() as client:
         while True:
             record = client.get(f"/srvhttp/result/{token}").json()
             if record is not None and done(record):
                 return record
             if time.monotonic() > deadline:
-                expect_true(False, "the app's record", f"complete within {RESULT_BOUND} s",
-                            repr(record))
+                if not required:
+                    return None
+                expect_true(
+                    False, "the app's record", f"complete within {RESULT_BOUND} s", repr(record)
+                )
             time.sleep(0.02)
 
 
-def disconnect_record(server: Server, fields: list[str], body: bytes, respond: bool = False) -> Any:
+def disconnect_record(server: Server, fields: list[str], body: bytes) -> Any:
+    """Send a request, close once the app runs; what the app recorded (None: never called)."""
     token = uuid.uuid4().hex
-    target = f"/srvhttp/disconnect/{token}" + ("?respond=1" if respond else "")
     with server.connect() as sock:
-        sock.sendall(request("POST", target, fields, body))
-        if respond:
-            sock.settimeout(3)
-            sock.recv(65536)
-        else:
-            poll(server, token, lambda record: True)
+        sock.sendall(request("POST", f"/srvhttp/disconnect/{token}", fields, body))
+        started = poll(server, token, lambda record: True, bound=1.0, required=False)
+    if started is None:
+        return None
     return poll(server, token, lambda record: record["done"])
 
 
@@ -318,6 +335,8 @@ def types_of(record: Any) -> list[Any]:
 @pytest.mark.requirement("SRV-BODY-INCOMPLETE-CL")
 def test_incomplete_content_length(server: Server) -> None:
     record = disconnect_record(server, ["Content-Length: 10"], b"12345")
+    if record is None:
+        return  # the app was never called: no short body was handed to it
     ends = [m for m in record["messages"] if m and m["type"] == "http.request"]
     expect_true(
         all(untag(m["more_body"]) for m in ends),
@@ -331,6 +350,8 @@ def test_incomplete_content_length(server: Server) -> None:
 @pytest.mark.requirement("SRV-BODY-INCOMPLETE-CHUNKED")
 def test_incomplete_chunked(server: Server) -> None:
     record = disconnect_record(server, ["Transfer-Encoding: chunked"], b"a\r\n12345")
+    if record is None:
+        return  # the app was never called: no short body was handed to it
     ends = [m for m in record["messages"] if m and m["type"] == "http.request"]
     expect_true(
         all(untag(m["more_body"]) for m in ends),
@@ -344,12 +365,14 @@ def test_incomplete_chunked(server: Server) -> None:
 @pytest.mark.requirement("SRV-HTTP-DISCONNECT-PROMPT")
 def test_disconnect_prompt(server: Server) -> None:
     record = disconnect_record(server, ["Content-Length: 3"], b"abc")
+    expect_true(record is not None, "the app runs", "a record", "the app was never called")
     expect_in("http.disconnect", types_of(record), "messages after the client closed")
 
 
 @pytest.mark.requirement("SRV-HTTP-DISCONNECT-REPEATED")
 def test_disconnect_repeated(server: Server) -> None:
     record = disconnect_record(server, ["Content-Length: 3"], b"abc")
+    expect_true(record is not None, "the app runs", "a record", "the app was never called")
     expect_in("http.disconnect", types_of(record), "messages after the client closed")
     again = record.get("again")
     expect_equal(None if again is None else again["type"], "http.disconnect", "receive() again")
@@ -359,11 +382,15 @@ def test_disconnect_repeated(server: Server) -> None:
 def test_disconnect_after_response(server: Server) -> None:
     token = uuid.uuid4().hex
     with server.connect() as sock:
-        sock.sendall(request("POST", f"/srvhttp/disconnect/{token}?respond=1",
-                             ["Content-Length: 3"], b"abc"))
+        sock.sendall(
+            request("POST", f"/srvhttp/disconnect/{token}?respond=1", ["Content-Length: 3"], b"abc")
+        )
         record = poll(server, token, lambda record: record["done"])
-    expect_equal(types_of(record)[-1:], ["http.disconnect"],
-                 "receive() after the response, client still connected")
+    expect_equal(
+        types_of(record)[-1:],
+        ["http.disconnect"],
+        "receive() after the response, client still connected",
+    )
 
 
 # -- Expect: 100-continue -----------------------------------------------------------------------
@@ -421,6 +448,9 @@ def test_expect_app_never_reads(server: Server) -> None:
     fields = ["Expect: 100-continue", "Content-Length: 5"]
     data = request("POST", "/srvhttp/noread", fields, close=True)
     exchange = roundtrip(server, data, ("POST",), expect=1)
+    if exchange.timed_out and exchange.raw.startswith(b"HTTP/1.1 100"):
+        # 100 Continue is the other answer the RFC allows: the content follows it
+        exchange = roundtrip(server, [data, b"hello"], ("POST",), expect=1, gap=0.05)
     expect_true(
         exchange.first is not None and exchange.first.status == 200,
         "a final response without the content being sent",

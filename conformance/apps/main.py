@@ -7,7 +7,8 @@ answers the harness readiness probe, one ending in ``/__scope__`` the extensions
 keys of a live scope (provenance).
 
 Every scenario app except those in :data:`UNVALIDATED` and modules setting ``VALIDATE = False``
-(raw ASGI apps that deliberately test server behaviour) is wrapped in :func:`conformance_apps._validator.validate`, which records the
+(raw ASGI apps that deliberately test server behaviour) is wrapped in
+:func:`conformance_apps._validator.validate`, which records the
 ASGI message violations of the implementation under test in
 ``$CONFORMANCE_STATE_DIR/asgi-violations.jsonl``; ``CONFORMANCE_VALIDATE=0`` turns it off.
 
@@ -145,6 +146,8 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
     root = scope.get("root_path") or ""
     if root and (path == root or path.startswith(root + "/")):
         path = path[len(root) :]
+    if path.startswith(("http://", "https://")):  # an absolute-form target passed as path
+        path = "/" + path.split("/", 3)[-1] if path.count("/") >= 3 else "/"
     first = path.lstrip("/").partition("/")[0]
     target = APPS.get(first)
     if target is not None:

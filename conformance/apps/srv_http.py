@@ -29,7 +29,7 @@ Send = Callable[[Message], Awaitable[None]]
 
 RECORDS: dict[str, dict[str, Any]] = {}
 RELEASED: set[str] = set()
-WAIT_BOUND = 5.0
+WAIT_BOUND = 2.0
 HEAD_BODY = b"twenty-nine bytes of content."
 TIMED_OUT = "timed out"
 
@@ -168,7 +168,7 @@ async def disconnect(scope: Scope, receive: Receive, send: Send) -> None:
         if message is None:
             break
         if message.get("type") == "http.disconnect":
-            again = await receive_within(receive, 1.0)
+            again = await receive_within(receive, 0.3)
             record["again"] = None if again is None else describe_message(again)
             break
     record["done"] = True
@@ -387,6 +387,7 @@ async def invalid(scope: Scope, receive: Receive, send: Send) -> None:
         await send(INVALID_MESSAGES[name])
     except Exception:
         outcome = b"raised"
+    RECORDS[query(scope).get("token", "")] = {"outcome": outcome.decode()}
     if name == "start-twice":
         await send({"type": "http.response.body", "body": outcome})
     else:
@@ -416,7 +417,10 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
     if scope["type"] != "http":
         await send({"type": "websocket.close", "code": 1008})
         return
-    parts = str(scope["path"]).split("/")
+    path = str(scope["path"])
+    if path.startswith(("http://", "https://")):  # absolute-form target passed as path
+        path = "/" + path.split("/", 3)[-1]
+    parts = path.split("/")
     handler = ROUTES.get(parts[2] if len(parts) > 2 else "")
     if handler is None:
         await answer(send, 404, b"unknown srvhttp scenario")
