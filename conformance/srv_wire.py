@@ -115,6 +115,12 @@ class Exchange:
 
     def echo(self, index: int = 0) -> dict[str, Any]:
         """The JSON answer of the echo app in response ``index``."""
+        expect_true(
+            len(self.responses) > index,
+            "the echo app answers",
+            f"response #{index + 1}",
+            self.summary(),
+        )
         response = self.responses[index]
         try:
             data: dict[str, Any] = json.loads(response.body)
