@@ -52,6 +52,9 @@ def parse_head(head: bytes, faults: frozenset[str]) -> Request:
         raise BadRequest(400, "bare CR")
     lines = head.split(b"\r\n")
     parts = lines[0].split(b" ")
+    if "request-line-rsplit" in faults and len(parts) > 3:
+        first, _, rest = lines[0].partition(b" ")
+        parts = [first, *rest.rsplit(b" ", 1)]
     if len(parts) != 3:
         raise BadRequest(400, "request line")
     method, target, version = parts
@@ -66,8 +69,8 @@ def parse_head(head: bytes, faults: frozenset[str]) -> Request:
         major, minor = int(match[1]), int(match[2])
     if major != 1:
         raise BadRequest(505, "version")
-    if len(target) > MAX_TARGET and "no-414" not in faults:
-        raise BadRequest(414, "target too long")
+    if len(target) > MAX_TARGET:
+        raise BadRequest(400 if "no-414" in faults else 414, "target too long")
     if "lenient-target" not in faults:
         if ABSOLUTE_TARGET.fullmatch(target):
             if "no-absolute" in faults:
@@ -107,8 +110,10 @@ def parse_fields(lines: list[bytes], faults: frozenset[str]) -> list[tuple[bytes
             value = value.strip(b" \t")
         if b"\x00" in value and "nul-ok" not in faults:
             raise BadRequest(400, "NUL in field value")
+        if "header-cut" in faults:
+            value = value[:8192]
         fields.append((name.lower(), value))
-    return fields
+    return fields[:100] if "headers-truncate" in faults else fields
 
 
 def check_host(request: Request, faults: frozenset[str]) -> None:
@@ -129,6 +134,8 @@ def content_length(values: list[bytes], faults: frozenset[str]) -> int:
         items = items[:1]
     if "cl-lenient" in faults:
         text = b"".join(items[:1]).replace(b" ", b"") or b"0"
+        if not text.startswith(b"0x"):
+            text = text.rstrip(b"abcdefghijklmnopqrstuvwxyz")
         try:
             return max(int(text.decode("latin-1"), 0), 0)
         except ValueError:
@@ -147,13 +154,17 @@ def content_length(values: list[bytes], faults: frozenset[str]) -> int:
 def decide_framing(request: Request, faults: frozenset[str]) -> None:
     tokens = [t.strip().lower() for v in request.values(b"connection") for t in v.split(b",")]
     request.close = b"close" in tokens or (request.version == "1.0" and b"keep-alive" not in tokens)
+    if "ignore-client-close" in faults:
+        request.close = request.version == "1.0" and "http10-keepalive" not in faults
     if request.version == "1.0" and "http10-keepalive" in faults:
         request.close = b"close" in tokens
     expect = [v.strip().lower() for v in request.values(b"expect")]
     request.expect_continue = b"100-continue" in expect and (
         request.version == "1.1" or "expect-http10" in faults
     )
-    codings = [t.strip().lower() for v in request.values(b"transfer-encoding") for t in v.split(b",")]
+    codings = [
+        t.strip().lower() for v in request.values(b"transfer-encoding") for t in v.split(b",")
+    ]
     lengths = request.values(b"content-length")
     if codings:
         if request.version == "1.0" and "http10-te" not in faults:
@@ -184,7 +195,7 @@ def chunk_size(line: bytes, faults: frozenset[str]) -> int:
     """
     if "chunk-lenient" in faults:
         try:
-            return int(line.split(b";")[0].decode("latin-1").strip(), 16)
+            return max(int(line.split(b";")[0].decode("latin-1").strip(), 16), 0)
         except ValueError:
             raise BadRequest(400, "chunk size") from None
     match = CHUNK_LINE.fullmatch(line)
@@ -207,7 +218,7 @@ def split_target(target: bytes, faults: frozenset[str]) -> tuple[str, bytes, byt
     if "query-decoded" in faults:
         query = unquote_to_bytes(query)
     decoded = raw_path if "path-no-decode" in faults else unquote_to_bytes(raw_path)
-    path = decoded.decode("utf-8", "replace")
+    path = decoded.decode("latin-1" if "path-latin1" in faults else "utf-8", "replace")
     if "empty-query-qmark" in faults and target.endswith(b"?"):
         path += "?"
     if "long-path-cut" in faults:

@@ -77,7 +77,9 @@ class Exchange:
         self.request = request
         self.scope = scope
         self.remaining = request.length if request.framing == "length" else 0
-        self.body_done = request.framing == "none" or self.remaining == 0 and not request.framing == "chunked"
+        self.body_done = request.framing == "none" or (
+            request.framing == "length" and self.remaining == 0
+        )
         self.continue_sent = False
         self.disconnected = False
         self.started: Message | None = None
@@ -92,6 +94,7 @@ class Exchange:
         self.delivered_empty = False
         self.refused = False
         self.final_delivered = False
+        self.disconnect_sent = False
 
     # -- receive --------------------------------------------------------------------------------
 
@@ -109,14 +112,25 @@ class Exchange:
             self.remaining -= len(data)
             self.body_done = self.remaining == 0
             return data
-        size = chunk_size(await stream.line(self.faults), self.faults)
-        if size == 0:
-            while await stream.line(self.faults):
-                pass  # trailer fields: read, never merged into the headers
+        line = await stream.line(self.faults)
+        try:
+            size = chunk_size(line, self.faults)
+        except BadRequest:
+            if "chunk-stop-on-garbage" not in self.faults:
+                raise
+            stream.buf[:0] = line + b"\r\n"
+            size = -1
+        if size <= 0:
+            if size == 0 and "no-trailers" in self.faults:
+                if await stream.line(self.faults):
+                    raise BadRequest(400, "trailers")
+            elif size == 0:
+                while await stream.line(self.faults):
+                    pass  # trailer fields: read, never merged into the headers
             self.body_done = True
             return b""
         data = await stream.take(size)
-        if "chunk-overrun" in self.faults:
+        if "chunk-overrun" in self.faults or "lf-lines" in self.faults:
             await stream.line(self.faults)
         elif await stream.take(2) != b"\r\n":
             raise BadRequest(400, "chunk data")
@@ -126,11 +140,14 @@ class Exchange:
         if self.complete or self.disconnected:
             if self.complete and "no-disconnect-after-response" in self.faults:
                 await self.gone.wait()
-            if self.delivered_empty and "disconnect-once" in self.faults:
+            if self.disconnect_sent and "disconnect-once" in self.faults:
                 await asyncio.Event().wait()
-            self.delivered_empty = True
+            self.disconnect_sent = True
             return {"type": "http.disconnect"}
         if self.body_done and not self.final_delivered:
+            if "split-empty-body" in self.faults and not self.delivered_empty:
+                self.delivered_empty = True
+                return {"type": "http.request", "body": b"", "more_body": True}
             self.final_delivered = True
             return {"type": "http.request", "body": b"", "more_body": False}
         if self.body_done:
@@ -140,7 +157,7 @@ class Exchange:
             if "no-disconnect" not in self.faults:
                 self.conn.watch()
             await self.gone.wait()
-            self.disconnected = True
+            self.disconnected = self.disconnect_sent = True
             return {"type": "http.disconnect"}
         if self.request.expect_continue and not self.continue_sent:
             self.continue_sent = True
@@ -206,6 +223,8 @@ class Exchange:
                 raise ValueError("unknown key")
             self.check_start(message)
             self.started = message
+            if "flush-start" in self.faults:
+                await self.write_head(True, b"")
             return
         if kind != "http.response.body" or self.started is None:
             if "no-validate" in self.faults:
@@ -230,8 +249,10 @@ class Exchange:
                 if b"close" in value.lower() and "ignore-app-close" not in self.faults:
                     self.close_after = True
                 continue
-            if lower == b"transfer-encoding" and "app-te-passthrough" not in self.faults:
-                continue
+            if lower == b"transfer-encoding":
+                if "app-te-passthrough" not in self.faults:
+                    continue
+                self.passthrough = True
             if lower == b"content-length" and (status == 204 or "cl-rewrite" in self.faults):
                 continue
             fields.append((bytes(name), bytes(value)))
@@ -254,8 +275,12 @@ class Exchange:
         else:
             self.framing, self.close_after = "close", True
         if self.framing == "chunked" and b"transfer-encoding" not in names:
-            if status != 204 or "204-chunked" in self.faults:
+            if status != 204:
                 fields.append((b"transfer-encoding", b"chunked"))
+        if getattr(self, "passthrough", False):
+            self.framing = "close" if length is None else "length"
+        if status == 204 and "204-chunked" in self.faults:
+            fields.append((b"transfer-encoding", b"chunked"))
         if status == 204 and "204-cl" in self.faults:
             fields.append((b"content-length", b"0"))
         if self.request.method == "HEAD" and "head-cl-zero" in self.faults:
@@ -264,13 +289,15 @@ class Exchange:
         if b"date" not in names or "dup-date" in self.faults:
             if "no-date" not in self.faults:
                 date = formatdate(usegmt=True).encode()
-                fields.append((b"date", b"2026-12-01T00:00:00Z" if "bad-date" in self.faults else date))
+                fields.append(
+                    (b"date", b"2026-12-01T00:00:00Z" if "bad-date" in self.faults else date)
+                )
         if b"server" not in names or "dup-server" in self.faults:
             fields.append((b"server", b"brokenserver"))
         if self.close_after and "no-close-header" not in self.faults:
             fields.append((b"connection", b"close"))
         if "header-reorder" in self.faults:
-            fields.sort()
+            fields.reverse()
         return status, fields
 
     async def write_head(self, more: bool, body: bytes) -> None:
@@ -279,13 +306,24 @@ class Exchange:
             reason = HTTPStatus(status).phrase
         except ValueError:
             reason = ""
-        version = "HTTP/1.0" if self.request.version == "1.0" and "version-10" in self.faults else "HTTP/1.1"
-        line = f"{version} {status}" + ("" if not reason and "no-reason-space" in self.faults else f" {reason}")
+        version = (
+            "HTTP/1.0"
+            if self.request.version == "1.0" and "version-10" in self.faults
+            else "HTTP/1.1"
+        )
+        line = f"{version} {status}" + (
+            "" if not reason and "no-reason-space" in self.faults else f" {reason}"
+        )
         head = line.encode() + b"\r\n" + b"".join(n + b": " + v + b"\r\n" for n, v in fields)
         self.flushed = True
         await self.conn.write(head + b"\r\n")
 
     async def write_body(self, body: bytes, more: bool) -> None:
+        if "buffer-body" in self.faults:
+            self.held = getattr(self, "held", b"") + body
+            if more:
+                return
+            body = self.held
         if self.framing == "length":
             if len(body) > self.left and "cl-overrun" not in self.faults:
                 await self.conn.write(body[: self.left])
@@ -301,8 +339,7 @@ class Exchange:
                 await self.conn.write(b"0\r\n\r\n")
         elif self.framing == "close":
             await self.conn.write(body)
-        if "buffer-body" not in self.faults:
-            await self.conn.drain()
+        await self.conn.drain()
         if not more:
             if self.framing == "length" and self.left > 0 and "error-keepalive" not in self.faults:
                 self.failed = True
@@ -315,7 +352,9 @@ class Exchange:
         except Exception as error:
             self.app_error(error)
             if self.complete and "error-after-complete-500" in self.faults:
-                await self.conn.write(b"HTTP/1.1 500 Internal Server Error\r\ncontent-length: 0\r\n\r\n")
+                await self.conn.write(
+                    b"HTTP/1.1 500 Internal Server Error\r\ncontent-length: 0\r\n\r\n"
+                )
         if not self.complete:
             await self.unfinished()
         self.finished.set()
@@ -369,6 +408,8 @@ class Connection:
         try:
             await self.writer.drain()
         except ConnectionError:
+            if "reset-crash" in self.faults:
+                os._exit(4)
             self.closed = True
             if self.current is not None:
                 self.current.disconnected = True
@@ -480,6 +521,11 @@ class Connection:
         }
         exchange = Exchange(self, request, scope)
         self.current = exchange
+        if request.expect_continue and "expect-wait-body" in self.faults:
+            try:
+                self.stream.buf[:0] = await self.stream.take(request.length)
+            except EOFError:
+                return False
         try:
             await exchange.run(self.app)
         except BadRequest as error:
@@ -488,9 +534,12 @@ class Connection:
             return False
         await self.drain()
         await self.stop_watch()
-        if exchange.failed or exchange.close_after or self.closed:
+        if exchange.failed or exchange.close_after or self.closed or "no-keepalive" in self.faults:
             return False
-        if "unread-body-keep" not in self.faults:
+        if "unread-body-keep" in self.faults and exchange.request.framing == "chunked":
+            if not exchange.body_done:
+                await self.stream.line(self.faults)  # skips the chunk-size line only
+        elif "unread-body-keep" not in self.faults:
             try:
                 while not exchange.body_done:
                     await exchange.next_body()
