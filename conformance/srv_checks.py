@@ -101,7 +101,7 @@ def refused_or_value(server: Server, data: bytes, name: bytes, accepted: Sequenc
     )
 
 
-def not_read_as(server: Server, data: bytes, bound: float = 0.5) -> Exchange:
+def not_read_as(server: Server, data: bytes, bound: float = 0.3) -> Exchange:
     """Refused, closed or waited on: anything but answering the hidden request."""
     exchange = with_canary(server, data, bound=bound)
     expect_no_smuggling(exchange)

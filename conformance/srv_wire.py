@@ -29,7 +29,7 @@ from conformance.harness.rawhttp import (
 )
 from conformance.harness.server import Server
 
-BOUND = 1.5
+BOUND = 1.0
 HOST = b"127.0.0.1"
 CANARY_PATH = b"/srvhttp/echo/canary"
 SMUGGLED_PATH = b"/srvhttp/echo/smuggled"

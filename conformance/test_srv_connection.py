@@ -53,7 +53,7 @@ def test_keep_alive(server: Server) -> None:
 @pytest.mark.requirement("SRV-CONN-PIPELINE-ORDER")
 def test_pipeline_order(server: Server) -> None:
     data = (
-        request("GET", "/srvhttp/sleep/first?ms=300")
+        request("GET", "/srvhttp/sleep/first?ms=100")
         + request("GET", "/srvhttp/sleep/second")
         + request("GET", "/srvhttp/sleep/third", close=True)
     )

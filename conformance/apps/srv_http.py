@@ -13,6 +13,7 @@ must not count against the implementation under test.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import importlib
 import json
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -135,6 +136,11 @@ async def echo(scope: Scope, receive: Receive, send: Send) -> None:
         "messages": messages,
         "body": body.decode("latin-1"),
     }
+    if query(scope).get("digest"):  # large bodies: lengths and a digest instead of the bytes
+        for message in messages:  # keeps the type tag, replaces the bytes by their count
+            ((kind, inner),) = message["body"].items()
+            message["body"] = {kind: str(len(inner))}
+        data["body"] = hashlib.sha256(body).hexdigest()
     if query(scope).get("after") and messages[-1]["type"] == "http.request":
         extra = await receive_within(receive, 0.2)
         data["extra"] = None if extra is None else describe_message(extra)
