@@ -519,7 +519,7 @@ def test_header_section_complete(server: Server) -> None:
     head = b"GET /srvhttp/echo HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
     with server.connect() as sock:
         sock.sendall(head)
-        sock.settimeout(0.1)
+        sock.settimeout(0.2)
         try:
             early = sock.recv(65536)
         except TimeoutError:

@@ -451,7 +451,7 @@ class Connection:
                 raise BadRequest(431, "head too large")
             if "head-timeout" in self.faults and stream.buf:
                 try:
-                    filled = await asyncio.wait_for(stream.fill(), 0.1)
+                    filled = await asyncio.wait_for(stream.fill(), 0.05)
                 except TimeoutError:
                     raise BadRequest(408, "slow head") from None
             else:
