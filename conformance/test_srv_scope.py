@@ -385,21 +385,6 @@ def test_disconnect_repeated(server: Server) -> None:
     expect_equal(None if again is None else again["type"], "http.disconnect", "receive() again")
 
 
-@pytest.mark.requirement("SRV-HTTP-DISCONNECT-AFTER-RESPONSE")
-def test_disconnect_after_response(server: Server) -> None:
-    token = uuid.uuid4().hex
-    with server.connect() as sock:
-        sock.sendall(
-            request("POST", f"/srvhttp/disconnect/{token}?respond=1", ["Content-Length: 3"], b"abc")
-        )
-        record = poll(server, token, lambda record: record["done"])
-    expect_equal(
-        types_of(record)[-1:],
-        ["http.disconnect"],
-        "receive() after the response, client still connected",
-    )
-
-
 # -- Expect: 100-continue -----------------------------------------------------------------------
 
 

@@ -128,7 +128,6 @@ FAULTS: dict[tuple[str, ...], list[str]] = {
     ("expect-wait-body",): ["BODY-EXPECT-NOREAD"],
     ("no-disconnect",): ["HTTP-DISCONNECT-PROMPT", "HTTP-DISCONNECT-REPEATED"],
     ("disconnect-once",): ["HTTP-DISCONNECT-REPEATED"],
-    ("no-disconnect-after-response",): ["HTTP-DISCONNECT-AFTER-RESPONSE"],
     ("no-validate",): [
         "APPERR-START-TWICE-RAISES",
         "APPERR-UNKNOWN-TYPE-RAISES",
