@@ -30,14 +30,16 @@ from benchmarks import cpus, loadgen
 from benchmarks.apps import breakdown, common
 from benchmarks.bench_responses import app_call, rate
 from benchmarks.scenarios import SCENARIOS, check_response
-from benchmarks.servers import RunningServer, ServerStartError, load_servers, wait_idle
+from benchmarks.servers import RunningServer, load_servers, wait_idle
+from benchmarks.tools import INSTALL_HINTS, Tools
+from conformance.harness.process import ServerError
 
 IDLE_TIMEOUT = 10.0
 WARMUP_REQUESTS = 20
 
 
 def measure(
-    servers: dict[str, RunningServer], rounds: int, duration: int, connections: int
+    wrk: str, servers: dict[str, RunningServer], rounds: int, duration: int, connections: int
 ) -> dict[str, list[float]]:
     """Requests per second of every app, per round, in an order rotated each round."""
     order = list(servers)
@@ -47,7 +49,12 @@ def measure(
         for name in order[shift:] + order[:shift]:
             wait_idle(servers, IDLE_TIMEOUT)
             sample = loadgen.run_wrk(
-                servers[name].port, common.JSON_PATH, duration, connections=connections, threads=1
+                wrk,
+                servers[name].port,
+                common.JSON_PATH,
+                duration,
+                connections=connections,
+                threads=1,
             )
             if sample.errors:
                 raise RuntimeError(f"{name}: {sample.errors} failed requests during the load")
@@ -92,7 +99,8 @@ def in_process(rounds: int, calls: int) -> dict[str, float]:
     return {name: statistics.median(values) for name, values in times.items()}
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, tools: Tools | None = None) -> int:
+    """Run the breakdown; ``tools`` are found on ``PATH`` unless given (a test's fakes)."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--server", default="granian", help="a servers/*.toml name")
     parser.add_argument("--rounds", type=int, default=5)
@@ -110,15 +118,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             reference = micros if reference is None else reference
             print(f"| {breakdown.LAYERS[name]} | {micros:.1f} | {micros - reference:+.1f} |")
         return 0
-    if loadgen.wrk_path() is None:
-        print(loadgen.WRK_INSTALL_HINT, file=sys.stderr)
+    tools = Tools.detect() if tools is None else tools
+    if tools.wrk is None:
+        print(INSTALL_HINTS["wrk"], file=sys.stderr)
         return 2
+    wrk = tools.wrk.path
     configs = load_servers()
     if args.server not in configs:
         parser.error(f"unknown server {args.server!r}; known: {', '.join(sorted(configs))}")
     config = configs[args.server]
-    pinning = None if args.no_pin else cpus.split(cpus.available())
-    prefix = pinning.server_prefix() if pinning is not None else []
+    pinning, unpinned = cpus.choose(tools, wanted=not args.no_pin)
+    if unpinned is not None:
+        print(f"{unpinned}\n{INSTALL_HINTS['taskset']}", file=sys.stderr)
+    prefix = [] if pinning is None else pinning.server_prefix(tools.need("taskset"))
     with cpus.clients_pinned(pinning), tempfile.TemporaryDirectory(prefix="baize-bd-") as tmp:
         env = {common.DATA_DIR_ENV: tmp}
         servers = {
@@ -146,8 +158,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"{config.name}: {args.rounds} rounds of {args.duration} s,"
                 f" {pinning.describe() if pinning else 'not pinned'}"
             )
-            rates = measure(servers, args.rounds, args.duration, args.connections)
-        except ServerStartError as exc:
+            rates = measure(wrk, servers, args.rounds, args.duration, args.connections)
+        except ServerError as exc:
             print(f"a server did not start: {exc}", file=sys.stderr)
             return 1
         finally:

@@ -10,10 +10,17 @@ of a scenario gets the same CPUs, so the ratios stay fair.
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+
+from benchmarks.tools import Tools
+
+#: The note of a run that wanted pinning on a machine without taskset.
+NO_TASKSET = (
+    "CPU pinning off: taskset missing (Debian util-linux); servers and load generators"
+    " share every CPU"
+)
 
 
 @dataclass(frozen=True)
@@ -26,11 +33,8 @@ class Pinning:
     def describe(self) -> str:
         return f"servers on CPU {_ids(self.server)}, load generators on CPU {_ids(self.clients)}"
 
-    def server_prefix(self) -> list[str]:
-        """The command prefix that starts a server on its CPUs (``taskset``)."""
-        taskset = shutil.which("taskset")
-        if taskset is None:
-            raise RuntimeError("CPU pinning needs taskset (Debian util-linux); or use --no-pin")
+    def server_prefix(self, taskset: str) -> list[str]:
+        """The command prefix that starts a server on its CPUs (``taskset``, by its path)."""
         return [taskset, "--cpu-list", _ids(self.server)]
 
 
@@ -46,6 +50,18 @@ def split(available: Collection[int]) -> Pinning | None:
 def available() -> set[int]:
     """The CPUs this process may run on."""
     return set(os.sched_getaffinity(0))
+
+
+def choose(tools: Tools, wanted: bool) -> tuple[Pinning | None, str | None]:
+    """The pinning of a run, and why there is none when it was ``wanted`` but cannot be.
+
+    None without ``wanted`` (``--no-pin``) or below 2 CPUs; None and :data:`NO_TASKSET`
+    without taskset: the run goes on unpinned and says so.
+    """
+    pinning = split(available()) if wanted else None
+    if pinning is not None and tools.taskset is None:
+        return None, NO_TASKSET
+    return pinning, None
 
 
 @contextmanager

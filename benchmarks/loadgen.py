@@ -1,6 +1,8 @@
 """Load generators: wrk for HTTP, small socket clients for SSE, WebSocket and big downloads.
 
-Every function returns a :class:`Sample`; the parsing of wrk's output is pure and unit-tested.
+Every load returns a :class:`Sample`; the parsing of wrk's output is pure and unit-tested.
+wrk and h2load are given by path (see :mod:`benchmarks.tools`); the one-request checks go
+through the conformance harness's HTTP/1.1 client (:func:`http_get`).
 """
 
 from __future__ import annotations
@@ -8,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import re
 import selectors
-import shutil
 import socket
 import statistics
 import subprocess
@@ -17,12 +18,8 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 
-HOST = "127.0.0.1"
-WRK_INSTALL_HINT = (
-    "wrk is not installed. Install it from Debian with\n"
-    "    sudo apt-get update && sudo apt-get install -y wrk\n"
-    "or run benchmarks/install-tools.sh (it also installs h2load from nghttp2-client)."
-)
+from conformance.harness.process import HOST
+from conformance.harness.rawhttp import build_request, exchange
 
 
 class WrkOutputError(ValueError):
@@ -98,25 +95,17 @@ def parse_wrk_output(output: str) -> Sample:
     )
 
 
-def wrk_path() -> str | None:
-    return shutil.which("wrk")
-
-
-def wrk_version() -> str:
-    """``wrk debian/4.1.0-3+b2 [epoll]``: the first line of ``wrk -v`` without the copyright."""
-    path = wrk_path()
-    if path is None:
-        return "missing"
-    result = subprocess.run([path, "-v"], capture_output=True, text=True, check=False)
-    lines = (result.stdout + result.stderr).strip().splitlines()
-    return lines[0].split(" Copyright")[0] if lines else "wrk (unknown version)"
-
-
 def wrk_command(
-    url: str, duration: float, *, connections: int, threads: int, headers: Sequence[str] = ()
+    wrk: str,
+    url: str,
+    duration: float,
+    *,
+    connections: int,
+    threads: int,
+    headers: Sequence[str] = (),
 ) -> list[str]:
-    """The wrk command line for one measurement (``--latency`` always on)."""
-    command = [wrk_path() or "wrk", f"-t{threads}", f"-c{connections}", f"-d{duration:g}s"]
+    """The command line of ``wrk`` (its path) for one measurement (``--latency`` always on)."""
+    command = [wrk, f"-t{threads}", f"-c{connections}", f"-d{duration:g}s"]
     command += ["--latency", "--timeout", "5s"]
     for header in headers:
         command += ["-H", header]
@@ -124,6 +113,7 @@ def wrk_command(
 
 
 def run_wrk(
+    wrk: str,
     port: int,
     path: str,
     duration: float,
@@ -134,6 +124,7 @@ def run_wrk(
 ) -> Sample:
     """Run wrk against ``http://HOST:port{path}`` and parse its report."""
     command = wrk_command(
+        wrk,
         f"http://{HOST}:{port}{path}",
         duration,
         connections=connections,
@@ -153,56 +144,19 @@ def http_get(
 ) -> tuple[int, bytes]:
     """One HTTP/1.1 GET with ``Connection: close``; return the status and the decoded body.
 
-    The body ends at ``Content-Length``, at the last chunk, or at EOF, whichever the response
-    declares (a server that keeps the connection open anyway does not stall the check).
+    :param headers: ``"Name: value"`` lines, as wrk's ``-H`` takes them.
+    :raises OSError: the connection failed, timed out or closed early.
+    :raises ValueError: the response is not HTTP/1.1 (lenient parsing: a check, not a verdict).
     """
-    extra = "".join(f"{h}\r\n" for h in headers)
-    request = f"GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n{extra}\r\n"
-    with socket.create_connection((HOST, port), timeout=timeout) as s:
-        s.sendall(request.encode())
-        raw = b""
-        while b"\r\n\r\n" not in raw:
-            data = s.recv(65536)
-            if not data:
-                raise ConnectionError(f"connection closed after {len(raw)} header bytes")
-            raw += data
-        head, _, body = raw.partition(b"\r\n\r\n")
-        lines = head.split(b"\r\n")
-        status = int(lines[0].split()[1])
-        fields = {
-            k.strip().lower(): v.strip() for k, _, v in (ln.partition(b":") for ln in lines[1:])
-        }
-        chunked = fields.get(b"transfer-encoding", b"").lower() == b"chunked"
-        length = None if chunked else int(fields.get(b"content-length", b"-1"))
-        chunks = [body]
-        received = len(body)
-        while not _complete(chunks, received, length, chunked):
-            data = s.recv(65536)
-            if not data:
-                break
-            chunks.append(data)
-            received += len(data)
-    body = b"".join(chunks)
-    return status, dechunk(body) if chunked else body
+    fields = [("Connection", "close"), *(_field(line) for line in headers)]
+    request = build_request("GET", path, fields, host="localhost")
+    response = exchange(HOST, port, request, timeout=timeout, strict=False)
+    return response.status, response.body
 
 
-def _complete(chunks: list[bytes], received: int, length: int | None, chunked: bool) -> bool:
-    if chunked:
-        return b"".join(chunks[-2:]).endswith(b"0\r\n\r\n")
-    return length is not None and 0 <= length <= received
-
-
-def dechunk(data: bytes) -> bytes:
-    """Decode a complete ``Transfer-Encoding: chunked`` body (trailers ignored)."""
-    out: list[bytes] = []
-    position = 0
-    while True:
-        end = data.index(b"\r\n", position)
-        size = int(data[position:end].split(b";")[0], 16)
-        if size == 0:
-            return b"".join(out)
-        out.append(data[end + 2 : end + 2 + size])
-        position = end + 2 + size + 2
+def _field(line: str) -> tuple[str, str]:
+    name, _, value = line.partition(":")
+    return name.strip(), value.strip()
 
 
 def count_sse_events(port: int, path: str, duration: float, connections: int) -> Sample:
@@ -368,11 +322,6 @@ def _content_length(head: bytes) -> int | None:
 
 # --- HTTP/2 over cleartext (h2c, prior knowledge) with h2load ------------------------------
 
-H2LOAD_INSTALL_HINT = (
-    "h2load is not installed: HTTP/2 scenarios are not measured. Install it from Debian with\n"
-    "    sudo apt-get update && sudo apt-get install -y nghttp2-client\n"
-    "or run benchmarks/install-tools.sh."
-)
 #: The client connection preface (RFC 9113 §3.4) followed by an empty SETTINGS frame.
 H2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + b"\x00\x00\x00\x04\x00\x00\x00\x00\x00"
 _H2_SETTINGS = 0x4
@@ -494,21 +443,8 @@ def parse_h2load_log(text: str) -> list[float]:
     return times
 
 
-def h2load_path() -> str | None:
-    return shutil.which("h2load")
-
-
-def h2load_version() -> str:
-    """``h2load nghttp2/1.52.0``, or ``missing``."""
-    path = h2load_path()
-    if path is None:
-        return "missing"
-    result = subprocess.run([path, "--version"], capture_output=True, text=True, check=False)
-    lines = result.stdout.strip().splitlines()
-    return lines[0] if lines else "h2load (unknown version)"
-
-
 def h2load_command(
+    h2load: str,
     url: str,
     *,
     clients: int,
@@ -518,19 +454,20 @@ def h2load_command(
     duration: float | None = None,
     requests: int | None = None,
 ) -> list[str]:
-    """The h2load command line: h2c with prior knowledge (``http://`` URL, no upgrade).
+    """The command line of ``h2load`` (its path): h2c with prior knowledge (no upgrade).
 
     Exactly one of ``duration`` (whole seconds, ``-D``) and ``requests`` (``-n``) is given.
     """
     if (duration is None) == (requests is None):
         raise ValueError("give exactly one of duration and requests")
-    command = [h2load_path() or "h2load", f"-c{clients}", f"-m{streams}", f"-t{threads}"]
+    command = [h2load, f"-c{clients}", f"-m{streams}", f"-t{threads}"]
     command += ["--no-tls-proto=h2c", f"--log-file={log_file}", "-T5"]
     command += [f"-D{duration:g}"] if duration is not None else [f"-n{requests}"]
     return [*command, url]
 
 
 def run_h2load(
+    h2load: str,
     port: int,
     path: str,
     *,
@@ -544,6 +481,7 @@ def run_h2load(
     with tempfile.TemporaryDirectory(prefix="h2load-") as tmp:
         log_file = f"{tmp}/requests.tsv"
         command = h2load_command(
+            h2load,
             f"http://{HOST}:{port}{path}",
             clients=clients,
             streams=streams,

@@ -10,8 +10,9 @@ from typing import Any
 
 from benchmarks import report
 from benchmarks.scenarios import Scenario, Settings
-from benchmarks.servers import ServerConfig, wait_idle
+from benchmarks.servers import wait_idle
 from benchmarks.supervise import GaveUp, Supervised, crash_note, ensure_running, measure_once
+from conformance.harness.serverconfig import ServerConfig
 
 # Before each measurement, wait at most this long for every server of the scenario to be
 # idle, so that work left over from the previous measurement does not steal the CPU.

@@ -5,11 +5,13 @@ per implementation (raw ASGI, Starlette, baize), measures them in interleaved ro
 writes ``reports/performance.json`` and ``reports/performance.md``. See benchmarks/README.md.
 
 The parts: :mod:`benchmarks.scenarios` (what each load is and checks),
-:mod:`benchmarks.servers` (server processes), :mod:`benchmarks.supervise` (restarting a server
-that died), :mod:`benchmarks.rounds` (interleaved rounds and their pairing),
-:mod:`benchmarks.loadgen` (wrk, h2load and the Python clients), :mod:`benchmarks.report`
-(ratios, noise floor, targets, merges), :mod:`benchmarks.report_markdown` (the Markdown page);
-this module starts servers, runs scenarios and writes the report.
+:mod:`benchmarks.servers` (server processes, on the conformance harness's),
+:mod:`benchmarks.supervise` (restarting a server that died), :mod:`benchmarks.rounds`
+(interleaved rounds and their pairing), :mod:`benchmarks.loadgen` (wrk, h2load and the Python
+clients), :mod:`benchmarks.tools` (the external programs, found once), :mod:`benchmarks.cpus`
+(CPU pinning), :mod:`benchmarks.report` (ratios, noise floor, targets, merges),
+:mod:`benchmarks.report_markdown` (the Markdown page); this module starts servers, runs
+scenarios and writes the report.
 """
 
 from __future__ import annotations
@@ -23,7 +25,6 @@ import os
 import platform
 import shlex
 import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -43,8 +44,11 @@ from benchmarks.scenarios import (
     Scenario,
     Settings,
 )
-from benchmarks.servers import RunningServer, ServerConfig, ServerStartError, load_servers
+from benchmarks.servers import RunningServer, load_servers
 from benchmarks.supervise import EXIT_GRACE, GaveUp, Supervised, prepare_server
+from benchmarks.tools import INSTALL_HINTS, Tools
+from conformance.harness.process import ServerError
+from conformance.harness.serverconfig import ServerConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 REPORT_DIR = ROOT / "reports"
@@ -129,7 +133,7 @@ def start_servers(
     for impl, server in list(running.items()):
         try:
             server.wait_ready()
-        except ServerStartError as exc:
+        except ServerError as exc:
             errors[impl] = str(exc).splitlines()[0]
             print(f"    {impl}: {exc}", file=sys.stderr)
             server.stop()
@@ -259,29 +263,26 @@ def measure_memory(
     return entries
 
 
-def environment() -> dict[str, Any]:
+def environment(tools: Tools) -> dict[str, Any]:
+    """The machine, the tools (each one's version line, or ``missing``) and the versions."""
     versions = {}
     for name in VERSIONED:
         try:
             versions[name] = importlib.metadata.version(name)
         except importlib.metadata.PackageNotFoundError:
             continue
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    ).stdout.strip()
+    tool_versions = tools.versions()
     return {
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "python": platform.python_version(),
         "platform": platform.platform(),
         "cpu_count": os.cpu_count(),
         "load_average_at_start": list(os.getloadavg()),
-        "wrk": loadgen.wrk_version(),
-        "h2load": loadgen.h2load_version(),
-        "git_commit": commit,
+        "wrk": tool_versions["wrk"],
+        "h2load": tool_versions["h2load"],
+        "taskset": tool_versions["taskset"],
+        "git": tool_versions["git"],
+        "git_commit": tools.git_commit(ROOT),
         "versions": versions,
     }
 
@@ -342,9 +343,9 @@ def merge_problem(old: dict[str, Any], settings: Settings, directory: Path) -> s
     return None
 
 
-def run_load(args: argparse.Namespace, command: str) -> int:
-    if loadgen.wrk_path() is None:
-        print(loadgen.WRK_INSTALL_HINT, file=sys.stderr)
+def run_load(args: argparse.Namespace, command: str, tools: Tools) -> int:
+    if tools.wrk is None:
+        print(INSTALL_HINTS["wrk"], file=sys.stderr)
         return 2
     configs = load_servers()
     unknown = [s for s in args.server if s not in configs]
@@ -366,25 +367,32 @@ def run_load(args: argparse.Namespace, command: str) -> int:
         h2_streams=args.h2_streams,
         max_restarts=args.max_restarts,
         control=not args.no_control,
+        tools=tools,
     )
-    pinning = None if args.no_pin else cpus.split(cpus.available())
+    notes: list[str] = []
+    pinning, unpinned = cpus.choose(tools, wanted=not args.no_pin)
+    if unpinned is not None:
+        print(INSTALL_HINTS["taskset"], file=sys.stderr)
+        notes.append(unpinned)
     if pinning is not None:
+        prefix = pinning.server_prefix(tools.need("taskset"))
         settings = dataclasses.replace(
-            settings, pinning=pinning.describe(), server_prefix=tuple(pinning.server_prefix())
+            settings, pinning=pinning.describe(), server_prefix=tuple(prefix)
         )
     if args.merge:
         problem = merge_problem(previous_report(args.report_dir), settings, args.report_dir)
         if problem is not None:
             print(problem, file=sys.stderr)
             return 2
-    notes: list[str] = []
     wants_h2 = any(SCENARIOS[s].kind == "h2load" for s in scenario_names if s in SCENARIOS)
-    if wants_h2 and loadgen.h2load_path() is None:
-        print(loadgen.H2LOAD_INSTALL_HINT, file=sys.stderr)
+    if wants_h2 and tools.h2load is None:
+        print(INSTALL_HINTS["h2load"], file=sys.stderr)
         notes.append("HTTP/2 scenarios not measured: h2load missing (Debian nghttp2-client)")
+    if tools.git is None:
+        print(INSTALL_HINTS["git"], file=sys.stderr)
     document: dict[str, Any] = {
         "command": command,
-        "environment": environment(),
+        "environment": environment(tools),
         "settings": settings.to_json(),
         "notes": notes,
         "results": [],
@@ -411,7 +419,7 @@ def run_load(args: argparse.Namespace, command: str) -> int:
                     )
                     continue
                 scenario = SCENARIOS[name]
-                if scenario.kind == "h2load" and loadgen.h2load_path() is None:
+                if scenario.kind == "h2load" and tools.h2load is None:
                     document["results"].append(
                         skipped_result(
                             config, scenario, "not_measured", "not measured: h2load missing"
@@ -555,7 +563,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, tools: Tools | None = None) -> int:
+    """Run the benchmark; ``tools`` are found on ``PATH`` unless given (a test's fakes)."""
     args = parse_args(argv)
     # SIGTERM unwinds like Ctrl-C, so every started server is stopped by its `finally`.
     signal.signal(signal.SIGTERM, _exit_on_signal)
@@ -564,7 +573,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     if args.only_suite_timing:
         return suite_timing(args, command)
-    return run_load(args, command)
+    return run_load(args, command, Tools.detect() if tools is None else tools)
 
 
 if __name__ == "__main__":

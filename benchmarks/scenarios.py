@@ -6,10 +6,11 @@ Also the runner's :class:`Settings`. Used by :mod:`benchmarks.run` and the modul
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from benchmarks import loadgen
 from benchmarks.apps import common
+from benchmarks.tools import Tools
 
 MEMORY_SCENARIO = "memory-1gib"
 #: Restarts one implementation's server may get in one scenario before the scenario is given up.
@@ -82,9 +83,11 @@ class Settings:
     max_restarts: int = MAX_RESTARTS  # per implementation and scenario
     server_prefix: tuple[str, ...] = ()  # starts a server on its CPUs (taskset); not reported
     control: bool = True  # measure the A/A control (raw-again) in the hello scenario
+    #: wrk and h2load for the loads; reported in the environment, not in the settings
+    tools: Tools = field(default_factory=Tools)
 
     def to_json(self) -> dict[str, float | int | str]:
-        return {k: v for k, v in self.__dict__.items() if k != "server_prefix"}
+        return {k: v for k, v in self.__dict__.items() if k not in ("server_prefix", "tools")}
 
 
 def check_response(scenario: Scenario, port: int, content: bytes) -> str | None:
@@ -123,6 +126,7 @@ def measure(scenario: Scenario, port: int, duration: float, settings: Settings) 
         return loadgen.websocket_echo(port, scenario.path, duration, settings.stream_clients)
     if scenario.kind == "h2load":
         return loadgen.run_h2load(
+            settings.tools.need("h2load"),
             port,
             scenario.path,
             clients=settings.h2_clients,
@@ -131,6 +135,7 @@ def measure(scenario: Scenario, port: int, duration: float, settings: Settings) 
             duration=duration,
         )
     return loadgen.run_wrk(
+        settings.tools.need("wrk"),
         port,
         scenario.path,
         duration,
@@ -148,6 +153,7 @@ def check_h2(scenario: Scenario, port: int, settings: Settings) -> str | None:
     """
     _, body = loadgen.http_get(port, scenario.path, scenario.headers)
     sample = loadgen.run_h2load(
+        settings.tools.need("h2load"),
         port,
         scenario.path,
         clients=min(2, settings.h2_clients),

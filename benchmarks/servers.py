@@ -1,184 +1,76 @@
-"""Start and stop ASGI servers for the benchmarks, from the command lines in ``servers/*.toml``.
+"""Benchmark servers: the conformance harness's server process, and what only a benchmark needs.
 
-A configuration file names a ``command`` with placeholders (``{python}``, ``{app}``,
-``{host}``, ``{port}``, ``{fd}``) and a ``socket`` kind: ``fd`` (the server inherits a
-listening socket this process bound, so no port can race) or ``port`` (a free port that
-this process never hands out twice).
+The configurations (``conformance/servers/*.toml``, :mod:`conformance.harness.serverconfig`),
+the process lifecycle (spawn on a race-free socket, readiness probe, stop and reap) and the
+ports are the harness's (:mod:`conformance.harness.process`). This module adds what the
+benchmarks alone need: the app and environment of each server, CPU pinning (a command
+prefix), a larger listen backlog, the RSS and CPU time of the process tree, the exit watch
+and the idle wait.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
-import signal
-import socket
-import subprocess
 import sys
 import threading
 import time
-import tomllib
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 
-HOST = "127.0.0.1"
-SERVERS_DIR = Path(__file__).resolve().parent.parent / "conformance" / "servers"
-#: Seconds a server gets to answer its first HTTP probe.
+import conformance
+from conformance.harness.process import ServerProcess
+from conformance.harness.serverconfig import ServerConfig
+from conformance.harness.serverconfig import load_servers as load_configs
+
+ROOT = Path(__file__).resolve().parent.parent
+SERVERS_DIR = Path(conformance.__file__).resolve().parent / "servers"
+#: Seconds a server gets to answer its first probe, at least (several start at once, pinned).
 READY_TIMEOUT = 30.0
-#: Seconds a server gets to exit after SIGTERM before SIGKILL.
-STOP_GRACE = 5.0
-
-
-class ServerStartError(RuntimeError):
-    """A server process exited or never answered its readiness probe; carries its log."""
-
-    def __init__(self, name: str, reason: str, log: str) -> None:
-        super().__init__(f"server {name!r} did not start: {reason}\n--- log ---\n{log[-4000:]}")
-
-
-@dataclass(frozen=True)
-class ServerConfig:
-    """One server configuration: a name, a command template and how it gets its socket."""
-
-    name: str
-    command: tuple[str, ...]
-    socket: str
-    description: str = ""
-    #: ``[known-crashes]``: a text of the crash log -> why it is a declared server bug.
-    known_crashes: tuple[tuple[str, str], ...] = ()
-
-    @classmethod
-    def from_mapping(cls, data: dict[str, object], where: str) -> ServerConfig:
-        """Build a configuration from a parsed TOML table; ``where`` names it in errors."""
-        name = data.get("name")
-        command = data.get("command")
-        kind = data.get("socket", "port")
-        if not isinstance(name, str) or not name:
-            raise ValueError(f"{where}: 'name' must be a non-empty string")
-        if not isinstance(command, list) or not all(isinstance(a, str) for a in command):
-            raise ValueError(f"{where}: 'command' must be a list of strings")
-        if kind not in ("fd", "port"):
-            raise ValueError(f"{where}: 'socket' must be 'fd' or 'port', not {kind!r}")
-        known = data.get("known-crashes", {})
-        if not isinstance(known, dict) or not all(
-            isinstance(k, str) and isinstance(v, str) for k, v in known.items()
-        ):
-            raise ValueError(f"{where}: '[known-crashes]' maps a text of the crash log to a reason")
-        description = str(data.get("description", ""))
-        return cls(name, tuple(command), str(kind), description, tuple(known.items()))
-
-    def known_crash(self, log_line: str) -> str | None:
-        """The declared reason of a crash whose log line contains a ``[known-crashes]`` text."""
-        return next((why for text, why in self.known_crashes if text in log_line), None)
+#: The listen backlog of an inherited socket: room for every connection of a load at once.
+LISTEN_BACKLOG = 1024
 
 
 def load_servers(directory: Path = SERVERS_DIR) -> dict[str, ServerConfig]:
-    """Read every ``*.toml`` of ``directory``, keyed by server name, in file-name order."""
-    servers: dict[str, ServerConfig] = {}
-    for path in sorted(directory.glob("*.toml")):
-        with path.open("rb") as f:
-            config = ServerConfig.from_mapping(tomllib.load(f), str(path))
-        servers[config.name] = config
-    return servers
+    """The harness's configurations of ``directory``, with at least :data:`READY_TIMEOUT`."""
+    return {
+        name: dataclasses.replace(config, ready_timeout=max(config.ready_timeout, READY_TIMEOUT))
+        for name, config in load_configs(directory).items()
+    }
 
 
-_handed_out: set[int] = set()
+class RunningServer(ServerProcess):
+    """A server of the benchmarks: one app of ``benchmarks/apps`` (``module:attribute``).
 
+    :param env: added to this process's environment.
+    :param prefix: put before the server's command (``taskset``, to pin it).
+    """
 
-def free_port() -> int:
-    """Return a free TCP port on ``HOST`` that this process has not handed out before."""
-    for _ in range(100):
-        with socket.socket() as s:
-            s.bind((HOST, 0))
-            port = int(s.getsockname()[1])
-        if port not in _handed_out:
-            _handed_out.add(port)
-            return port
-    raise RuntimeError("no free port found after 100 attempts")
-
-
-@dataclass
-class RunningServer:
-    """A started server process (its own process group), stopped on exit of the ``with``."""
-
-    config: ServerConfig
-    app: str
-    log_path: Path
-    env: dict[str, str] = field(default_factory=dict)
-    port: int = 0
-    process: subprocess.Popen[bytes] | None = None
-    prefix: list[str] = field(default_factory=list)  # e.g. taskset, to pin the server
-
-    def start(self) -> None:
-        """Spawn the server; :meth:`wait_ready` checks that it answers."""
-        listener: socket.socket | None = None
-        values = {"python": sys.executable, "app": self.app, "host": HOST}
-        if self.config.socket == "fd":
-            listener = socket.socket()
-            listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            # Accepted sockets inherit this on Linux. Servers that wrap an inherited fd as
-            # AF_UNIX (uvicorn --fd) would otherwise leave Nagle on and add 40 ms per response.
-            listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            listener.bind((HOST, 0))
-            listener.listen(1024)
-            listener.set_inheritable(True)
-            self.port = int(listener.getsockname()[1])
-            values["fd"] = str(listener.fileno())
-        else:
-            self.port = free_port()
-        values["port"] = str(self.port)
-        args = [*self.prefix, *(part.format(**values) for part in self.config.command)]
-        env = {**os.environ, **self.env}
-        try:
-            with self.log_path.open("wb") as log:
-                self.process = subprocess.Popen(
-                    args,
-                    stdin=subprocess.DEVNULL,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    env=env,
-                    pass_fds=(listener.fileno(),) if listener else (),
-                    start_new_session=True,
-                    cwd=str(SERVERS_DIR.parent.parent),
-                )
-        finally:
-            if listener is not None:
-                listener.close()
-
-    def wait_ready(self, timeout: float = READY_TIMEOUT) -> None:
-        """Poll until the server answers an HTTP request with a status line.
-
-        :raises ServerStartError: the process exited or ``timeout`` passed.
-        """
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process is None or self.process.poll() is not None:
-                raise ServerStartError(self.config.name, "process exited", self.log())
-            if _answers_http(self.port):
-                return
-            time.sleep(0.05)
-        raise ServerStartError(self.config.name, f"no answer within {timeout} s", self.log())
-
-    def stop(self) -> None:
-        """SIGTERM the process group, SIGKILL it after ``STOP_GRACE`` seconds, reap it."""
-        process = self.process
-        if process is None or process.returncode is not None:
-            return
-        try:
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(STOP_GRACE)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(STOP_GRACE)
-        except ProcessLookupError:
-            process.wait(STOP_GRACE)
-        # Workers left behind in the group (gunicorn, granian) go with it.
-        try:
-            os.killpg(process.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
+    def __init__(
+        self,
+        config: ServerConfig,
+        app: str,
+        log_path: Path,
+        env: Mapping[str, str] | None = None,
+        prefix: Sequence[str] = (),
+    ) -> None:
+        self.extra_env = dict(env or {})
+        super().__init__(
+            config,
+            python=sys.executable,
+            app_root=ROOT,
+            log_path=log_path,
+            env={**os.environ, **self.extra_env},
+            app=app,
+            prefix=prefix,
+            backlog=LISTEN_BACKLOG,
+            # the benchmark apps have no /__ready__ route: any answer means the server is up
+            ready_on_any_status=True,
+        )
 
     def log(self) -> str:
+        """The whole log of the process."""
         try:
             return self.log_path.read_text(errors="replace")
         except OSError:
@@ -190,13 +82,7 @@ class RunningServer:
         :param grace: wait this long for an exit (a client may see the sockets close a
             moment before the process is reapable).
         """
-        if self.process is None:
-            return False
-        try:
-            self.process.wait(grace)
-        except subprocess.TimeoutExpired:
-            return False
-        return True
+        return self.wait_exit(grace) is not None
 
     def exit_line(self) -> str:
         """Why the process exited: see :func:`exit_line`."""
@@ -204,13 +90,13 @@ class RunningServer:
 
     def fresh(self, log_path: Path) -> RunningServer:
         """A new, not yet started server of the same configuration, app, environment and CPUs."""
-        return RunningServer(self.config, self.app, log_path, dict(self.env), prefix=self.prefix)
+        return RunningServer(self.config, self.app, log_path, self.extra_env, self.prefix)
 
     def process_tree(self) -> list[int]:
         """The server's pid and every descendant's (for RSS of multi-process servers)."""
-        if self.process is None:
+        if self.pid is None:
             return []
-        pids = [self.process.pid]
+        pids = [self.pid]
         index = 0
         while index < len(pids):
             pids.extend(_children(pids[index]))
@@ -225,18 +111,6 @@ class RunningServer:
         """Resident set size of the whole process tree, in bytes (0 once it is gone)."""
         return sum(_rss(pid) for pid in self.process_tree())
 
-    def __enter__(self) -> RunningServer:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
 
 def exit_line(log: str) -> str:
     """Why a server exited: the last error line of its ``log``, else its last line."""
@@ -248,20 +122,22 @@ def exit_line(log: str) -> str:
 class ExitWatch:
     """Notes when a process exits, from a thread that polls it while the ``with`` lasts.
 
+    :param exit_code: the process's exit status, or None while it runs
+        (:meth:`ServerProcess.exit_code`, :meth:`subprocess.Popen.poll`).
     :ivar died_at: :func:`time.monotonic` when the exit was seen (at most ``interval`` late),
         or None while the process lives.
     """
 
-    def __init__(self, process: subprocess.Popen[bytes] | None, interval: float = 0.01) -> None:
-        self.process = process
+    def __init__(self, exit_code: Callable[[], int | None], interval: float = 0.01) -> None:
+        self.exit_code = exit_code
         self.interval = interval
         self.died_at: float | None = None
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._watch, daemon=True)
 
     def _watch(self) -> None:
-        while self.process is not None and not self._done.wait(self.interval):
-            if self.process.poll() is not None:
+        while not self._done.wait(self.interval):
+            if self.exit_code() is not None:
                 self.died_at = time.monotonic()
                 return
 
@@ -279,15 +155,6 @@ class ExitWatch:
         self._thread.join()
 
 
-def _answers_http(port: int) -> bool:
-    try:
-        with socket.create_connection((HOST, port), timeout=1.0) as s:
-            s.sendall(b"GET /__ready__ HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
-            return s.recv(5).startswith(b"HTTP/")
-    except OSError:
-        return False
-
-
 def _children(pid: int) -> list[int]:
     found: list[int] = []
     try:
@@ -295,22 +162,23 @@ def _children(pid: int) -> list[int]:
     except OSError:
         return found
     for task in tasks:
-        try:
-            with open(f"/proc/{pid}/task/{task}/children") as f:
-                found.extend(int(p) for p in f.read().split())
-        except OSError:
-            continue
+        found.extend(int(p) for p in _proc_text(f"{pid}/task/{task}/children").split())
     return found
 
 
-def _rss(pid: int) -> int:
+def _proc_text(name: str) -> str:
+    """The text of ``/proc/NAME``, or ``""`` once the process is gone."""
     try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) * 1024
+        with open(f"/proc/{name}") as f:
+            return f.read()
     except OSError:
-        pass
+        return ""
+
+
+def _rss(pid: int) -> int:
+    for line in _proc_text(f"{pid}/status").splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
     return 0
 
 
@@ -318,10 +186,8 @@ _TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def _cpu_seconds(pid: int) -> float:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            fields = f.read().rpartition(")")[2].split()
-    except OSError:
+    fields = _proc_text(f"{pid}/stat").rpartition(")")[2].split()
+    if len(fields) < 13:
         return 0.0
     return (int(fields[11]) + int(fields[12])) / _TICKS  # utime, stime after the name
 

@@ -16,7 +16,9 @@ from typing import Any
 
 from benchmarks import loadgen
 from benchmarks.scenarios import Scenario, Settings, check_h2, check_response, measure
-from benchmarks.servers import ExitWatch, RunningServer, ServerConfig, ServerStartError
+from benchmarks.servers import ExitWatch, RunningServer
+from conformance.harness.process import ServerError
+from conformance.harness.serverconfig import ServerConfig
 
 #: Seconds to wait for a server's exit after a failed check or load, before blaming the answer.
 EXIT_GRACE = 0.5
@@ -63,9 +65,7 @@ class Supervised:
         """Record the exit of the current process (once); None while it runs."""
         if self.noted or not self.server.exited():
             return None
-        process = self.server.process
-        status = None if process is None else process.returncode
-        crash = Crash(self.last_round, self.server.exit_line(), status, cut)
+        crash = Crash(self.last_round, self.server.exit_line(), self.server.exit_code(), cut)
         self.crashes.append(crash)
         self.noted = True
         return crash
@@ -120,7 +120,7 @@ def restart(sup: Supervised, scenario: Scenario, settings: Settings, content: by
     fresh.start()
     try:
         fresh.wait_ready()
-    except ServerStartError as exc:
+    except ServerError as exc:
         raise GaveUp(
             f"the {sup.impl} server did not come back after restart {sup.restarts}"
             f" ({str(exc).splitlines()[0]}); it had died: {reason}"
@@ -155,7 +155,7 @@ def measure_once(
     sup.last_round = round_number
     sample: loadgen.Sample | None = None
     problem = ""
-    with ExitWatch(sup.server.process) as watch:
+    with ExitWatch(sup.server.exit_code) as watch:
         try:
             sample = measure(scenario, sup.server.port, settings.duration, settings)
         except (OSError, ValueError, subprocess.TimeoutExpired) as exc:

@@ -11,6 +11,7 @@ from benchmarks import bench_breakdown
 from benchmarks.apps import breakdown
 from benchmarks.apps.common import JSON_PATH, ROUTE_COUNT, json_payload
 from benchmarks.bench_responses import server_scope
+from benchmarks.tools import Tools
 
 
 async def _answer(name: str) -> tuple[int, dict[str, Any], dict[bytes, bytes]]:
@@ -41,3 +42,10 @@ def test_in_process_times_every_layer(monkeypatch: pytest.MonkeyPatch, tmp_path:
     times = bench_breakdown.in_process(rounds=2, calls=5)
     assert list(times) == list(breakdown.LAYERS)
     assert all(micros > 0 for micros in times.values())
+
+
+def test_without_wrk_the_breakdown_says_how_to_install_and_exits_2(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert bench_breakdown.main(["--server", "granian"], Tools()) == 2
+    assert "apt-get install -y wrk" in capsys.readouterr().err

@@ -17,7 +17,12 @@ import pytest
 # benchmarks/ is not an installed package; `pytest tests/...` does not put the root on sys.path.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks import loadgen, report, report_markdown, run
+from benchmarks import cpus, loadgen, report, report_markdown, run
+from benchmarks.tools import Tool, Tools
+
+#: wrk "installed" for the runner's check; the tests replace every measurement.
+FAKE_WRK = Tool("/fake/wrk", "wrk (test)")
+FAKE_H2LOAD = Tool("/fake/h2load", "h2load (test)")
 
 # Captured from `h2load -D 1 -c 8 -m 4 -t 1 --log-file=... http://127.0.0.1:PORT/` (granian),
 # progress lines shortened.
@@ -124,9 +129,16 @@ def test_parse_h2load_log_keeps_successful_requests_only() -> None:
 
 def test_h2load_command_is_h2c_prior_knowledge_with_a_log() -> None:
     command = loadgen.h2load_command(
-        "http://127.0.0.1:1/x", clients=8, streams=4, threads=1, log_file="/t/l", duration=3
+        "/opt/h2load",
+        "http://127.0.0.1:1/x",
+        clients=8,
+        streams=4,
+        threads=1,
+        log_file="/t/l",
+        duration=3,
     )
-    assert command[1:] == [
+    assert command == [
+        "/opt/h2load",
         "-c8",
         "-m4",
         "-t1",
@@ -136,10 +148,12 @@ def test_h2load_command_is_h2c_prior_knowledge_with_a_log() -> None:
         "-D3",
         "http://127.0.0.1:1/x",
     ]
-    counted = loadgen.h2load_command("u", clients=1, streams=1, threads=1, log_file="l", requests=9)
+    counted = loadgen.h2load_command(
+        "h2load", "u", clients=1, streams=1, threads=1, log_file="l", requests=9
+    )
     assert "-n9" in counted and not any(a.startswith("-D") for a in counted)
     with pytest.raises(ValueError, match="exactly one"):
-        loadgen.h2load_command("u", clients=1, streams=1, threads=1, log_file="l")
+        loadgen.h2load_command("h2load", "u", clients=1, streams=1, threads=1, log_file="l")
 
 
 @contextmanager
@@ -193,23 +207,26 @@ def test_probe_h2c_names_a_close_and_other_frames() -> None:
         assert "not a SETTINGS frame" in (loadgen.probe_h2c(port) or "")
 
 
-def _no_wrk_needed(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(loadgen, "wrk_path", lambda: "/usr/bin/wrk")
-    monkeypatch.setattr(loadgen, "wrk_version", lambda: "wrk (test)")
-
-
 def test_without_h2load_the_h2_scenarios_are_not_measured_and_the_hint_is_printed(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    _no_wrk_needed(monkeypatch)
-    monkeypatch.setattr(loadgen, "h2load_path", lambda: None)
+    """Only wrk: every other tool's absence is reported (output, notes, environment)."""
+    monkeypatch.setattr(cpus, "available", lambda: {0, 1})  # pinning is wanted, and possible
     argv = ["--server", "hypercorn", "--scenario", "h2-hello", "--rounds", "1"]
-    assert run.main([*argv, "--report-dir", str(tmp_path)]) == 0
-    assert "apt-get install -y nghttp2-client" in capsys.readouterr().err
+    assert run.main([*argv, "--report-dir", str(tmp_path)], Tools(wrk=FAKE_WRK)) == 0
+    err = capsys.readouterr().err
+    assert "apt-get install -y nghttp2-client" in err
+    assert "taskset is not installed: CPU pinning is off" in err
+    assert "git is not installed" in err
     document = json.loads((tmp_path / "performance.json").read_text())
     [result] = document["results"]
     assert result["not_measured"] == "not measured: h2load missing"
-    assert document["environment"]["h2load"] == "missing"
+    environment = document["environment"]
+    assert (environment["wrk"], environment["h2load"]) == ("wrk (test)", "missing")
+    assert (environment["taskset"], environment["git"]) == ("missing", "missing")
+    assert environment["git_commit"] == "unknown"
+    assert document["settings"]["pinning"] == "none"
+    assert cpus.NO_TASKSET in document["notes"]
     assert [(t["scenario"], t["verdict"]) for t in document["targets"]] == [
         ("h2-hello", "NOT MEASURED"),
         ("h2-hello", "NOT MEASURED"),
@@ -223,15 +240,14 @@ def test_a_server_without_h2c_is_reported_not_applicable(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     """uvicorn (real processes) answers the preface in HTTP/1.1: no measurement, a reason."""
-    _no_wrk_needed(monkeypatch)
-    monkeypatch.setattr(loadgen, "h2load_path", lambda: "/usr/bin/h2load")
 
     def no_h2load(*args: Any, **kwargs: Any) -> loadgen.H2Sample:
         raise AssertionError("h2load must not run against a server without h2c")
 
     monkeypatch.setattr(loadgen, "run_h2load", no_h2load)
     argv = ["--server", "uvicorn", "--scenario", "h2-json-router", "--rounds", "1"]
-    assert run.main([*argv, "--report-dir", str(tmp_path)]) == 0
+    tools = Tools(wrk=FAKE_WRK, h2load=FAKE_H2LOAD)
+    assert run.main([*argv, "--report-dir", str(tmp_path)], tools) == 0
     document = json.loads((tmp_path / "performance.json").read_text())
     [result] = document["results"]
     assert result["not_applicable"] == (
@@ -306,20 +322,20 @@ def test_render_markdown_h2_section_says_how_it_was_measured() -> None:
 def test_suite_timing_after_the_loads_lands_in_the_same_report(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    _no_wrk_needed(monkeypatch)
-    monkeypatch.setattr(loadgen, "h2load_path", lambda: None)  # no server gets started
     pytest_runs: list[list[str]] = []
 
     def fake_run(command: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
-        if "pytest" not in command:  # git rev-parse for the environment
+        if command[0] == "/fake/git":  # git rev-parse for the environment
             return subprocess.CompletedProcess(command, 0, stdout="abc123\n", stderr="")
         pytest_runs.append(command)
         return subprocess.CompletedProcess(command, 0, stdout="== 5 passed in 1s ==\n", stderr="")
 
     monkeypatch.setattr(subprocess, "run", fake_run)
     argv = ["--server", "granian", "--scenario", "h2-hello", "--suite-timing"]
-    assert run.main([*argv, "--report-dir", str(tmp_path)]) == 0
+    tools = Tools(wrk=FAKE_WRK, git=Tool("/fake/git", "git version 0"))  # no h2load: no server
+    assert run.main([*argv, "--report-dir", str(tmp_path)], tools) == 0
     document = json.loads((tmp_path / "performance.json").read_text())
+    assert document["environment"]["git_commit"] == "abc123"
     assert [r["scenario"] for r in document["results"]] == ["h2-hello"]
     assert [r["mode"] for r in document["suite_timing"]["runs"]] == ["serial", "-n auto"]
     assert [r["pytest"] for r in document["suite_timing"]["runs"]] == [{"passed": 5}] * 2

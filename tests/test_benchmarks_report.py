@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 
 from benchmarks import report, report_markdown, rounds, run
-from benchmarks.servers import ServerConfig
+from conformance.harness.serverconfig import ServerConfig
 
 VS_RAW, VS_STARLETTE, FILE_TARGET = (t.name for t in report.TARGETS)
-CONFIG = ServerConfig("fake", ("{python}", "-c", "pass"), "fd")
+CONFIG = ServerConfig("fake", "fake", ("{python}", "-c", "pass", "{fd}"), "fd")
 
 
 def _sample(rate: float) -> dict[str, Any]:

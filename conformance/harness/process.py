@@ -7,6 +7,10 @@ Every phase is bounded and a timeout raises a named error carrying the log tail:
 2. ready when ``GET /__ready__`` answers 200, within ``ready_timeout``;
 3. stop: SIGTERM to the leader, ``stop_timeout`` of grace, SIGKILL to the whole group, reap
    within :data:`REAP_TIMEOUT`; stragglers of the group get SIGKILL too.
+
+The benchmarks start their servers through the same class: the keyword arguments after
+``env`` (another ``app``, a command ``prefix`` such as taskset, a larger listen ``backlog``,
+readiness on any status) exist for them; the defaults are the conformance suite's.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import subprocess
 import threading
 import time
 from collections import deque
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +37,8 @@ HOST = "127.0.0.1"
 REAP_TIMEOUT = 5.0
 PROBE_INTERVAL = 0.05
 LOG_TAIL_LINES = 40
+CONFORMANCE_APP = "conformance_apps.main:app"
+LISTEN_BACKLOG = 128
 
 
 class ServerError(RuntimeError):
@@ -104,12 +111,29 @@ class ServerProcess:
         app_root: Path,
         log_path: Path,
         env: dict[str, str],
+        app: str = CONFORMANCE_APP,
+        prefix: Sequence[str] = (),
+        backlog: int = LISTEN_BACKLOG,
+        ready_on_any_status: bool = False,
     ) -> None:
+        """A process of ``config``, not started yet (:meth:`start`).
+
+        :param env: the whole environment of the process.
+        :param app: the ``{app}`` of the command.
+        :param prefix: put before the command (``taskset --cpu-list 0``, to pin it).
+        :param backlog: the listen backlog of an inherited socket (``socket = "fd"``).
+        :param ready_on_any_status: ready once ``GET /__ready__`` gets any HTTP answer (an
+            app without that route answers 404), not only 200.
+        """
         self.config = config
         self.python = python
         self.app_root = app_root
         self.log_path = log_path
         self.env = env
+        self.app = app
+        self.prefix = tuple(prefix)
+        self.backlog = backlog
+        self.ready_on_any_status = ready_on_any_status
         self.port = 0
         self.command: list[str] = []
         self._popen: subprocess.Popen[bytes] | None = None
@@ -121,7 +145,7 @@ class ServerProcess:
     def start(self) -> None:
         """Spawn the process (does not wait for readiness)."""
         listener: socket.socket | None = None
-        values = {"python": self.python, "host": HOST, "app": "conformance_apps.main:app"}
+        values = {"python": self.python, "host": HOST, "app": self.app}
         if self.config.socket == "fd":
             listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -130,14 +154,14 @@ class ServerProcess:
             # delays every small response by ~40 ms (the client's delayed ACK).
             listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             listener.bind((HOST, 0))
-            listener.listen(128)
+            listener.listen(self.backlog)
             listener.set_inheritable(True)
             self.port = int(listener.getsockname()[1])
             values["fd"] = str(listener.fileno())
         else:
             self.port = FREE_PORTS()
         values["port"] = str(self.port)
-        self.command = self.config.render_command(**values)
+        self.command = [*self.prefix, *self.config.render_command(**values)]
         try:
             with open(self.log_path, "ab") as log:
                 self._popen = subprocess.Popen(
@@ -159,6 +183,15 @@ class ServerProcess:
     def exit_code(self) -> int | None:
         """The exit status, or None while running."""
         return None if self._popen is None else self._popen.poll()
+
+    def wait_exit(self, timeout: float) -> int | None:
+        """The exit status once the process exits within ``timeout`` seconds, else None."""
+        if self._popen is None:
+            return None
+        try:
+            return self._popen.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return None
 
     def log_tail(self, lines: int = LOG_TAIL_LINES) -> str:
         """The last ``lines`` lines of the captured stdout and stderr."""
@@ -199,7 +232,8 @@ class ServerProcess:
         connection = http.client.HTTPConnection(HOST, self.port, timeout=timeout)
         try:
             connection.request("GET", self.config.root_path + "/__ready__")
-            return connection.getresponse().status == 200
+            status = connection.getresponse().status
+            return status == 200 or self.ready_on_any_status
         except (OSError, http.client.HTTPException):
             return False
         finally:
