@@ -106,8 +106,7 @@ def parse_fields(lines: list[bytes], faults: frozenset[str]) -> list[tuple[bytes
             name = name.rstrip()
         if not TOKEN.fullmatch(name) and "lenient-names" not in faults:
             raise BadRequest(400, "field name")
-        if "no-trim" not in faults:
-            value = value.strip(b" \t")
+        value = value.lstrip(b" \t") if "no-trim" in faults else value.strip(b" \t")
         if b"\x00" in value and "nul-ok" not in faults:
             raise BadRequest(400, "NUL in field value")
         if "header-cut" in faults:
