@@ -31,8 +31,9 @@ class ClientGone(OSError):
 class Stream:
     """A connection's bytes: a buffer in front of the reader."""
 
-    def __init__(self, reader: asyncio.StreamReader) -> None:
+    def __init__(self, reader: asyncio.StreamReader, faults: frozenset[str]) -> None:
         self.reader = reader
+        self.faults = faults
         self.buf = bytearray()
         self.eof = False
 
@@ -42,6 +43,8 @@ class Stream:
         try:
             data = await self.reader.read(65536)
         except ConnectionError:
+            if "reset-crash" in self.faults:
+                os._exit(4)
             data = b""
         if not data:
             self.eof = True
@@ -393,7 +396,7 @@ class Connection:
     def __init__(self, app: Any, faults: frozenset[str], reader: Any, writer: Any) -> None:
         self.app = app
         self.faults = faults
-        self.stream = Stream(reader)
+        self.stream = Stream(reader, faults)
         self.writer = writer
         self.closed = False
         self.current: Exchange | None = None
