@@ -178,6 +178,9 @@ class ConformancePlugin:
         self.violations: dict[str, list[dict[str, Any]]] = {}
         self.validating = os.environ.get("CONFORMANCE_VALIDATE", "1") != "0"
         self._pool: ServerPool | None = None
+        #: The instances the collected cases of each configuration use (itself, its root-path twin).
+        self._instances: dict[str, list[str]] = {}
+        self._spawned: set[str] = set()  # configurations whose instances were all spawned
         self._previous_sigterm: Any = None
 
     def _select(self) -> tuple[list[str], dict[str, str]]:
@@ -248,15 +251,17 @@ class ConformancePlugin:
             item.add_marker(pytest.mark.xdist_group(name))
             if not timeout_given and item.get_closest_marker("timeout") is None:
                 item.add_marker(pytest.mark.timeout(CASE_TIMEOUT))
-            wanted = [name]
+            wanted = self._instances.setdefault(name, [name])
             if "rootpath_server" in getattr(item, "fixturenames", ()):
-                if self.configs[name].rootpath_args:
-                    wanted.append(name + ROOTPATH_SUFFIX)
+                twin = name + ROOTPATH_SUFFIX
+                if self.configs[name].rootpath_args and twin not in wanted:
+                    wanted.append(twin)
             needed += [n for n in wanted if n not in needed]
         if needed and not config.option.collectonly and not _is_worker(config):
             pool = self.pool()
             for name in needed:  # spawn all now; each waits for readiness when first used
                 pool.spawn(name)
+            self._spawned.update(self._instances)
 
     def pool(self) -> ServerPool:
         if self._pool is None:
@@ -283,8 +288,13 @@ class ConformancePlugin:
     def server(self, request: pytest.FixtureRequest) -> Iterator[Server]:
         """The running server configuration this case is parametrised with."""
         name = str(request.param)
+        pool = self.pool()
+        if name not in self._spawned:  # an xdist worker: start its root-path twin alongside
+            self._spawned.add(name)
+            for instance in self._instances.get(name, []):
+                pool.spawn(instance)
         try:
-            handle = self.pool().get(name)
+            handle = pool.get(name)
         except ServerError as error:
             raise HarnessError(f"server {error.name!r} {error.problem}", error.log_tail) from None
         yield handle

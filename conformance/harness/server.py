@@ -8,6 +8,7 @@ import socket
 import ssl
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -283,12 +284,21 @@ class ServerPool:
         return process
 
     def stop_all(self) -> None:
-        """Stop every server this pool spawned."""
-        errors = []
-        for process in self._processes.values():
-            try:
-                process.stop()
-            except ServerError as error:
-                errors.append(error)
+        """Stop every server this pool spawned, all at once (each has its own grace period)."""
+        processes = list(self._processes.values())
+        if not processes:
+            return
+        with ThreadPoolExecutor(max_workers=len(processes)) as executor:
+            outcomes = list(executor.map(_stop_quietly, processes))
+        errors = [error for error in outcomes if error is not None]
         if errors:
             raise errors[0]
+
+
+def _stop_quietly(process: ServerProcess) -> ServerError | None:
+    """Stop ``process``; the error instead of raising it (for :meth:`ServerPool.stop_all`)."""
+    try:
+        process.stop()
+    except ServerError as error:
+        return error
+    return None
