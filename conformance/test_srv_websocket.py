@@ -50,9 +50,6 @@ from conformance.harness.wsframes import (
 TIMEOUT = 5.0
 #: How long a server may take to end a connection it must fail (a local one needs ms).
 FAIL_BOUND = 2.0
-#: How long a server may take to end a connection whose app raised or returned. The spec gives
-#: no time; daphne reaps finished apps in a once-a-second poll, so ~1 s before load.
-APP_END_BOUND = 4.0
 PROBE = b"after-the-violation"
 
 
@@ -133,10 +130,8 @@ def try_send(conn: WsConnection, data: bytes, bound: float = 0.2) -> None:
         pass
 
 
-def expect_failed(
-    conn: WsConnection, what: str, *, probe: bool = True, bound: float = FAIL_BOUND
-) -> Frame | None:
-    """After a violation: no data and no Pong, TCP closed within ``bound``; the Close frame sent.
+def expect_failed(conn: WsConnection, what: str, *, probe: bool = True) -> Frame | None:
+    """After a violation: no data and no Pong, TCP closed within TIMEOUT; the Close frame sent.
 
     With ``probe``, a Ping carrying :data:`PROBE` goes out right after the violation; a server
     that still processes input answers it. Cases judging the Close frame send no probe: a
@@ -145,7 +140,7 @@ def expect_failed(
     if probe:
         try_send(conn, encode_frame(OP_PING, PROBE))
     close: Frame | None = None
-    deadline = time.monotonic() + bound
+    deadline = time.monotonic() + FAIL_BOUND
     while True:
         frame = conn.recv_frame(max(deadline - time.monotonic(), 0.001))
         if frame is None:
@@ -159,7 +154,7 @@ def expect_failed(
                 expect_true(
                     False,
                     f"{what}: the server closes TCP after failing the connection (§7.1.7)",
-                    f"the TCP connection closed within {bound:g} s",
+                    f"the TCP connection closed within {FAIL_BOUND:g} s",
                     f"a Close frame {close.close_code()} and the connection left open",
                 )
             return close
@@ -940,7 +935,7 @@ def test_huge_frame_close_code_1009(server: Server) -> None:
 def test_app_raising_after_accept_closes(server: Server) -> None:
     with ws(server, "/srv_ws/raise") as conn:
         conn.send_frame(OP_TEXT, b"make it raise")
-        expect_failed(conn, "the application raised", probe=False, bound=APP_END_BOUND)
+        expect_failed(conn, "the application raised", probe=False)
 
 
 @pytest.mark.requirement("SRV-WS-APP-RAISES-1011")
@@ -949,7 +944,7 @@ def test_app_raising_after_accept_close_code(
 ) -> None:
     with ws(server, "/srv_ws/raise") as conn:
         conn.send_frame(OP_TEXT, b"make it raise")
-        close = expect_failed(conn, "the application raised", probe=False, bound=APP_END_BOUND)
+        close = expect_failed(conn, "the application raised", probe=False)
     record_fact(
         request,
         "websocket_app_raises",
@@ -972,9 +967,7 @@ def test_app_raising_before_accept_refuses(server: Server) -> None:
 def test_app_returning_closes(server: Server) -> None:
     with ws(server, "/srv_ws/return") as conn:
         conn.send_frame(OP_TEXT, b"make it return")
-        expect_failed(
-            conn, "the application returned without closing", probe=False, bound=APP_END_BOUND
-        )
+        expect_failed(conn, "the application returned without closing", probe=False)
 
 
 @pytest.mark.requirement("SRV-WS-APP-RETURNS-BEFORE-ACCEPT")
