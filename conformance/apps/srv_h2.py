@@ -20,7 +20,7 @@ MAX_BYTES = 8 * 1024 * 1024
 
 
 async def scope_view(scope: Scope, receive: Receive, send: Send) -> None:
-    headers = [[name.decode("latin-1"), value.decode("latin-1")] for name, value in scope["headers"]]
+    headers = [[key.decode("latin-1"), value.decode("latin-1")] for key, value in scope["headers"]]
     await send_json(
         send,
         {"http_version": scope.get("http_version"), "headers": headers, "path": scope["path"]},
