@@ -60,7 +60,7 @@ def split_column(name: str) -> tuple[str, Transport]:
     """``NAME/h2c`` → (``NAME``, ``"h2c"``); ``NAME`` → (``NAME``, ``"h1"``)."""
     base, sep, transport = name.rpartition(SEPARATOR)
     if sep and transport in TRANSPORTS:
-        return base, transport  # type: ignore[return-value]
+        return base, transport
     return name, "h1"
 
 
