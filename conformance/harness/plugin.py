@@ -36,6 +36,7 @@ from conformance.harness.catalogue import (
     unknown_prefixes,
 )
 from conformance.harness.classify import base_outcome
+from conformance.harness.facts import FACT_PROPERTY, merge_fact
 from conformance.harness.outcomes import HarnessError, Result, apply_deviation, not_applicable
 from conformance.harness.process import ServerError, stop_all
 from conformance.harness.reportfiles import write_reports
@@ -183,6 +184,7 @@ class ConformancePlugin:
         self.results: list[Result] = []
         self.servers_seen: dict[str, dict[str, Any]] = {}
         self.facts: dict[str, dict[str, Any]] = {}
+        self.measured: dict[str, dict[str, Any]] = {}  # open behaviours recorded by cases
         self._facts_sent: set[str] = set()
         self._case_starts: dict[str, list[tuple[float, str]]] = {}
         self.violations: dict[str, list[dict[str, Any]]] = {}
@@ -485,6 +487,8 @@ class ConformancePlugin:
                 seen.update({k: v for k, v in data.items() if v is not None})
             elif key == FACTS_KEY:
                 self.facts.update(data)
+            elif key == FACT_PROPERTY:
+                merge_fact(self.measured, data)
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         if self._pool is not None:
@@ -499,7 +503,10 @@ class ConformancePlugin:
             run=self.run_info(),
             requirements=[r for r in self.catalogue.values() if selects(r.id)],
             results=[r for r in self.results if selects(r.requirement)],
-            open_behaviours=rootpath_facts.open_behaviours(self.facts, self.selected),
+            open_behaviours={
+                **self.measured,
+                **rootpath_facts.open_behaviours(self.facts, self.selected),
+            },
         )
         page = write_reports(self.settings.report_dir, self.settings.report_name, data)
         reporter = self.config.pluginmanager.getplugin("terminalreporter")

@@ -20,13 +20,28 @@ class ServerConfigError(ValueError):
     """A server TOML is malformed; the message names the file and the field."""
 
 
+#: Capabilities a configuration may declare it lacks (``[offers] websocket = false``):
+#: cases needing one become ``not-applicable`` there (see :func:`outcomes.require_offer`).
+CAPABILITIES = ("websocket", "lifespan", "http10")
+
+
 @dataclass(frozen=True)
 class Offers:
-    """What a configuration offers: ASGI extensions in its scopes, HTTP/2, a trio loop."""
+    """What a configuration offers: ASGI extensions in its scopes, HTTP/2, a trio loop, and
+    the capabilities every server is assumed to have unless it says otherwise."""
 
     extensions: frozenset[str] = frozenset()
     http2: bool = False
     trio: bool = False
+    websocket: bool = True
+    lifespan: bool = True
+    http10: bool = True
+
+    def capability(self, name: str) -> bool:
+        """Whether the configuration offers ``name`` (one of :data:`CAPABILITIES`)."""
+        if name not in CAPABILITIES:
+            raise ValueError(f"unknown capability {name!r}; known: {', '.join(CAPABILITIES)}")
+        return bool(getattr(self, name))
 
 
 @dataclass(frozen=True)
@@ -112,7 +127,7 @@ class ServerConfig:
         extensions = offers.get("extensions", [])
         if not isinstance(extensions, list) or not all(isinstance(e, str) for e in extensions):
             raise fail("'offers.extensions' must be a list of strings")
-        for flag in ("http2", "trio"):
+        for flag in ("http2", "trio", *CAPABILITIES):
             if not isinstance(offers.get(flag, False), bool):
                 raise fail(f"'offers.{flag}' must be a boolean")
         deviations = data.get("deviations", {})
@@ -151,7 +166,10 @@ class ServerConfig:
             socket=socket,
             description=str(data.get("description", "")),
             offers=Offers(
-                frozenset(extensions), offers.get("http2", False), offers.get("trio", False)
+                frozenset(extensions),
+                offers.get("http2", False),
+                offers.get("trio", False),
+                **{name: offers.get(name, True) for name in CAPABILITIES},
             ),
             deviations=dict(deviations),
             known_crashes=dict(known_crashes),
