@@ -150,11 +150,12 @@ class ConformancePlugin:
         self.started = datetime.now(UTC)
         self.started_monotonic = time.monotonic()
         try:
-            self.configs = load_servers(self.settings.servers_dir)
+            self.configs = load_servers(self.settings.servers_dirs)
         except ServerConfigError as error:
             raise pytest.UsageError(str(error)) from error
         if not self.configs:
-            raise pytest.UsageError(f"no server configurations in {self.settings.servers_dir}")
+            folders = ", ".join(map(str, self.settings.servers_dirs)) or "no --servers-dir"
+            raise pytest.UsageError(f"no server configurations in {folders}")
         unknown = [name for name in self.settings.servers if name not in self.configs]
         if unknown:
             raise pytest.UsageError(

@@ -1,15 +1,21 @@
-"""Server configurations: one ``servers/NAME.toml`` each, loaded through :meth:`from_mapping`."""
+"""Server configurations: one ``servers/NAME.toml`` each, loaded through :meth:`from_mapping`.
+
+:func:`load_servers` reads one folder or several: the shipped ``conformance/servers/`` first,
+then each ``--servers-dir``, a later file overriding an earlier one of the same name.
+"""
 
 from __future__ import annotations
 
+import string
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
 SocketKind = Literal["fd", "port"]
 PLACEHOLDERS = ("python", "fd", "host", "port", "app")
+ROOTPATH_PLACEHOLDER = "root_path"
 DEFAULT_READY_TIMEOUT = 20.0
 DEFAULT_STOP_TIMEOUT = 5.0
 ROOT_PATH = "/mount"
@@ -117,6 +123,10 @@ class ServerConfig:
             or not all(isinstance(item, str) for item in command)
         ):
             raise fail("'command' must be a non-empty list of strings")
+        for item in command:
+            problem = placeholder_problem(item, PLACEHOLDERS)
+            if problem:
+                raise fail(f"command item {item!r}: {problem}")
         socket = data.get("socket", "fd")
         if socket not in ("fd", "port"):
             raise fail('\'socket\' must be "fd" (inherited listening socket) or "port"')
@@ -153,6 +163,10 @@ class ServerConfig:
             or (rootpath_args and not any("{root_path}" in a for a in rootpath_args))
         ):
             raise fail("'rootpath.args' must be a list of strings containing {root_path}")
+        for item in rootpath_args:
+            problem = placeholder_problem(item, (*PLACEHOLDERS, ROOTPATH_PLACEHOLDER))
+            if problem:
+                raise fail(f"rootpath.args item {item!r}: {problem}")
         timeouts: dict[str, float] = {}
         for key in ("ready_timeout", "stop_timeout"):
             value = data.get(key, getattr(cls, key))
@@ -191,19 +205,73 @@ class ServerConfig:
         return [item.format(**values) for item in self.command]
 
 
-def load_servers(directory: Path) -> dict[str, ServerConfig]:
-    """Load ``directory/*.toml``, keyed by name (which must equal the file stem).
+def placeholder_problem(item: str, allowed: Iterable[str]) -> str | None:
+    """Why ``item`` cannot be filled in by the harness (``None`` when it can).
 
-    :raises ServerConfigError: on a malformed file.
+    Only the named placeholders are known; ``${VAR}`` is not expanded (no shell runs the
+    command), and a literal brace is written ``{{`` or ``}}``.
     """
-    configs: dict[str, ServerConfig] = {}
-    for path in sorted(directory.glob("*.toml")):
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as error:
-            raise ServerConfigError(f"{path}: {error}") from error
-        config = ServerConfig.from_mapping(data, str(path))
-        if config.name != path.stem:
-            raise ServerConfigError(f"{path}: name {config.name!r} differs from the file name")
-        configs[config.name] = config
-    return configs
+    names = tuple(allowed)
+    known = ", ".join("{" + name + "}" for name in names)
+    try:
+        fields = [
+            (literal, name, spec, conversion)
+            for literal, name, spec, conversion in string.Formatter().parse(item)
+            if name is not None
+        ]
+    except ValueError as error:
+        return f"{error} (write a literal brace as {{{{ or }}}})"
+    for literal, name, spec, conversion in fields:
+        if literal.endswith("$"):
+            return (
+                f"${{{name}}} is not expanded (the command runs without a shell); "
+                f"known placeholders: {known}"
+            )
+        if name not in names:
+            return f"unknown placeholder {{{name}}}; known placeholders: {known}"
+        if spec or conversion:
+            return f"placeholder {{{name}}} takes no format spec or conversion"
+    return None
+
+
+def server_files(directories: Iterable[Path]) -> dict[str, Path]:
+    """``NAME -> NAME.toml`` over ``directories``; a later directory overrides by name.
+
+    Files not ending in ``.toml`` (and hidden files, such as editor backups) are ignored.
+
+    :raises ServerConfigError: a directory does not exist.
+    """
+    files: dict[str, Path] = {}
+    for directory in directories:
+        if not directory.is_dir():
+            raise ServerConfigError(f"{directory}: not a directory of server configurations")
+        for path in sorted(directory.glob("*.toml")):
+            if path.is_file() and not path.name.startswith("."):
+                files[path.stem] = path
+    return files
+
+
+def load_server(path: Path) -> ServerConfig:
+    """Read and validate one ``NAME.toml``.
+
+    :raises ServerConfigError: unreadable, not TOML, malformed, or named unlike its file.
+    """
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        raise ServerConfigError(f"{path}: not a readable TOML file: {error}") from error
+    config = ServerConfig.from_mapping(data, str(path))
+    if config.name != path.stem:
+        raise ServerConfigError(f"{path}: name {config.name!r} differs from the file name")
+    return config
+
+
+def load_servers(directories: Path | Iterable[Path]) -> dict[str, ServerConfig]:
+    """Load ``*.toml`` of one directory or several, keyed by name (the file stem).
+
+    With several, a file overrides one of the same name in an earlier directory.
+
+    :raises ServerConfigError: on a missing directory or a malformed file.
+    """
+    folders = [directories] if isinstance(directories, Path) else list(directories)
+    return {name: load_server(path) for name, path in server_files(folders).items()}
