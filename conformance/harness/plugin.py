@@ -52,7 +52,6 @@ from conformance.harness.transport import (
     H1_ONLY_MARKER,
     H2_ONLY_MARKER,
     NotThisTransport,
-    add_transport_option,
     columns_for,
     not_this_transport,
     selected_transports,
@@ -78,8 +77,7 @@ DETAIL_LOG_LINES = 20
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    add_options(parser)
-    add_transport_option(parser)
+    add_options(parser)  # --transport included (once)
 
 
 @pytest.hookimpl(tryfirst=True)
