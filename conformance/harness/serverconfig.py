@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import string
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
 SocketKind = Literal["fd", "port"]
-PLACEHOLDERS = ("python", "fd", "host", "port", "app")
+PLACEHOLDERS = ("python", "fd", "host", "port", "app", "app_file", "app_attr", "servers_dir")
+#: Placeholders an ``[env]`` value may use (known before the process gets its socket).
+ENV_PLACEHOLDERS = ("python", "host", "app", "app_file", "app_attr", "servers_dir")
 DEFAULT_READY_TIMEOUT = 20.0
 DEFAULT_STOP_TIMEOUT = 5.0
 ROOT_PATH = "/mount"
@@ -34,7 +37,10 @@ class ServerConfig:
     """One server configuration.
 
     ``command`` items may contain ``{python}``, ``{fd}`` (``socket = "fd"``), ``{host}``,
-    ``{port}`` and ``{app}``; the harness fills them in.
+    ``{port}``, ``{app}`` (``module:attr``), ``{app_file}`` (the same app as a file path),
+    ``{app_attr}`` (its attribute) and ``{servers_dir}`` (the folder of the TOML file, where a
+    server's own config file can live); the harness fills them in. ``[env]`` sets environment
+    variables of the process (the same placeholders but ``{fd}`` and ``{port}``).
     """
 
     name: str
@@ -50,11 +56,22 @@ class ServerConfig:
     stop_timeout: float = DEFAULT_STOP_TIMEOUT
     rootpath_args: tuple[str, ...] = ()
     root_path: str = ""
+    env: Mapping[str, str] = field(default_factory=dict)
+    #: The folder the TOML file came from (``{servers_dir}``).
+    servers_dir: str = ""
 
     @property
     def base_name(self) -> str:
         """The configuration's own name (without ``+rootpath``)."""
         return self.name.removesuffix(ROOTPATH_SUFFIX)
+
+    @property
+    def module(self) -> str | None:
+        """The module the command runs (the item after ``-m``), None if it names none."""
+        command = list(self.command)
+        if "-m" in command[:-1]:
+            return command[command.index("-m") + 1]
+        return None
 
     def with_root_path(self, root_path: str = ROOT_PATH) -> ServerConfig:
         """The same configuration with its root-path option on, named ``NAME+rootpath``.
@@ -86,6 +103,7 @@ class ServerConfig:
 
         known = {"name", "distribution", "command", "socket", "description", "offers"}
         known |= {"deviations", "known-crashes", "ready_timeout", "stop_timeout", "rootpath"}
+        known |= {"env"}
         unknown = sorted(set(data) - known)
         if unknown:
             raise fail(f"unknown keys {unknown}")
@@ -102,6 +120,16 @@ class ServerConfig:
         socket = data.get("socket", "fd")
         if socket not in ("fd", "port"):
             raise fail('\'socket\' must be "fd" (inherited listening socket) or "port"')
+        for item in command:
+            _check_placeholders(item, PLACEHOLDERS, "'command'", fail)
+        env = data.get("env", {})
+        if not isinstance(env, dict) or not all(
+            isinstance(k, str) and k and "=" not in k and isinstance(v, str)
+            for k, v in env.items()
+        ):
+            raise fail("'[env]' maps variable names to strings")
+        for value in env.values():
+            _check_placeholders(value, ENV_PLACEHOLDERS, "'[env]'", fail)
         needed = "{fd}" if socket == "fd" else "{port}"
         if not any(needed in item for item in command):
             raise fail(f"socket = {socket!r} but no command item contains {needed}")
@@ -149,6 +177,7 @@ class ServerConfig:
             rootpath_args=tuple(rootpath_args),
             ready_timeout=timeouts["ready_timeout"],
             stop_timeout=timeouts["stop_timeout"],
+            env=dict(env),
         )
 
     def known_crash(self, log_tail: str) -> str | None:
@@ -160,21 +189,60 @@ class ServerConfig:
 
     def render_command(self, **values: str) -> list[str]:
         """Fill the placeholders of ``command``."""
+        values.setdefault("servers_dir", self.servers_dir)
         return [item.format(**values) for item in self.command]
+
+    def render_env(self, **values: str) -> dict[str, str]:
+        """The ``[env]`` variables with their placeholders filled."""
+        values.setdefault("servers_dir", self.servers_dir)
+        return {name: value.format(**values) for name, value in self.env.items()}
+
+
+def _check_placeholders(
+    text: str, allowed: tuple[str, ...], where: str, fail: Callable[[str], ServerConfigError]
+) -> None:
+    """Raise ``fail(...)`` when ``text`` has a placeholder outside ``allowed`` or bad braces.
+
+    A shell ``${VAR}`` is named as such: commands run without a shell (use ``[env]``).
+    """
+    try:
+        fields = [f for _, f, _, _ in string.Formatter().parse(text) if f is not None]
+    except ValueError as error:
+        raise fail(
+            f"{where} item {text!r}: {error} (write a literal brace as {{{{ or }}}})"
+        ) from error
+    for name in fields:
+        if name in allowed:
+            continue
+        if "${" + name + "}" in text:
+            raise fail(
+                f"{where} item {text!r}: ${{{name}}} looks like a shell variable; commands run "
+                "without a shell: set variables in [env], write a literal $ brace as ${{...}}"
+            )
+        raise fail(
+            f"{where} item {text!r}: unknown placeholder {{{name}}}; known: "
+            + ", ".join("{" + p + "}" for p in allowed)
+        )
 
 
 def load_servers(directory: Path) -> dict[str, ServerConfig]:
     """Load ``directory/*.toml``, keyed by name (which must equal the file stem).
 
+    Only regular ``*.toml`` files count: other files (a README, a server's own config file,
+    ``x.toml.bak``), hidden ones (``.#x.toml`` editor locks) and folders are left alone.
+
     :raises ServerConfigError: on a malformed file.
     """
     configs: dict[str, ServerConfig] = {}
     for path in sorted(directory.glob("*.toml")):
+        if path.name.startswith(".") or not path.is_file():
+            continue
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as error:
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
             raise ServerConfigError(f"{path}: {error}") from error
         config = ServerConfig.from_mapping(data, str(path))
+        config = replace(config, servers_dir=str(path.resolve().parent))
         if config.name != path.stem:
             raise ServerConfigError(f"{path}: name {config.name!r} differs from the file name")
         configs[config.name] = config
