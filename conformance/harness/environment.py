@@ -96,7 +96,7 @@ class ImplEnvironment:
         found = self.modules.get(config.module or "")
         if found is None or found.get("distribution") is None:
             return None
-        owner = found["distribution"]
+        owner = str(found["distribution"])
         if _normal(owner) != _normal(config.distribution):
             return (
                 f"module {config.module!r} is {owner} {found.get('version')}'s, not "

@@ -124,8 +124,7 @@ class ServerConfig:
             _check_placeholders(item, PLACEHOLDERS, "'command'", fail)
         env = data.get("env", {})
         if not isinstance(env, dict) or not all(
-            isinstance(k, str) and k and "=" not in k and isinstance(v, str)
-            for k, v in env.items()
+            isinstance(k, str) and k and "=" not in k and isinstance(v, str) for k, v in env.items()
         ):
             raise fail("'[env]' maps variable names to strings")
         for value in env.values():
