@@ -170,3 +170,22 @@ def test_the_version_is_the_one_of_the_module_the_server_imports() -> None:
     honest = ImplEnvironment("CPython 3.11", "1", None, env.dists, modules=own)
     assert honest.server_version(nonecorn) == "0.18.0"
     assert honest.server_problem(nonecorn, "py") is None
+
+
+def test_root_path_args_go_before_an_app_file(tmp_path: Path) -> None:
+    text = SERVER.replace('"{app}"]', '"{app_file}:{app_attr}"]') + (
+        '[rootpath]\nargs = ["--root-path", "{root_path}"]\n'
+    )
+    config = load_servers(write(tmp_path, "s.toml", text))["s"].with_root_path()
+    assert config.command[-3:] == ("--root-path", "/mount", "{app_file}:{app_attr}")
+
+
+def test_the_reason_is_the_exception_of_the_log(tmp_path: Path) -> None:
+    code = (
+        "import sys; print('Traceback (most recent call last):'); "
+        "print('ModuleNotFoundError: No module named \"mount\"'); "
+        "print('A worker process died (1). Restarting...'); sys.exit(1)"
+    )
+    pool = _pool(tmp_path, ["{python}", "-c", code, "{fd}"])
+    with pytest.raises(ServerDidNotStart, match='ModuleNotFoundError: No module named "mount"'):
+        pool.get("s")

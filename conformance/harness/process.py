@@ -19,6 +19,7 @@ import atexit
 import http.client
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -39,6 +40,9 @@ PROBE_INTERVAL = 0.05
 LOG_TAIL_LINES = 40
 CONFORMANCE_APP = "conformance_apps.main:app"
 LISTEN_BACKLOG = 128
+FRAME_PREFIXES = ("File ", "^", "~", "Traceback ", "(empty log)", "(no log")
+#: ``SomeError: message`` (also dotted names and ``SystemExit``) in a traceback
+EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt)\b(:.*)?$")
 
 
 class ServerError(RuntimeError):
@@ -255,15 +259,14 @@ class ServerProcess:
     def start_failure(self, error: ServerError) -> ServerDidNotStart:
         """``error`` (from :meth:`wait_ready`) as one line: ``did not start: <reason>``.
 
-        The reason is the last line of the log that is not a traceback frame (the exception
-        of an unsupported Python or a broken wheel), else ``error``'s own problem.
+        The reason is the last exception line of the log (``ModuleNotFoundError: ...``, the
+        exception of an unsupported Python or a broken wheel), else its last line that is not a
+        traceback frame, else ``error``'s own problem.
         """
-        last = ""
-        for line in reversed(self.log_tail().splitlines()):
-            text = line.strip()
-            if text and not text.startswith(("File ", "^", "~", "(empty log)", "(no log")):
-                last = text
-                break
+        lines = [line.strip() for line in self.log_tail().splitlines()]
+        lines = [t for t in lines if t and not t.startswith(FRAME_PREFIXES)]
+        exceptions = [t for t in lines if EXCEPTION_LINE.match(t)]
+        last = exceptions[-1] if exceptions else (lines[-1] if lines else "")
         reason = f"{error.problem}: {last}" if last else error.problem
         return ServerDidNotStart(self.config.name, f"did not start: {reason}", error.log_tail)
 

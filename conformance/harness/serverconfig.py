@@ -76,7 +76,8 @@ class ServerConfig:
     def with_root_path(self, root_path: str = ROOT_PATH) -> ServerConfig:
         """The same configuration with its root-path option on, named ``NAME+rootpath``.
 
-        ``[rootpath] args`` are inserted before the ``{app}`` item, ``{root_path}`` filled in.
+        ``[rootpath] args`` are inserted before the ``{app}`` (or ``{app_file}``) item,
+        ``{root_path}`` filled in.
 
         :raises ValueError: the configuration declares no ``[rootpath]``.
         """
@@ -84,7 +85,10 @@ class ServerConfig:
             raise ValueError(f"server {self.name!r} declares no [rootpath] args")
         args = [item.replace("{root_path}", root_path) for item in self.rootpath_args]
         command = list(self.command)
-        at = next((i for i, item in enumerate(command) if "{app}" in item), len(command))
+        at = next(
+            (i for i, item in enumerate(command) if "{app}" in item or "{app_file}" in item),
+            len(command),
+        )
         command[at:at] = args
         return replace(
             self,
