@@ -1,8 +1,8 @@
 """Compare two conformance reports: ``python -m conformance.compare OLD.json NEW.json``.
 
 Prints, per server, the requirements whose outcome (the grid cell: worst outcome of its
-results) changed, new failures first; exits 1 when some ``pass`` became ``fail``, 2 on a usage
-or file error, 0 otherwise.
+results, :mod:`conformance.harness.verdicts`) changed, new failures first; exits 1 when some
+``pass`` became ``fail`` or ``error``, 2 on a usage or file error, 0 otherwise.
 """
 
 from __future__ import annotations
@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-SEVERITY = ("fail", "unexpected-pass", "deviation", "pass", "not-applicable")
+from conformance.harness.verdicts import aggregate, severity
+
 ABSENT = "absent"
-BAD = ("fail", "unexpected-pass")
+BAD = ("fail", "unexpected-pass", "error")
 
 
 @dataclass(frozen=True)
@@ -31,8 +32,8 @@ class Change:
 
     @property
     def regression(self) -> bool:
-        """A pass that became a fail: the exit status is 1."""
-        return self.old == "pass" and self.new == "fail"
+        """A pass that became a fail or a harness error: the exit status is 1."""
+        return self.old == "pass" and self.new in ("fail", "error")
 
     @property
     def rank(self) -> int:
@@ -41,24 +42,15 @@ class Change:
             return 0
         if self.old == ABSENT or self.new == ABSENT:
             return 2
-        if _severity(self.new) < _severity(self.old):
+        if severity(self.new) < severity(self.old):
             return 1
         return 3
 
 
-def _severity(outcome: str) -> int:
-    return SEVERITY.index(outcome) if outcome in SEVERITY else len(SEVERITY)
-
-
 def cells(document: dict[str, Any]) -> dict[tuple[str, str], str]:
     """(server, requirement) -> the worst outcome of its results."""
-    found: dict[tuple[str, str], str] = {}
-    for result in document.get("results", []):
-        key = (str(result["server"]), str(result["requirement"]))
-        outcome = str(result["outcome"])
-        if key not in found or _severity(outcome) < _severity(found[key]):
-            found[key] = outcome
-    return found
+    worst = aggregate(document.get("results", []))
+    return {(server, rid): str(result["outcome"]) for (rid, server), result in worst.items()}
 
 
 def compare(old: dict[str, Any], new: dict[str, Any]) -> list[Change]:
@@ -97,7 +89,7 @@ def render(old: dict[str, Any], new: dict[str, Any], changes: list[Change]) -> s
         mark = "  REGRESSION" if change.regression else ""
         lines.append(f"  {change.requirement}: {change.old} -> {change.new}{mark}")
     regressions = sum(c.regression for c in changes)
-    lines.append(f"\n{len(changes)} changed, {regressions} pass -> fail")
+    lines.append(f"\n{len(changes)} changed, {regressions} pass -> fail or error")
     return "\n".join(lines) + "\n"
 
 

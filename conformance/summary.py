@@ -1,11 +1,15 @@
 """Markdown summaries of a ``conformance.json`` report, for the README.
 
-``python -m conformance.summary REPORT`` prints the server comparison (one row per server
-configuration: version, what it offers, verdict counts, its deviations and failures).
-``--impl-summary`` prints instead where the implementation under test fails (one row per
-failing requirement). ``--readme FILE`` replaces the block between
-``<!-- NAME:start -->`` and ``<!-- NAME:end -->`` in FILE instead of printing (NAME is
-``server-comparison`` or ``impl-summary``, or ``--marker``).
+``python -m conformance.summary REPORT`` prints the server comparison: one row per server
+configuration (version, what it offers, its server duties and the implementation on it at a
+glance, its deviations and failures), then the server catalogue by area and the implementation
+catalogue by area family, servers as columns. ``--impl-summary`` prints instead where the
+implementation under test fails (one row per failing implementation requirement; server duties
+and extensions not provided apart). ``--glance`` leaves out the column of deviations and
+failures (of the implementation summary: its table). ``--readme FILE`` replaces the block
+between ``<!-- NAME:start -->`` and ``<!-- NAME:end -->`` in FILE instead of printing (NAME is
+``server-comparison`` or ``impl-summary``, or ``--marker``); ``--output FILE`` writes the block
+to FILE (for the generated pages of ``reports/``).
 """
 
 from __future__ import annotations
@@ -18,10 +22,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from conformance.harness.report import SEVERITY
+from conformance.harness.reportgrid import (
+    Grid,
+    Part,
+    build_grid,
+    declared_reason,
+    deviation_link,
+    glance,
+    plural,
+    split_detail,
+)
 from conformance.harness.serverconfig import ServerConfigError, load_servers
+from conformance.harness.verdicts import NOT_PROVIDED, aggregate, category, is_outcome
 
-DECLARED = "declared deviation: "
 DETAIL_WIDTH = 160
 
 
@@ -54,19 +67,9 @@ def load_report(path: Path) -> dict[str, Any]:
     for result in data["results"]:
         if not {"requirement", "server", "outcome", "detail"} <= set(result):
             raise SummaryError(f"report {path}: malformed result {result!r}")
-        if result["outcome"] not in SEVERITY:
+        if not is_outcome(result["outcome"]):
             raise SummaryError(f"report {path}: unknown outcome {result['outcome']!r}")
     return data
-
-
-def cells(data: Mapping[str, Any]) -> dict[tuple[str, str], list[dict[str, Any]]]:
-    """Results grouped by (server, requirement), worst verdict first."""
-    grouped: dict[tuple[str, str], list[dict[str, Any]]] = {}
-    for result in data["results"]:
-        grouped.setdefault((result["server"], result["requirement"]), []).append(result)
-    for results in grouped.values():
-        results.sort(key=lambda r: SEVERITY.index(r["outcome"]))
-    return grouped
 
 
 def server_names(data: Mapping[str, Any]) -> list[str]:
@@ -131,11 +134,19 @@ def first_line(detail: str) -> str:
     return next((line.strip() for line in detail.splitlines() if line.strip()), "(no detail)")
 
 
+def _what_happened(result: Mapping[str, Any]) -> str:
+    """The first line of what happened (the server log left out)."""
+    return first_line(split_detail(dict(result))[0])
+
+
 def _reason(result: Mapping[str, Any], toml_reasons: Mapping[str, str]) -> str:
-    line = first_line(result["detail"])
-    if line.startswith(DECLARED):
-        return line.removeprefix(DECLARED)
-    return toml_reasons.get(result["requirement"], "(no reason recorded)")
+    """A deviation's declared reason (the report's, else the TOML's) with its issue link."""
+    text = declared_reason(dict(result)) or toml_reasons.get(
+        result["requirement"], "(no reason recorded)"
+    )
+    link = deviation_link({**result, "reason": text})
+    text = _cell_text(text)
+    return f"{text} ([issue]({link}))" if link and link not in text else text
 
 
 def _run_line(run: Mapping[str, Any]) -> str:
@@ -145,83 +156,153 @@ def _run_line(run: Mapping[str, Any]) -> str:
     return f"Implementation `{run['impl']}` {version} on {run['python']}{when}."
 
 
+def _families(part: Part) -> Part:
+    """The part with its areas merged by family (the area name before ``:``)."""
+    families: dict[str, list[dict[str, Any]]] = {}
+    for area, rows in part.areas:
+        families.setdefault(area.split(":", 1)[0].strip(), []).extend(rows)
+    return Part(part.subject, list(families.items()))
+
+
+def _alarming(text: str) -> bool:
+    """Whether a glance text counts failures, unexpected passes or harness errors."""
+    return any(word in text for word in (" FAIL", " XPASS", " ERROR"))
+
+
+def _glance_table(grid: Grid, part: Part, heading: str) -> list[str]:
+    out = [f"| {heading} | " + " | ".join(f"`{s}`" for s in grid.servers) + " |"]
+    out.append("|---|" + ":-:|" * len(grid.servers))
+    for area, texts in glance(grid, part):
+        cells = [f"**{t}**" if _alarming(t) else t for t in texts]
+        out.append(f"| {_cell_text(area)} | " + " | ".join(cells) + " |")
+    return out
+
+
+def _notes(data: Mapping[str, Any], grid: Grid, name: str, reasons: Mapping[str, str]) -> list[str]:
+    """A configuration's deviations and failures, server duties first."""
+    notes = []
+    for part in grid.parts:
+        for rid in sorted(part.ids):
+            result = grid.worst.get((rid, name))
+            if result is None:
+                continue
+            shown = category(result["outcome"], grid.rows[rid]["level"])
+            if shown == "deviation":
+                notes.append(f"`{rid}`: {_reason(result, reasons)}")
+            elif shown == "fail":
+                notes.append(f"`{rid}`: **fails** ({_cell_text(_what_happened(result))})")
+            elif shown == "error":
+                notes.append(f"`{rid}`: harness error ({_cell_text(_what_happened(result))})")
+            elif shown == NOT_PROVIDED:
+                notes.append(f"`{rid}`: extension not provided")
+            elif shown == "unexpected-pass":
+                notes.append(f"`{rid}`: declared but passes")
+    return notes
+
+
 def server_comparison(
-    data: Mapping[str, Any], servers_dir: Path | None, title: str | None = "Server comparison"
+    data: Mapping[str, Any],
+    servers_dir: Path | None,
+    title: str | None = "Server comparison",
+    notes: bool = True,
 ) -> str:
     """The Markdown comparison of the report's server configurations.
 
     :param servers_dir: where ``NAME.toml`` live (offers, deviation reasons).
     :param title: a ``###`` heading; ``None`` or empty for none.
+    :param notes: with the column of each configuration's deviations and failures (else the
+        comparison at a glance).
     """
     info = server_info(data, servers_dir)
-    grouped = cells(data)
-    columns = ["pass", "fail", "deviation", "not-applicable"]
-    if any(r["outcome"] == "unexpected-pass" for r in data["results"]):
-        columns.append("unexpected-pass")
+    grid = build_grid(dict(data))
+    parts = {part.subject: part for part in grid.parts}
     out = [f"### {title}", ""] if title else []
     total = len({r["id"] for r in data["requirements"]})
     tested = len({r["requirement"] for r in data["results"]})
+    sizes = ", ".join(f"{len(p.ids)} {p.subject}" for p in grid.parts)
     out += [
-        f"{_run_line(data['run'])} {total} requirements in the catalogue, {tested} with "
-        "results; the counts are requirements per verdict (with several cases, the worst).",
+        f"{_run_line(data['run'])} {total} requirements in the catalogue ({sizes}), {tested} "
+        "with results. A cell reads passed/judged (not-applicable left out), then the "
+        "requirements per other verdict (with several cases, the worst): FAIL, XPASS "
+        "(declared but passes), ERROR (no verdict: harness error), no ext (extension not "
+        "provided), dev (declared deviation).",
         "",
-        "| configuration | version | offers | "
-        + " | ".join(columns)
-        + " | deviations and failures |",
-        "|---|---|---|" + "---:|" * len(columns) + "---|",
     ]
+    columns = [
+        "server duties" if p.subject == "server" else f"`{data['run']['impl']}` on it"
+        for p in grid.parts
+    ]
+    head = ["configuration", "version", "offers", *columns]
+    head += ["deviations and failures"] if notes else []
+    out.append("| " + " | ".join(head) + " |")
+    out.append("|---|---|---|" + ":-:|" * len(columns) + ("---|" if notes else ""))
     for name in server_names(data):
-        worst = {rid: rs[0] for (server, rid), rs in sorted(grouped.items()) if server == name}
-        counts = [sum(1 for r in worst.values() if r["outcome"] == c) for c in columns]
-        notes = []
-        for rid, result in worst.items():
-            if result["outcome"] == "deviation":
-                notes.append(f"`{rid}`: {_cell_text(_reason(result, info[name].reasons))}")
-            elif result["outcome"] == "fail":
-                notes.append(f"`{rid}`: **fails** ({_cell_text(first_line(result['detail']))})")
-            elif result["outcome"] == "unexpected-pass":
-                notes.append(f"`{rid}`: declared but passes")
-        row = [f"`{name}`", info[name].version, info[name].offers, *map(str, counts)]
-        row.append("<br>".join(notes) or "none")
+        row = [f"`{name}`", info[name].version, info[name].offers]
+        for part in grid.parts:
+            whole = Part(part.subject, [("all", [grid.rows[rid] for rid in part.ids])])
+            text = glance(grid, whole)[0][1][grid.servers.index(name)]
+            row.append(f"**{text}**" if _alarming(text) else text)
+        if notes:
+            row.append("<br>".join(_notes(data, grid, name, info[name].reasons)) or "none")
         out.append("| " + " | ".join(row) + " |")
+    if "server" in parts:
+        out += ["", "Server duties by area (each server's own requirements):", ""]
+        out += _glance_table(grid, parts["server"], "server area")
+    if "implementation" in parts:
+        out += ["", f"`{data['run']['impl']}` on each server, by area:", ""]
+        out += _glance_table(grid, _families(parts["implementation"]), "implementation area")
     return "\n".join(out) + "\n"
 
 
-def impl_summary(data: Mapping[str, Any], title: str | None = None) -> str:
-    """Where the implementation under test fails: one row per requirement that fails on at
-    least one server, with on how many servers and the first line of the first failure.
+def impl_summary(data: Mapping[str, Any], title: str | None = None, table: bool = True) -> str:
+    """Where the implementation under test fails: one row per implementation requirement that
+    fails on at least one server, with on how many servers and the first line of the first
+    failure; then the extensions it does not provide. Server duties are never counted here.
 
     :param title: a ``###`` heading; ``None`` for ``Where IMPL VERSION fails``, empty for none.
+    :param table: with the table of failing requirements (else the counts alone).
     """
     run = data["run"]
     if title is None:
         version = run.get("impl_version") or "(unknown version)"
         title = f"Where {run['impl']} {version} fails"
-    requirements = {r["id"]: r for r in data["requirements"]}
+    grid = build_grid(dict(data))
+    implementation = {rid for p in grid.parts if p.subject == "implementation" for rid in p.ids}
     failing: dict[str, list[dict[str, Any]]] = {}
+    missing: dict[str, list[str]] = {}
     tested: dict[str, set[str]] = {}
-    for (server, rid), results in sorted(cells(data).items()):
+    for (rid, server), result in sorted(aggregate(data["results"]).items()):
+        if rid not in implementation:
+            continue
         tested.setdefault(rid, set()).add(server)
-        if results[0]["outcome"] == "fail":
-            failing.setdefault(rid, []).append(results[0])
+        shown = category(result["outcome"], grid.rows[rid]["level"])
+        if shown == "fail":
+            failing.setdefault(rid, []).append(result)
+        elif shown == NOT_PROVIDED:
+            missing.setdefault(rid, []).append(server)
     out = [f"### {title}", ""] if title else []
     out.append(
-        f"{_run_line(run)} {len(failing)} of {len(tested)} requirements tested fail on at "
-        "least one server."
+        f"{_run_line(run)} {len(failing)} of {len(tested)} implementation requirements tested "
+        "fail on at least one server"
+        + (f"; {plural(len(missing), 'extension')} not provided." if missing else ".")
     )
-    if not failing:
+    if not table:
         return "\n".join(out) + "\n"
-    out += ["", "| requirement | source | fails on | first failure |", "|---|---|---|---|"]
+    if failing:
+        out += ["", "| requirement | source | fails on | first failure |", "|---|---|---|---|"]
     for rid in sorted(failing):
         results = failing[rid]
         servers = [r["server"] for r in results]
         where = f"{len(servers)} of {len(tested[rid])}"
         if len(servers) < len(tested[rid]):
             where += " (" + ", ".join(servers) + ")"
-        spec = requirements.get(rid, {})
-        source = _cell_text(f"{spec.get('source', '')} {spec.get('clause', '')}".strip()) or "?"
-        detail = f"{servers[0]}: {first_line(results[0]['detail'])}"
+        spec = grid.rows[rid]
+        source = _cell_text(f"{spec['source']} {spec['clause']}".strip()) or "?"
+        detail = f"{servers[0]}: {_what_happened(results[0])}"
         out.append(f"| `{rid}` | {source} | {where} | {_cell_text(detail)} |")
+    if missing:
+        listed = ", ".join(f"`{rid}`" for rid in sorted(missing))
+        out += ["", f"Extensions not provided (EXT requirements, never API failures): {listed}."]
     return "\n".join(out) + "\n"
 
 
@@ -256,6 +337,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("report", type=Path, help="a conformance.json")
     parser.add_argument("--readme", type=Path, help="rewrite the marked block of this file")
+    parser.add_argument("--output", type=Path, help="write the block to this file instead")
+    parser.add_argument(
+        "--glance",
+        action="store_true",
+        help="the server comparison without its notes column; the implementation summary "
+        "without its table",
+    )
     parser.add_argument("--title", help="heading of the block ('' for none)")
     parser.add_argument(
         "--impl-summary",
@@ -273,12 +361,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         data = load_report(args.report)
         if args.impl_summary:
-            block = impl_summary(data, args.title)
+            block = impl_summary(data, args.title, table=not args.glance)
             marker = args.marker or "impl-summary"
         else:
             title = "Server comparison" if args.title is None else args.title
-            block = server_comparison(data, args.servers_dir, title)
+            block = server_comparison(data, args.servers_dir, title, notes=not args.glance)
             marker = args.marker or "server-comparison"
+        note = (
+            f"<!-- generated from {args.report.name} by `python -m conformance.summary`: "
+            "do not edit by hand -->\n"
+        )
+        if args.output is not None:
+            try:
+                args.output.write_text(note + block, encoding="utf-8")
+            except OSError as error:
+                raise SummaryError(f"cannot write {args.output}: {error.strerror}") from error
+            return 0
         if args.readme is None:
             sys.stdout.write(block)
             return 0
@@ -286,10 +384,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             text = args.readme.read_text(encoding="utf-8")
         except OSError as error:
             raise SummaryError(f"cannot read {args.readme}: {error.strerror}") from error
-        note = (
-            f"<!-- generated from {args.report.name} by `python -m conformance.summary`: "
-            "do not edit by hand -->\n"
-        )
         args.readme.write_text(
             replace_block(text, marker, note + block, str(args.readme)), encoding="utf-8"
         )

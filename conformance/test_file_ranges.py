@@ -13,10 +13,17 @@ import re
 from collections.abc import Sequence
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
-from conformance.harness import expect_contains, expect_equal, expect_in, expect_true
+from conformance.budget import BOUNDED, Budget, budget_fixture  # noqa: F401 (the fixture "budget")
+from conformance.harness import (
+    expect_contains,
+    expect_equal,
+    expect_in,
+    expect_true,
+    not_applicable,
+)
 from conformance.harness.byteranges import parse_byteranges
 from conformance.harness.rawhttp import RawResponse
 from conformance.harness.server import Server
@@ -74,6 +81,15 @@ def multipart(response: RawResponse, name: str, what: str) -> list[tuple[int, in
     return decode_parts(response, file_bytes(name))
 
 
+def partial_only(response: RawResponse, name: str, what: str) -> None:
+    """For a clause about 206 responses: a correct 200 (the Range ignored, which RFC 9110 §14.2
+    lets a server do; the SHOULD-level RANGE-* cases judge that) leaves it not exercised."""
+    if response.status == 200:
+        expect_full(response, name, what)
+        not_applicable(f"{what}: answered 200 (the Range ignored), so no 206 to check")
+    expect_equal(response.status, 206, f"{what}: status")
+
+
 def coalesce(ranges: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
     """Half-open ranges merged where they overlap or touch, ascending."""
     merged: list[tuple[int, int]] = []
@@ -85,10 +101,18 @@ def coalesce(ranges: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
     return merged
 
 
-def expect_union(parts: list[tuple[int, int, bytes]], wanted: list[tuple[int, int]], what: str):
-    """Parts are pairwise disjoint and cover exactly the union of ``wanted`` (half-open)."""
+def expect_union(
+    parts: list[tuple[int, int, bytes]],
+    wanted: list[tuple[int, int]],
+    what: str,
+    *,
+    overlapping: bool = False,
+) -> None:
+    """Parts cover exactly the union of ``wanted`` (half-open), pairwise disjoint unless the
+    request itself overlapped: coalescing overlapping ranges is a MAY of RFC 9110 §15.3.7.2
+    (and this implementation's extension, RANGE-COALESCE-OVERLAP), so then parts may overlap."""
     spans = sorted((first, last + 1) for first, last, _ in parts)
-    for (_, stop), (start, _) in itertools.pairwise(spans):
+    for (_, stop), (start, _) in [] if overlapping else itertools.pairwise(spans):
         expect_true(
             start >= stop,
             f"{what}: no byte is sent twice (RFC 9110 §14.6 coalescing)",
@@ -118,12 +142,22 @@ def expect_416(response: RawResponse, size: int, what: str) -> None:
 # -- single ranges ---------------------------------------------------------------------------------
 
 
-@pytest.mark.requirement(
-    "RANGE-SINGLE-206", "RANGE-SINGLE-CONTENT-RANGE", "RANGE-SINGLE-NOT-MULTIPART"
-)
+@pytest.mark.requirement("RANGE-SINGLE-206")
 def test_single_int_range(server: Server) -> None:
+    expect_single(ranged(server, "bytes=10-19"), SMALL, 10, 19, "bytes=10-19")
+
+
+@pytest.mark.requirement("RANGE-SINGLE-CONTENT-RANGE")
+def test_single_range_content_range(server: Server) -> None:
     response = ranged(server, "bytes=10-19")
-    expect_single(response, SMALL, 10, 19, "bytes=10-19")
+    partial_only(response, SMALL, "bytes=10-19")
+    expect_equal(response.header("content-range"), "bytes 10-19/1000", "Content-Range")
+
+
+@pytest.mark.requirement("RANGE-SINGLE-NOT-MULTIPART")
+def test_single_range_not_multipart(server: Server) -> None:
+    response = ranged(server, "bytes=10-19")
+    partial_only(response, SMALL, "bytes=10-19")
     expect_equal(
         media_type(response.header("content-type"))[0],
         "text/plain",
@@ -134,7 +168,9 @@ def test_single_int_range(server: Server) -> None:
 @pytest.mark.requirement("RANGE-206-ETAG")
 def test_206_carries_etag(server: Server) -> None:
     etag = fetch(server, SMALL).header("etag")
-    expect_equal(ranged(server, "bytes=0-4").header("etag"), etag, "ETag of the 206")
+    response = ranged(server, "bytes=0-4")
+    partial_only(response, SMALL, "bytes=0-4")
+    expect_equal(response.header("etag"), etag, "ETag of the 206")
 
 
 @pytest.mark.requirement("RANGE-OPEN-ENDED")
@@ -159,9 +195,19 @@ def test_last_pos_beyond_end(server: Server) -> None:
 
 @pytest.mark.requirement("RANGE-LARGE-NUMERALS")
 def test_large_numerals(server: Server) -> None:
+    # The MUST is to parse them without error: a 206/416 as for small numbers, or the Range
+    # ignored (200 full, RFC 9110 §14.2 "MAY ignore"); never a 5xx or wrong bytes.
     huge = "9" * 40
-    expect_single(ranged(server, f"bytes=0-{huge}"), SMALL, 0, 999, f"bytes=0-{huge}")
-    expect_416(ranged(server, f"bytes={huge}-"), SIZE, f"bytes={huge}-")
+    response = ranged(server, f"bytes=0-{huge}")
+    if response.status == 200:
+        expect_full(response, SMALL, f"bytes=0-{huge} ignored")
+    else:
+        expect_single(response, SMALL, 0, 999, f"bytes=0-{huge}")
+    response = ranged(server, f"bytes={huge}-")
+    if response.status == 200:
+        expect_full(response, SMALL, f"bytes={huge}- ignored")
+    else:
+        expect_416(response, SIZE, f"bytes={huge}-")
 
 
 @pytest.mark.requirement("RANGE-SINGLE-BYTE")
@@ -206,16 +252,36 @@ def test_ranges_with_small_chunk_size(server: Server) -> None:
 MULTI = "bytes=0-9,100-149,-20"
 
 
-@pytest.mark.requirement(
-    "RANGE-MULTI-CONTENT-TYPE",
-    "RANGE-MULTI-PART-CONTENT-RANGE",
-    "RANGE-MULTI-DATA",
-)
-def test_multipart_framing(server: Server) -> None:
+@pytest.mark.requirement("RANGE-MULTI-CONTENT-TYPE")
+def test_multipart_content_type(server: Server) -> None:
     response = ranged(server, MULTI)
+    partial_only(response, SMALL, MULTI)
     kind, params = media_type(response.header("content-type"))
     expect_equal(kind, "multipart/byteranges", "Content-Type of a multi-range 206")
     expect_contains(params, "boundary", "the boundary parameter")
+
+
+@pytest.mark.requirement("RANGE-MULTI-PART-CONTENT-RANGE")
+def test_multipart_part_content_range(server: Server) -> None:
+    response = ranged(server, MULTI)
+    partial_only(response, SMALL, MULTI)
+    content_type = response.header("content-type") or ""
+    boundary = media_type(content_type)[1].get("boundary", "").encode("latin-1")
+    body = with_crlf_framing(response.body, boundary) if boundary else response.body
+    parts = parse_byteranges(body, content_type, total_length=SIZE)
+    for index, part in enumerate(parts, start=1):
+        expect_true(
+            part.content_range is not None,
+            f"part {index} carries a Content-Range (RFC 9110 §15.3.7.2)",
+            "bytes first-last/size",
+            "none",
+        )
+
+
+@pytest.mark.requirement("RANGE-MULTI-DATA")
+def test_multipart_data(server: Server) -> None:
+    response = ranged(server, MULTI)
+    partial_only(response, SMALL, MULTI)
     parts = multipart(response, SMALL, MULTI)  # strict but for line endings: Content-Range per part
     expect_equal(
         [(first, last) for first, last, _ in parts],
@@ -227,13 +293,14 @@ def test_multipart_framing(server: Server) -> None:
 @pytest.mark.requirement("RANGE-MULTI-CRLF")
 def test_multipart_parsed_with_strict_line_endings(server: Server) -> None:
     response = ranged(server, MULTI)
-    expect_equal(response.status, 206, f"{MULTI}: status")
+    partial_only(response, SMALL, MULTI)
     decode_parts(response, file_bytes(SMALL), strict_line_endings=True)
 
 
 @pytest.mark.requirement("RANGE-MULTI-CRLF")
 def test_multipart_line_endings_byte_by_byte(server: Server) -> None:
     response = ranged(server, MULTI)
+    partial_only(response, SMALL, MULTI)
     boundary = media_type(response.header("content-type"))[1]["boundary"].encode()
     body = response.body
     data = file_bytes(SMALL)
@@ -278,13 +345,14 @@ def test_multipart_exact_content_length(server: Server) -> None:
 @pytest.mark.requirement("RANGE-MULTI-NO-TOP-CONTENT-RANGE")
 def test_multipart_has_no_top_level_content_range(server: Server) -> None:
     response = ranged(server, MULTI)
-    expect_equal(response.status, 206, "status")
+    partial_only(response, SMALL, MULTI)
     expect_equal(response.header("content-range"), None, "Content-Range in the header section")
 
 
 @pytest.mark.requirement("RANGE-MULTI-BOUNDARY-NOT-IN-DATA")
 def test_boundary_not_in_data(server: Server) -> None:
     response = ranged(server, "bytes=0-499,600-")
+    partial_only(response, SMALL, "bytes=0-499,600-")
     boundary = media_type(response.header("content-type"))[1].get("boundary", "").encode()
     for first, last, chunk in multipart(response, SMALL, "bytes=0-499,600-"):
         expect_true(
@@ -552,14 +620,12 @@ def spec_strategy(size: int) -> st.SearchStrategy[str]:
 
 
 @pytest.mark.requirement("RANGE-ORACLE")
-@settings(
-    max_examples=25,
-    deadline=None,
-    derandomize=True,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@BOUNDED
 @given(data=st.data())
-def test_any_range_set_against_the_file(server: Server, data: st.DataObject) -> None:
+def test_any_range_set_against_the_file(
+    server: Server, budget: Budget, data: st.DataObject
+) -> None:
+    budget.check()
     name = data.draw(st.sampled_from([SMALL, "one.txt", "empty.txt"]), label="file")
     size = SIZES[name]
     specs = data.draw(st.lists(spec_strategy(size), min_size=1, max_size=5), label="specs")
@@ -575,7 +641,7 @@ def test_any_range_set_against_the_file(server: Server, data: st.DataObject) -> 
     else:
         expect_equal(response.status, 206, f"{what}: status")
         parts = decode_parts(response, file_bytes(name))
-        expect_union(parts, wanted, what)
+        expect_union(parts, wanted, what, overlapping=may_ignore)
         if len([s for s in specs if s.strip()]) == 1:
             expect_true(
                 response.header("content-range") is not None,

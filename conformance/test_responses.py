@@ -24,6 +24,7 @@ from conformance.harness import (
     expect_stopped_when_gone,
     expect_true,
     not_applicable,
+    polling,
 )
 from conformance.harness.rawhttp import (
     Connection,
@@ -141,15 +142,14 @@ def check_refused(server: Server, *kinds: str) -> None:
 
 def poll_result(server: Server, token: str, done: Any, what: str) -> Any:
     """Poll the app's record: the event happens in the server process, nothing to await here."""
-    deadline = time.monotonic() + RESULT_DEADLINE
     with server.http() as client:
-        while True:
-            record = client.get(path(f"result/{token}")).json()
-            if done(record):
-                return record
-            if time.monotonic() > deadline:
-                expect_true(False, what, f"within {RESULT_DEADLINE} s", f"last record {record!r}")
-            time.sleep(RESULT_POLL)
+        return polling.poll_result(
+            lambda: client.get(path(f"result/{token}")).json(),
+            done,
+            what,
+            seconds=RESULT_DEADLINE,
+            interval=RESULT_POLL,
+        )
 
 
 # -- Response ------------------------------------------------------------------------------------

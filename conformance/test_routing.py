@@ -176,6 +176,10 @@ def test_first_match_fallthrough(server: Server) -> None:
     expect_equal(params(data), {"id": ("int", "12")}, "path_params of /items/12")
     data = expect_endpoint(server, BARE + "/items/abc", "items-str")
     expect_equal(params(data), {"name": ("str", "abc")}, "path_params of /items/abc")
+    # The date regex takes 2023-02-30 but the convertor refuses it: the next route answers.
+    expect_endpoint(server, BARE + "/when/2024-02-29", "when-date")
+    data = expect_endpoint(server, BARE + "/when/2023-02-30", "when-str")
+    expect_equal(params(data), {"text": ("str", "2023-02-30")}, "path_params of /when/2023-02-30")
 
 
 @pytest.mark.requirement("ROUTE-CONV-STR")

@@ -12,20 +12,22 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import time
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
-from conformance.harness import expect_equal, expect_in, expect_true
+from conformance.budget import BOUNDED, Budget, budget_fixture  # noqa: F401 (the fixture "budget")
+from conformance.harness import expect_equal, expect_in, expect_true, not_applicable
 from conformance.harness.byteranges import (
     check_against_file,
     parse_byteranges,
     parse_content_range,
 )
+from conformance.harness.polling import poll_result
 from conformance.harness.rawhttp import Connection, RawResponse, build_request, exchange
 from conformance.harness.server import Server
 
@@ -214,10 +216,16 @@ def test_last_modified(server: Server) -> None:
 
 @pytest.mark.requirement("STATIC-HEAD")
 def test_head(server: Server) -> None:
-    get = fetch(server, FILES + "/hello.txt")
     head, rest = read_to_close(server, FILES + "/hello.txt", method="HEAD")
     expect_equal(status_of(head), 200, "HEAD status")
     expect_equal(rest, b"", "bytes after the HEAD response's header section")
+
+
+@pytest.mark.requirement("STATIC-HEAD-HEADERS")
+def test_head_headers(server: Server) -> None:
+    get = fetch(server, FILES + "/hello.txt")
+    head, _ = read_to_close(server, FILES + "/hello.txt", method="HEAD")
+    expect_equal(status_of(head), 200, "HEAD status")
     fields: dict[str, str] = {}
     for line in head.split(b"\r\n")[1:]:
         name, _, value = line.decode("latin-1").partition(":")
@@ -236,14 +244,20 @@ def test_head_asgi(server: Server) -> None:
         connection.send(request)
         response = connection.read_response("HEAD")
         expect_equal(response.status, 200, "HEAD status")
-        deadline = time.monotonic() + RESULT_DEADLINE
-        while True:
+
+        def read() -> Any:
             record = fetch(server, f"/staticfiles/result/{token}")
             expect_equal(record.status, 200, "result endpoint status")
-            data = json.loads(record.body)
-            if (data is not None and data["done"]) or time.monotonic() > deadline:
-                break
-            time.sleep(RESULT_POLL)
+            return json.loads(record.body)
+
+        data = poll_result(
+            read,
+            lambda d: d is not None and d["done"],
+            "",
+            seconds=RESULT_DEADLINE,
+            interval=RESULT_POLL,
+            expect=False,
+        )
     expect_true(
         data is not None and data["done"], "the app finished the HEAD exchange", "done", repr(data)
     )
@@ -390,16 +404,30 @@ def test_ims_invalid(server: Server, value: str) -> None:
 def test_if_match(server: Server) -> None:
     etag = etag_of(server)
     failed = conditional_status(server, [("If-Match", '"other", "another"')])
-    expect_equal(failed.status, 412, "If-Match listing only other tags")
+    # "MUST NOT perform the requested method"; 412 is what the server "MAY" answer.
+    expect_true(
+        400 <= failed.status < 500,
+        "If-Match listing only other tags: the GET is not performed",
+        "412 (or another 4xx)",
+        f"{failed.status}",
+    )
     if not etag.startswith("W/"):
         expect_file(conditional_status(server, [("If-Match", etag)]), "hello.txt", "If-Match")
+
+
+def only_304(response: RawResponse, what: str) -> None:
+    """For a clause about 304 responses: a 200 (the condition not honoured, which its own
+    STATIC-INM-*/STATIC-IMS-* requirement judges) leaves it not exercised."""
+    if response.status == 200:
+        not_applicable(f"{what}: answered 200, so no 304 to check")
+    expect_equal(response.status, 304, f"{what}: status")
 
 
 @pytest.mark.requirement("STATIC-304-VALIDATORS")
 def test_304_validators(server: Server) -> None:
     etag = etag_of(server)
     response = conditional_status(server, [("If-None-Match", etag)])
-    expect_equal(response.status, 304, "status")
+    only_304(response, "If-None-Match: <the ETag>")
     expect_equal(response.header("etag"), etag, "ETag of the 304")
     expect_equal(response.header("cache-control"), DEFAULT_CACHE, "Cache-Control of the 304")
 
@@ -408,7 +436,7 @@ def test_304_validators(server: Server) -> None:
 def test_304_last_modified(server: Server) -> None:
     etag = etag_of(server)
     response = conditional_status(server, [("If-Modified-Since", LAST_MODIFIED)])
-    expect_equal(response.status, 304, "status")
+    only_304(response, "If-Modified-Since: <Last-Modified>")
     expect_equal(response.header("etag"), etag, "ETag of the 304 to If-Modified-Since")
     # Optional on a 304 (RFC 9110 §15.4.5 allows it; API.md does not ask for it); if sent, exact.
     if response.header("last-modified") is not None:
@@ -428,16 +456,17 @@ def test_304_no_body(server: Server, header: tuple[str, str]) -> None:
 @pytest.mark.requirement("STATIC-CONDITIONAL-HEAD")
 def test_conditional_head(server: Server) -> None:
     etag = etag_of(server)
-    for header in (("If-None-Match", etag), ("If-Modified-Since", LAST_MODIFIED)):
-        response = fetch(server, FILES + "/hello.txt", [header], method="HEAD")
-        expect_equal(response.status, 304, f"HEAD with {header[0]}: {header[1]}")
+    # If-None-Match only: its 304 is a MUST (RFC 9110 §13.1.2); If-Modified-Since's is a
+    # SHOULD, checked on GET by STATIC-IMS-*.
+    response = fetch(server, FILES + "/hello.txt", [("If-None-Match", etag)], method="HEAD")
+    expect_equal(response.status, 304, f"HEAD with If-None-Match: {etag}")
 
 
 @pytest.mark.requirement("STATIC-304-CUSTOM-CACHE")
 def test_304_custom_cache(server: Server) -> None:
     etag = etag_of(server, PRIVATE + "/hello.txt")
     response = fetch(server, PRIVATE + "/hello.txt", [("If-None-Match", etag)])
-    expect_equal(response.status, 304, "status")
+    only_304(response, "If-None-Match: <the ETag>")
     expect_equal(response.header("cache-control"), PRIVATE_CACHE, "Cache-Control of the 304")
 
 
@@ -447,15 +476,10 @@ _OWS = st.sampled_from(["", " ", "  ", "\t"])
 
 
 @pytest.mark.requirement("STATIC-INM-FUZZ")
-@settings(
-    max_examples=25,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture],
-)
+@BOUNDED
 @given(data=st.data())
-def test_inm_fuzz(server: Server, data: st.DataObject) -> None:
+def test_inm_fuzz(server: Server, budget: Budget, data: st.DataObject) -> None:
+    budget.check()
     etag = etag_of(server)
     opaque = etag[2:] if etag.startswith("W/") else etag
     if data.draw(st.booleans(), label="star") and data.draw(st.booleans(), label="star2"):

@@ -104,3 +104,20 @@ def test_runs_as_a_module(tmp_path: Path) -> None:
     )
     assert done.returncode == 1, done.stderr
     assert "uvicorn:" in done.stdout
+
+
+def test_a_new_harness_error_is_a_regression_and_ranks_with_new_failures() -> None:
+    changes = compare(
+        doc(("A-1", "x", "pass"), ("A-2", "x", "fail")),
+        doc(("A-1", "x", "error"), ("A-2", "x", "error")),
+    )
+    assert [(c.requirement, c.old, c.new, c.regression, c.rank) for c in changes] == [
+        ("A-1", "pass", "error", True, 0),
+        ("A-2", "fail", "error", False, 3),  # a known failure outranks an unknown result
+    ]
+
+
+def test_a_cell_with_a_failure_and_an_error_is_a_failure() -> None:
+    old = doc(("A-1", "x", "error"))
+    new = doc(("A-1", "x", "error"), ("A-1", "x", "fail"))
+    assert [(c.old, c.new) for c in compare(old, new)] == [("error", "fail")]

@@ -13,9 +13,11 @@ GOOD = """
 [[requirement]]
 id = "A-ONE"
 area = "A"
-source = "RFC 1"
+source = "RFC 9110"
 clause = "§1"
 level = "MUST"
+subject = "server"
+quote = "A server MUST do one thing."
 text = "One."
 """
 
@@ -44,7 +46,7 @@ def test_missing_field_and_bad_level(tmp_path: Path) -> None:
         load_catalogue(write(tmp_path, "a.toml", text))
     assert raised.value.problems == [
         "a.toml requirement #1: missing field 'text'",
-        "a.toml requirement #1: level 'MAY' is not one of MUST, SHOULD, API",
+        "a.toml requirement #1: level 'MAY' is not one of MUST, SHOULD, API, EXT",
     ]
 
 

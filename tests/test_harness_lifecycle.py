@@ -174,14 +174,23 @@ def test_failing_case_leaves_no_process_and_attaches_log(tmp_path: Path) -> None
     outcomes = {r["requirement"]: r for r in results(tmp_path)}
     assert outcomes["FAKE-1"]["outcome"] == "fail"
     assert "the case fails on purpose" in outcomes["FAKE-1"]["detail"]
-    assert "fake server mode=ok" in outcomes["FAKE-1"]["detail"]
+    assert "fake server mode=ok" in outcomes["FAKE-1"]["log_tail"]  # the log kept apart
+    assert "fake server mode=ok" not in outcomes["FAKE-1"]["detail"]
 
 
 def test_declared_deviation_and_unexpected_pass(tmp_path: Path) -> None:
     declared = '"FAKE-1" = "fails on purpose"\n"FAKE-2" = "declared but holds"\n'
     done, token = run_suite(tmp_path, "ok", "failing", deviations=declared)
-    outcomes = {r["requirement"]: r["outcome"] for r in results(tmp_path)}
-    assert outcomes == {"FAKE-1": "deviation", "FAKE-2": "unexpected-pass"}
+    rows = {r["requirement"]: r for r in results(tmp_path)}
+    assert {k: r["outcome"] for k, r in rows.items()} == {
+        "FAKE-1": "deviation",
+        "FAKE-2": "unexpected-pass",
+    }
+    assert (rows["FAKE-1"]["reason"], rows["FAKE-2"]["reason"]) == (
+        "fails on purpose",
+        "declared but holds",
+    )
+    assert "the case fails on purpose" in rows["FAKE-1"]["detail"]
     assert "1 failed, 1 xfailed" in done.stdout
     assert "unexpected pass on fake" in done.stdout
     assert token_processes(token) == []
@@ -193,22 +202,22 @@ def test_stubborn_server_is_killed(tmp_path: Path) -> None:
     assert token_processes(token) == []
 
 
-def test_server_crash_mid_run_fails_clearly(tmp_path: Path) -> None:
+def test_server_crash_mid_run_is_a_clear_harness_error(tmp_path: Path) -> None:
     done, token = run_suite(tmp_path, "crash", "normal")
     assert done.returncode == 1
     assert "exited with status 3" in done.stdout
     assert "fake server crashing after the probe" in done.stdout
     assert token_processes(token) == []
-    assert {r["outcome"] for r in results(tmp_path)} == {"fail"}
+    assert {r["outcome"] for r in results(tmp_path)} == {"error"}  # never a failure
 
 
 def test_server_crash_fails_its_case_and_is_restarted(tmp_path: Path) -> None:
     done, token = run_suite(tmp_path, "crash-once", "normal")
     assert done.returncode == 1
     outcomes = {r["requirement"]: r for r in results(tmp_path)}
-    assert outcomes["FAKE-1"]["outcome"] == "fail"
+    assert outcomes["FAKE-1"]["outcome"] == "error"
     assert "exited with status 3" in outcomes["FAKE-1"]["detail"]
-    assert "fake server crashing once" in outcomes["FAKE-1"]["detail"]
+    assert "fake server crashing once" in outcomes["FAKE-1"]["log_tail"]
     assert outcomes["FAKE-2"]["outcome"] == "pass", outcomes["FAKE-2"]["detail"]
     assert token_processes(token) == []
 
@@ -219,17 +228,18 @@ def test_declared_known_crash_is_a_deviation_of_its_case(tmp_path: Path) -> None
     assert done.returncode == 0, done.stdout + done.stderr
     outcomes = {r["requirement"]: r for r in results(tmp_path)}
     assert outcomes["FAKE-1"]["outcome"] == "deviation"
-    assert "known crash of fake: a declared server bug" in outcomes["FAKE-1"]["detail"]
+    assert outcomes["FAKE-1"]["reason"] == "known crash of fake: a declared server bug"
     assert "exited with status 3" in outcomes["FAKE-1"]["detail"]
     assert outcomes["FAKE-2"]["outcome"] == "pass", outcomes["FAKE-2"]["detail"]
     assert token_processes(token) == []
 
 
-def test_a_crash_not_declared_stays_a_failure(tmp_path: Path) -> None:
-    known = '[known-crashes]\n"some other crash" = "a declared server bug"\n'
+def test_a_crash_not_declared_stays_an_error(tmp_path: Path) -> None:
+    known = '"FAKE-1" = "a deviation does not excuse a crash"\n'
+    known += '[known-crashes]\n"some other crash" = "a declared server bug"\n'
     done, _ = run_suite(tmp_path, "crash-once", "normal", deviations=known)
     assert done.returncode == 1
-    assert {r["requirement"]: r["outcome"] for r in results(tmp_path)}["FAKE-1"] == "fail"
+    assert {r["requirement"]: r["outcome"] for r in results(tmp_path)}["FAKE-1"] == "error"
 
 
 def test_server_never_ready_fails_in_bounded_time(tmp_path: Path) -> None:
@@ -240,8 +250,10 @@ def test_server_never_ready_fails_in_bounded_time(tmp_path: Path) -> None:
     assert "fake server never listening" in done.stdout
     assert time.monotonic() - started < 30
     assert token_processes(token) == []
-    details = [r["detail"] for r in results(tmp_path)]
-    assert all("harness error" in d for d in details), details
+    rows = results(tmp_path)
+    assert {r["outcome"] for r in rows} == {"error"}, rows  # no verdict, never a failure
+    assert all("did not answer GET /__ready__" in r["detail"] for r in rows), rows
+    assert all("fake server never listening" in r["log_tail"] for r in rows), rows
 
 
 def _default_sigint() -> None:

@@ -11,25 +11,53 @@ from typing import Any
 
 import pytest
 
-from conformance.harness import report
+from conformance.harness import report, reportgrid
 from conformance.harness.catalogue import Requirement
 from conformance.harness.outcomes import Result
 
 GOLDEN = Path(__file__).parent / "harness_golden"
 
+
+def requirement(rid: str, area: str, source: str, clause: str, level: str, text: str) -> Any:
+    """A catalogue row as ``conformance.json`` holds it (``subject`` left to its default)."""
+    return {"id": rid, "area": area, "source": source, "clause": clause, "level": level,
+            "text": text}  # fmt: skip
+
+
 REQUIREMENTS = [
-    Requirement("X-ONE", "Area A", "RFC 1", "§1", "MUST", "One <must> hold."),
-    Requirement("X-TWO", "Area A", "RFC 1", "§2", "SHOULD", "Two should hold."),
-    Requirement("Y-ONE", "Area B", "API.md", "Thing", "API", "The API & its rule."),
+    requirement("X-ONE", "Area A", "RFC 1", "§1", "MUST", "One <must> hold."),
+    requirement("X-TWO", "Area A", "RFC 1", "§2", "SHOULD", "Two should hold."),
+    requirement("Y-ONE", "Area B", "API.md", "Thing", "API", "The API & its rule."),
+    {
+        **requirement("S-ONE", "Server area", "RFC 9", "§9", "MUST", "The server frames it."),
+        "subject": "server",
+        "quote": "A server MUST frame it.",
+    },
+    requirement("ASGI-HTTP-TWO", "Server area", "ASGI spec", "§2", "MUST", "Scope key."),
+    requirement("Z-EXT", "Area B", "docs/api.md", "#extensions", "EXT", "An extension."),
 ]
 RESULTS = [
     Result("X-ONE", "alpha", "c.py::test_one[alpha]", "pass", 0.01, ""),
     Result("X-ONE", "beta", "c.py::test_one[beta]", "fail", 0.02, "expected 1\nactual <2>"),
     Result("X-TWO", "alpha", "c.py::test_two[alpha]", "not-applicable", 0.0, "n/a: no ext"),
-    Result("X-TWO", "beta", "c.py::test_two[beta]", "deviation", 0.01, "declared: known"),
-    Result("Y-ONE", "alpha", "c.py::test_y[alpha]", "unexpected-pass", 0.01, "declared but ok"),
+    Result("X-TWO", "beta", "c.py::test_two[beta]", "deviation", 0.01, "got 2", "known"),
+    Result("Y-ONE", "alpha", "c.py::test_y[alpha]", "unexpected-pass", 0.01, "", "declared"),
     Result("Y-ONE", "beta", "c.py::test_y[beta]", "pass", 0.01, ""),
     Result("Y-ONE", "beta", "c.py::test_y2[beta]", "fail", 0.01, "second case fails"),
+    Result("S-ONE", "alpha", "c.py::test_s[alpha]", "pass", 0.01, ""),
+    Result("S-ONE", "beta", "c.py::test_s[beta]", "fail", 0.01, "bare LF", log_tail="boom"),
+    Result("ASGI-HTTP-TWO", "alpha", "c.py::test_h[alpha]", "error", 0.01, "KeyError: 'x'"),
+    Result(
+        "ASGI-HTTP-TWO",
+        "beta",
+        "c.py::test_h[beta]",
+        "deviation",
+        0.01,
+        "a str",
+        "port is a str (https://tracker.example/issues/7)",
+    ),
+    Result("Z-EXT", "alpha", "c.py::test_z[alpha]", "pass", 0.01, ""),
+    Result("Z-EXT", "beta", "c.py::test_z[beta]", "fail", 0.01, "no getlist"),
 ]
 RUN: dict[str, Any] = {
     "impl": "baize",
@@ -81,8 +109,14 @@ OPEN = {
 }
 
 
+def document(
+    requirements: list[dict[str, Any]], results: list[Result], facts: Any = None
+) -> dict[str, Any]:
+    return {**report.build(RUN, [], results, facts), "requirements": requirements}
+
+
 def data() -> dict[str, Any]:
-    return report.build(RUN, REQUIREMENTS, RESULTS, OPEN)
+    return document(REQUIREMENTS, RESULTS, OPEN)
 
 
 def check_golden(name: str, text: str) -> None:
@@ -96,7 +130,6 @@ def test_json_schema_is_exact() -> None:
     document = data()
     assert set(document) == {"run", "requirements", "results", "open_behaviours"}
     assert document["open_behaviours"] == OPEN
-    assert set(document["requirements"][0]) == {"id", "area", "source", "clause", "level", "text"}
     assert set(document["results"][0]) == {
         "requirement",
         "server",
@@ -104,9 +137,22 @@ def test_json_schema_is_exact() -> None:
         "outcome",
         "duration_s",
         "detail",
+        "reason",
+        "log_tail",
+        "link",
     }
     keys = [(r["requirement"], r["server"], r["case"]) for r in document["results"]]
     assert keys == sorted(keys)
+
+
+def test_a_catalogue_requirement_keeps_its_subject_and_quote() -> None:
+    entry = Requirement("S-X", "Server area", "RFC 9", "§9", "MUST", "Frames.", "server", "Q.")
+    document = report.build(RUN, [entry], [])
+    assert document["requirements"][0]["subject"] == "server"
+    assert document["requirements"][0]["quote"] == "Q."
+    text = report.render_markdown(document)
+    assert "### Server duties: 1 requirement" in text
+    assert "### Implementation" not in text
 
 
 def test_markdown_golden() -> None:
@@ -117,61 +163,131 @@ def test_html_golden() -> None:
     check_golden("conformance.html", report.render_html(data()))
 
 
-def test_worst_outcome_wins_a_cell_and_counts() -> None:
+def section(text: str, start: str, end: str = "\n## ") -> str:
+    return text.split(start, 1)[1].split(end, 1)[0]
+
+
+def test_server_duties_and_the_implementation_are_apart() -> None:
     text = report.render_markdown(data())
-    assert "| `Y-ONE` | API | API.md Thing | **XPASS** | **FAIL** |" in text
-    # pass, FAIL, XPASS, dev, n/a, no result
-    assert "| beta | 2.0 | 0 | **2** | 0 | 1 | 0 | 0 |" in text
-    assert "| alpha | 1.0 | 1 | 0 | **1** | 0 | 1 | 0 |" in text
+    server = section(text, "### Server duties: 2 requirements", "### Implementation")
+    implementation = section(text, "### Implementation: 4 requirements", "Labels:")
+    # pass, FAIL, XPASS, ERROR, dev, n/a, no result: no "no ext" column for server duties
+    assert "| beta | 2.0 | 0 | **1** | 0 | 0 | 1 | 0 | 0 |" in server
+    assert "| alpha | 1.0 | 1 | 0 | 0 | 1 | 0 | 0 | 0 |" in server
+    # pass, FAIL, XPASS, ERROR, no ext, dev, n/a, no result
+    assert "| beta | 2.0 | 0 | **2** | 0 | 0 | 1 | 1 | 0 | 0 |" in implementation
+    assert "| alpha | 1.0 | 2 | 0 | **1** | 0 | 0 | 0 | 1 | 0 |" in implementation
+    # The server's failure never shows in the implementation's part, and the reverse.
+    assert "S-ONE" not in section(text, "## Implementation by area")
+    assert "X-ONE" not in section(text, "## Server duties by area")
+    # At a glance: passed/judged, then the flagged verdicts.
+    assert (
+        "| [Server area](#server-area) | **1/2 · 1 ERROR** | **0/2 · 1 FAIL · 1 dev** |" in server
+    )
+
+
+def test_ext_failures_are_extensions_not_provided_never_failures() -> None:
+    text = report.render_markdown(data())
+    assert "| `Z-EXT` | EXT | docs/api.md #extensions | pass | **no ext** |" in text
+    assert "Z-EXT" not in section(text, "## Failures and unexpected passes")
+    assert "| `Z-EXT` | beta | no getlist |" in section(text, "## Extensions not provided")
+    assert "1 extension not provided" in text.splitlines()[4]
+    page = report.render_html(data())
+    assert '<span class="tag not-provided">no ext</span> <code>Z-EXT</code>' in page
+
+
+def test_harness_errors_are_listed_apart_from_failures() -> None:
+    text = report.render_markdown(data())
+    assert "ASGI-HTTP-TWO" not in section(text, "## Failures and unexpected passes")
+    errors = section(text, "## Harness errors")
+    assert "### ERROR: `ASGI-HTTP-TWO` on alpha" in errors
+    assert "KeyError: 'x'" in errors
+    overview = text.splitlines()[4]
+    assert overview.startswith(
+        "[**3 failures**](#failures-and-unexpected-passes) · "
+        "[**1 unexpected pass**](#failures-and-unexpected-passes) · "
+        "[1 harness error](#harness-errors) · "
+        "[1 extension not provided](#extensions-not-provided) · [2 deviations](#deviations)"
+    )
+
+
+def test_a_failure_quotes_its_clause_then_what_is_accepted_then_what_happened() -> None:
+    text = report.render_markdown(data())
+    failure = section(text, "### FAIL: `S-ONE` on beta", "### ")
+    lines = [line for line in failure.splitlines() if line]
+    assert lines[:4] == [
+        "> A server MUST frame it.",
+        ">",
+        "> — RFC 9 §9 (MUST)",
+        "Accepted: The server frames it.",
+    ]
+    assert "bare LF" in failure
+    assert "<details><summary>last lines of the beta log</summary>" in failure
+    page = report.render_html(data())
+    assert "<blockquote>A server MUST frame it.<br>— RFC 9 §9 (MUST)</blockquote>" in page
+
+
+def test_a_deviation_keeps_its_clause_and_links_the_servers_tracker() -> None:
+    text = report.render_markdown(data())
+    deviations = section(text, "## Deviations")
+    assert "| `X-TWO` | beta | RFC 1 §2 | known |" in deviations
+    assert (
+        "| `ASGI-HTTP-TWO` | beta | ASGI spec §2 | port is a str "
+        "(https://tracker.example/issues/7) |"
+    ) in deviations
+    linked = Result("X-TWO", "beta", "c", "deviation", 0.0, "", "known", "", "https://t.example/1")
+    text = report.render_markdown(document(REQUIREMENTS, [linked]))
+    assert "| `X-TWO` | beta | RFC 1 §2 | known ([issue](https://t.example/1)) |" in text
+    page = report.render_html(document(REQUIREMENTS, [linked]))
+    assert '<a href="https://t.example/1">issue</a>' in page
 
 
 def test_overview_line_counts_cells_and_missing_requirements() -> None:
-    extra = [*REQUIREMENTS, Requirement("Z-NONE", "Area B", "RFC 2", "§9", "MUST", "Untested.")]
-    document = report.build(RUN, extra, RESULTS, OPEN)
-    markdown = report.render_markdown(document)
-    overview = (
-        "[**2 failures**](#failures-and-unexpected-passes) · "
-        "[**1 unexpected pass**](#failures-and-unexpected-passes) · "
-        "[1 deviation](#deviations) · 1 not applicable · 1 requirement without results"
-    )
-    assert overview in markdown.splitlines()
-    assert "| beta | 2.0 | 0 | **2** | 0 | 1 | 0 | 1 |" in markdown  # the no-result column
-    page = report.render_html(document)
-    assert '<a class="bad" href="#failures">2 failures</a>' in page
+    extra = [*REQUIREMENTS, requirement("Z-NONE", "Area B", "RFC 2", "§9", "MUST", "Untested.")]
+    markdown = report.render_markdown(document(extra, RESULTS, OPEN))
+    assert markdown.splitlines()[4].endswith("1 not applicable · 1 requirement without results")
+    assert "| beta | 2.0 | 0 | **2** | 0 | 0 | 1 | 1 | 0 | 1 |" in markdown  # no-result column
+    page = report.render_html(document(extra, RESULTS, OPEN))
+    assert '<a class="bad" href="#failures">3 failures</a>' in page
     assert '<a class="bad" href="#failures">1 unexpected pass</a>' in page
-    assert '<a class="zero" href="#grid">0 requirements without results</a>' not in page
+    assert '<a class="bad" href="#errors">1 harness error</a>' in page
     assert '<td class="v none" title="no result">–</td>' in page
 
 
-def test_markdown_puts_summary_then_failures_then_grid() -> None:
+def test_markdown_puts_summary_then_failures_then_grids() -> None:
     text = report.render_markdown(data())
     order = [
         "## Summary",
+        "### Server duties",
+        "### Implementation",
         "## Failures and unexpected passes",
+        "## Harness errors",
+        "## Extensions not provided",
         "## Deviations",
-        "## Requirements by area",
+        "## Server duties by area",
+        "## Implementation by area",
         "## Behaviours the spec leaves open: root_path",
     ]
     positions = [text.index(heading) for heading in order]
     assert positions == sorted(positions)
-    assert "| `X-TWO` | beta | declared: known |" in text
     assert "- [Area A](#area-a): 2 requirements, 1 FAIL, 1 dev" in text
 
 
-def test_html_puts_summary_then_failures_then_one_grid() -> None:
+def test_html_puts_summary_then_failures_then_one_grid_per_part() -> None:
     page = report.render_html(data())
-    order = ['id="summary"', 'id="areas"', 'id="failures"', 'id="deviations"', 'id="grid"']
+    order = ['id="summary"', 'id="areas"', 'id="failures"', 'id="errors"', 'id="not-provided"']
+    order += ['id="deviations"', 'id="grid"', 'id="grid-implementation"']
     positions = [page.index(marker) for marker in order]
     assert positions == sorted(positions)
-    assert page.count('<table id="grid">') == 1  # one table: server columns line up
-    assert page.count('<tr class="area">') == 2
+    assert page.count('class="grid"') == 2  # one table a part: server columns line up
+    assert page.count('<tr class="area">') == 3
     assert "position:sticky" in page
     assert "table-layout:fixed" in page
-    # Failures expand to their detail; deviations are collapsed inside their own section.
-    failures = page.split('id="failures"', 1)[1].split('id="deviations"', 1)[0]
-    assert failures.count('<details class="result"') == 3
-    deviations = page.split('id="deviations"', 1)[1].split('id="grid"', 1)[0]
-    assert "<details><summary>1 declared deviation" in deviations
+    failures = section(page, 'id="failures"', 'id="errors"')
+    assert failures.count('<details class="result"') == 4
+    assert failures.index("S-ONE") < failures.index("X-ONE")  # server duties first
+    deviations = section(page, 'id="deviations"', 'id="grid"')
+    assert "<details><summary>2 declared deviations" in deviations
     assert "<details open" not in page
 
 
@@ -180,37 +296,38 @@ def test_html_tooltips_carry_the_long_text() -> None:
     assert '<th title="{python} -m beta {app}">beta</th>' in page  # command on hover
     assert '<th title="unexpected-pass">XPASS</th>' in page
     assert 'title="fail: expected 1 actual &lt;2&gt;"' in page
-    assert 'title="deviation: declared: known"' in page
+    assert 'title="deviation: known"' in page
     assert '<td title="RFC 1 §1">RFC 1 §1</td>' in page
 
 
-def test_detail_is_split_from_the_server_log_tail() -> None:
-    detail = "declared deviation: slow\nexpected 1\n--- last lines of the beta log ---\nboom\n"
-    main, heading, log = report._split_detail(detail)
-    assert (main, heading, log) == (
+def test_log_tail_is_kept_apart_and_old_reports_still_split() -> None:
+    result = {"server": "beta", "detail": "expected 1", "log_tail": "boom\n", "outcome": "fail"}
+    assert reportgrid.split_detail(result) == ("expected 1", "last lines of the beta log", "boom")
+    old = "declared deviation: slow\nexpected 1\n--- last lines of the beta log ---\nboom\n"
+    legacy = {"server": "beta", "detail": old, "outcome": "deviation"}
+    assert reportgrid.split_detail(legacy) == (
         "declared deviation: slow\nexpected 1",
         "last lines of the beta log",
         "boom",
     )
-    assert report._reason(detail) == "slow"
-    assert report._reason("expected:\n  200\nactual:\n  500") == "expected: 200 actual: 500"
-    results = [Result("X-ONE", "beta", "c.py::t[beta]", "fail", 0.1, detail)]
-    page = report.render_html(report.build(RUN, REQUIREMENTS, results))
+    assert reportgrid.reason(legacy) == "slow"
+    assert reportgrid.reason({**legacy, "outcome": "fail", "detail": "a:\n  200\nb:  500"}) == (
+        "a: 200 b: 500"
+    )
+    page = report.render_html(data())
     assert '<p>last lines of the beta log</p><pre class="log">boom</pre>' in page
-    markdown = report.render_markdown(report.build(RUN, REQUIREMENTS, results))
-    assert "<details><summary>last lines of the beta log</summary>" in markdown
 
 
 def test_markdown_escapes_pipes_and_shortens_sources() -> None:
-    long = Requirement("L-ONE", "Area L", "RFC 9", "§" + "x" * 80, "MUST", "Long.")
-    results = [Result("L-ONE", "alpha", "c.py::t[alpha]", "deviation", 0.1, "a | b")]
-    text = report.render_markdown(report.build(RUN, [long], results))
-    assert "| `L-ONE` | alpha | a \\| b |" in text
+    long = requirement("L-ONE", "Area L", "RFC 9", "§" + "x" * 80, "MUST", "Long.")
+    results = [Result("L-ONE", "alpha", "c.py::t[alpha]", "deviation", 0.1, "", "a | b")]
+    text = report.render_markdown(document([long], results))
+    assert "| `L-ONE` | alpha | RFC 9 §" + "x" * 80 + " | a \\| b |" in text
     row = next(line for line in text.splitlines() if line.startswith("| `L-ONE` | MUST"))
     assert "| RFC 9 §" + "x" * 32 + "… |" in row  # 40 characters in all
 
 
-@pytest.mark.parametrize("needle", ["<script", "http://", "https://"])
+@pytest.mark.parametrize("needle", ["<script", "http://"])
 def test_html_is_self_contained(needle: str) -> None:
     assert needle not in report.render_html(data())
 
@@ -232,9 +349,9 @@ def test_headers_state_provenance() -> None:
 
 def test_open_behaviours_are_facts_not_verdicts() -> None:
     text = report.render_markdown(data())
-    section = text.split("## Behaviours the spec leaves open: root_path", 1)[1]
-    assert "`path='/mount/x' raw_path='/mount/x' root_path='/mount'`" in section
-    assert "status 404 (the app was not called)" in section
-    summary = text.split("## Summary", 1)[1].split("##", 1)[0]
+    section_text = text.split("## Behaviours the spec leaves open: root_path", 1)[1]
+    assert "`path='/mount/x' raw_path='/mount/x' root_path='/mount'`" in section_text
+    assert "status 404 (the app was not called)" in section_text
+    summary = text.split("## Summary", 1)[1].split("## ", 1)[0]
     assert "root_path" not in summary  # never counted as pass or fail
     assert "what the root-path option does" in report.render_html(data()).lower()

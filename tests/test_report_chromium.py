@@ -27,8 +27,8 @@ import pytest
 from websockets.sync.client import ClientConnection, connect
 
 from conformance.harness import report
-from conformance.harness.catalogue import Requirement
-from conformance.harness.outcomes import OUTCOMES, Result
+from conformance.harness.outcomes import Result
+from conformance.harness.verdicts import CATEGORIES, SEVERITY, SUBJECTS, subject_of
 
 ROOT = Path(__file__).resolve().parent.parent
 REAL_REPORT = ROOT / "reports" / "conformance.json"
@@ -49,8 +49,6 @@ FLAGS = (
 START_TIMEOUT = 30.0  # seconds until DevToolsActivePort appears
 CALL_TIMEOUT = 20.0  # seconds for one DevTools round trip
 NO_RESULT = "no result"
-# The worst verdict of a (requirement, server) cell wins (conformance/README.md, Verdicts).
-SEVERITY = ("fail", "unexpected-pass", "deviation", "pass", "not-applicable")
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -169,19 +167,20 @@ def browser_page() -> Iterator[Page]:
             _stop(process)
 
 
-# What the page shows, read after rendering: every table (marked as the summary by
-# id/class "summary", else the first is taken as it) as rows of visible cell text
+# What the page shows, read after rendering: every table (marked as a summary by id/class
+# "summary", with the catalogue part it counts in data-subject) as rows of visible cell text
 # (innerText, so hidden text does not count), the overview line, the headings in order,
-# each grid link and whether its target exists, where the first table sits, the grid's
+# each grid link and whether its target exists, where the first table sits, the grids'
 # area rows and the left edge of each server column in the header and in every area.
 READ_PAGE = """(() => {
   const text = (el) => el.innerText.replace(/\\s+/g, ' ').trim();
   const tables = [...document.querySelectorAll('table')].map((t) => ({
     summary: t.matches('#summary, .summary'),
+    subject: t.dataset.subject || null,
     top: t.getBoundingClientRect().top,
     rows: [...t.rows].map((r) => [...r.cells].map(text)),
   }));
-  const links = [...document.querySelectorAll('#grid td a[href^="#"]')].map((a) => ({
+  const links = [...document.querySelectorAll('table.grid td a[href^="#"]')].map((a) => ({
     label: text(a),
     target: !!document.getElementById(decodeURIComponent(a.hash.slice(1))),
   }));
@@ -189,7 +188,7 @@ READ_PAGE = """(() => {
   const overview = document.querySelector('.overview');
   const grid = document.getElementById('grid');
   const edges = (row) => [...row.cells].slice(-SERVERS).map((c) => c.getBoundingClientRect().left);
-  const areaRows = [...document.querySelectorAll('tr.area')];
+  const areaRows = [...document.querySelectorAll('table.grid tr.area')];
   return {
     tables, links, headings, viewport: window.innerHeight,
     overview: overview ? text(overview) : null,
@@ -220,9 +219,23 @@ FRAGMENT_SHOWN = """((id) => {
 })"""
 
 
-def expected_counts(data: dict[str, Any]) -> dict[str, dict[str, int]]:
-    """Per server, the number of requirements per verdict (a cell's worst verdict), and
-    ``no result``: requirements (catalogue or results) with no result on that server."""
+def _subjects(data: dict[str, Any]) -> dict[str, str]:
+    """Requirement id -> the catalogue part it is counted in (its subject)."""
+    ids = {r["requirement"] for r in data["results"]} - {r["id"] for r in data["requirements"]}
+    rows = [*data["requirements"], *({"id": rid} for rid in ids)]
+    return {row["id"]: subject_of(row) for row in rows}
+
+
+def _levels(data: dict[str, Any]) -> dict[str, str]:
+    return {row["id"]: row.get("level", "") for row in data["requirements"]}
+
+
+def expected_counts(data: dict[str, Any], subject: str | None = None) -> dict[str, dict[str, int]]:
+    """Per server, the number of requirements (of ``subject``'s part, or all) per category (a
+    cell's worst verdict; an EXT failure counts as ``not-provided``), and ``no result``:
+    requirements (catalogue or results) with no result on that server."""
+    subjects, levels = _subjects(data), _levels(data)
+    ids = {rid for rid, part in subjects.items() if subject in (None, part)}
     cells: dict[tuple[str, str], str] = {}
     for result in data["results"]:
         key = (result["server"], result["requirement"])
@@ -231,22 +244,23 @@ def expected_counts(data: dict[str, Any]) -> dict[str, dict[str, int]]:
             cells[key] = result["outcome"]
     servers = [s["name"] for s in data["run"]["servers"]]
     servers += sorted({r["server"] for r in data["results"]} - set(servers))
-    keys = (*OUTCOMES, NO_RESULT)
+    keys = (*CATEGORIES, NO_RESULT)
     counts: dict[str, dict[str, int]] = {s: dict.fromkeys(keys, 0) for s in servers}
-    for (server, _), outcome in cells.items():
-        counts[server][outcome] += 1
-    ids = {r["id"] for r in data["requirements"]} | {r["requirement"] for r in data["results"]}
+    for (server, rid), outcome in cells.items():
+        if rid in ids:
+            shown = "not-provided" if (outcome, levels.get(rid)) == ("fail", "EXT") else outcome
+            counts[server][shown] += 1
     for server in servers:
         counts[server][NO_RESULT] = sum(1 for rid in ids if (server, rid) not in cells)
     return counts
 
 
 def expected_overview(data: dict[str, Any]) -> dict[str, int]:
-    """The overview line's numbers: cells per verdict over every server, and requirements
+    """The overview line's numbers: cells per category over every server, and requirements
     that lack a result on at least one server."""
     counts = expected_counts(data)
     totals: dict[str, int] = {
-        o: sum(c[o] for c in counts.values()) for o in OUTCOMES if o != "pass"
+        o: sum(c[o] for c in counts.values()) for o in CATEGORIES if o != "pass"
     }
     ids = {r["id"] for r in data["requirements"]} | {r["requirement"] for r in data["results"]}
     covered = {(r["server"], r["requirement"]) for r in data["results"]}
@@ -255,12 +269,16 @@ def expected_overview(data: dict[str, Any]) -> dict[str, int]:
 
 
 def shown_overview(line: str) -> dict[str, int]:
-    """``N failures · N unexpected passes · ...`` as numbers per verdict."""
+    """``N failures · N unexpected passes · ...`` as numbers per category."""
     words = {
         "failure": "fail",
         "failures": "fail",
         "unexpected pass": "unexpected-pass",
         "unexpected passes": "unexpected-pass",
+        "harness error": "error",
+        "harness errors": "error",
+        "extension not provided": "not-provided",
+        "extensions not provided": "not-provided",
         "deviation": "deviation",
         "deviations": "deviation",
         "not applicable": "not-applicable",
@@ -275,28 +293,31 @@ def shown_overview(line: str) -> dict[str, int]:
     return shown
 
 
-def _label_to_outcome(label: str) -> str | None:
+def _label_to_category(label: str) -> str | None:
     label = label.lower()
     if label == NO_RESULT:
         return NO_RESULT
-    for outcome in OUTCOMES:
-        if label in (outcome, report.LABELS[outcome].lower()):
-            return outcome
+    for shown in CATEGORIES:
+        if label in (shown, report.LABELS[shown].lower()):
+            return shown
     return None
 
 
-def shown_counts(table: list[list[str]]) -> dict[str, dict[str, int]]:
-    """The summary table as the page shows it: first column → verdict → number (columns
-    headed by a verdict's name or label, or "no result"; other columns are ignored)."""
+def shown_counts(table: list[list[str]], subject: str) -> dict[str, dict[str, int]]:
+    """A summary table as the page shows it: first column → category → number (columns
+    headed by a category's name or label, or "no result"; other columns are ignored). A
+    server-duties table has no "no ext" column: extensions are the implementation's."""
     header, *rows = table
-    columns = {i: _label_to_outcome(label) for i, label in enumerate(header)}
+    columns = {i: _label_to_category(label) for i, label in enumerate(header)}
     found = {o for o in columns.values() if o}
-    assert found == {*OUTCOMES, NO_RESULT}, f"summary header {header} lacks a column"
+    wanted = {*CATEGORIES, NO_RESULT} - ({"not-provided"} if subject == "server" else set())
+    assert found == wanted, f"summary header {header} lacks a column"
     shown: dict[str, dict[str, int]] = {}
     for row in rows:
         numbers = {columns[i]: cell for i, cell in enumerate(row) if columns.get(i)}
         assert all(n.isdigit() for n in numbers.values()), f"summary row {row}"
         shown[row[0]] = {str(o): int(n) for o, n in numbers.items()}
+        shown[row[0]].setdefault("not-provided", 0)
     return shown
 
 
@@ -314,18 +335,22 @@ def render_and_read(data: dict[str, Any], directory: Path) -> dict[str, Any]:
 def check_summary(data: dict[str, Any], seen: dict[str, Any]) -> None:
     assert seen["tables"], "the page shows no table"
     marked = [t for t in seen["tables"] if t["summary"]]
-    summary = marked[0] if marked else seen["tables"][0]
-    assert summary["top"] < seen["viewport"], "the summary table is not in the first screen"
-    expected = expected_counts(data)
-    shown = shown_counts(summary["rows"])
-    # Rows for every server; a totals row or the like is not compared.
-    assert {s: shown.get(s) for s in expected} == expected
+    assert marked, "no summary table"
+    assert marked[0]["top"] < seen["viewport"], "the summary table is not in the first screen"
+    parts = [s for s in SUBJECTS if s in set(_subjects(data).values())]
+    assert [t["subject"] for t in marked] == parts, "one summary a catalogue part, in order"
+    for summary in marked:
+        expected = expected_counts(data, summary["subject"])
+        shown = shown_counts(summary["rows"], summary["subject"])
+        # Rows for every server; a totals row or the like is not compared.
+        assert {s: shown.get(s) for s in expected} == expected
     assert seen["overview"], "no overview line"
     assert shown_overview(seen["overview"]) == expected_overview(data)
 
 
 def check_grid(seen: dict[str, Any]) -> None:
-    """Server columns line up in every area, and the header stays on screen when scrolled."""
+    """Server columns line up in every area of every grid, and the first grid's header stays
+    on screen when scrolled."""
     assert seen["header"], "no grid header row"
     for area, edges in zip(seen["areas"], seen["columns"], strict=True):
         assert edges == seen["header"], f"server columns of {area!r} do not line up"
@@ -334,11 +359,23 @@ def check_grid(seen: dict[str, Any]) -> None:
     assert 0 <= stuck["top"] < 5, f"the grid header scrolled away: {stuck}"
 
 
+def requirement(rid: str, area: str, source: str, clause: str, level: str, text: str) -> Any:
+    """A catalogue row as ``conformance.json`` holds it."""
+    return {"id": rid, "area": area, "source": source, "clause": clause, "level": level,
+            "text": text}  # fmt: skip
+
+
+def document(requirements: list[dict[str, Any]], results: list[Result]) -> dict[str, Any]:
+    return {**report.build(RUN, [], results), "requirements": requirements}
+
+
 REQUIREMENTS = [
-    Requirement("A-ONE", "Area A", "RFC 1", "§1", "MUST", "One <b>must</b> hold."),
-    Requirement("A-TWO", "Area A", "RFC 1", "§2", "SHOULD", "Two should hold."),
-    Requirement("B-ONE", "Area B", "API.md", "Thing", "API", "The API & its rule."),
-    Requirement("B-TWO", "Area B", "API.md", "Other", "API", "Another rule."),
+    requirement("A-ONE", "Area A", "RFC 1", "§1", "MUST", "One <b>must</b> hold."),
+    requirement("A-TWO", "Area A", "RFC 1", "§2", "SHOULD", "Two should hold."),
+    requirement("B-ONE", "Area B", "API.md", "Thing", "API", "The API & its rule."),
+    requirement("B-TWO", "Area B", "API.md", "Other", "API", "Another rule."),
+    requirement("B-EXT", "Area B", "docs/api.md", "#extensions", "EXT", "An extension."),
+    requirement("SRV-ONE", "Server area", "RFC 9112", "§6", "MUST", "Framing."),
 ]
 RESULTS = [
     Result("A-ONE", "alpha", "c.py::test_a1[alpha]", "pass", 0.01, ""),
@@ -354,8 +391,13 @@ RESULTS = [
     Result("B-TWO", "alpha", "c.py::test_b2[alpha]", "pass", 0.01, ""),
     Result("B-TWO", "beta", "c.py::test_b2[beta]", "pass", 0.01, ""),
     Result("B-TWO", "delta", "c.py::test_b2[delta]", "pass", 0.01, ""),
+    Result("B-EXT", "alpha", "c.py::test_be[alpha]", "pass", 0.01, ""),
+    Result("B-EXT", "beta", "c.py::test_be[beta]", "fail", 0.01, "no getlist"),
+    Result("SRV-ONE", "alpha", "c.py::test_s[alpha]", "error", 0.01, "KeyError: 'x'"),
+    Result("SRV-ONE", "beta", "c.py::test_s[beta]", "fail", 0.01, "bare LF"),
+    Result("SRV-ONE", "gamma", "c.py::test_s[gamma]", "pass", 0.01, ""),
 ]
-UNTESTED = Requirement("B-NONE", "Area B", "API.md", "None", "API", "Nobody tested it.")
+UNTESTED = requirement("B-NONE", "Area B", "API.md", "None", "API", "Nobody tested it.")
 RUN: dict[str, Any] = {
     "impl": "baize",
     "impl_version": "0.1.0",
@@ -371,19 +413,25 @@ RUN: dict[str, Any] = {
 
 
 def test_expected_counts_take_the_worst_verdict_per_cell() -> None:
-    counts = expected_counts(report.build(RUN, REQUIREMENTS, RESULTS))
+    data = document(REQUIREMENTS, RESULTS)
+    counts = expected_counts(data)
     assert counts["beta"] == {
         "pass": 1,
-        "fail": 2,
+        "fail": 3,
+        "error": 0,
         "not-applicable": 0,
         "deviation": 1,
         "unexpected-pass": 0,
+        "not-provided": 1,
         NO_RESULT: 0,
     }
     assert counts["alpha"]["unexpected-pass"] == 1
+    assert counts["alpha"]["error"] == 1
     assert counts["delta"]["pass"] == 1  # a server seen only in results still counts
-    assert counts["delta"][NO_RESULT] == 3
+    assert counts["delta"][NO_RESULT] == 5
     assert counts["beta"][NO_RESULT] == 0
+    assert expected_counts(data, "server")["beta"]["fail"] == 1
+    assert expected_counts(data, "implementation")["beta"]["fail"] == 2
 
 
 def test_missing_chromium_fails_with_the_install_hint(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -414,30 +462,32 @@ def test_browser_is_killed_when_the_body_raises() -> None:
 
 
 def test_summary_shown_by_chromium_equals_the_json(tmp_path: Path) -> None:
-    data = report.build(RUN, [*REQUIREMENTS, UNTESTED], RESULTS)
+    data = document([*REQUIREMENTS, UNTESTED], RESULTS)
     seen = render_and_read(data, tmp_path)
     check_summary(data, seen)
     check_grid(seen)
-    assert expected_counts(data)["delta"][NO_RESULT] == 4  # the no-result column is exercised
+    assert expected_counts(data)["delta"][NO_RESULT] == 6  # the no-result column is exercised
     headings = seen["headings"]
     assert headings[0] == "Conformance report"
-    order = ["Summary", "Areas", "Failures and unexpected passes (3)", "Deviations (1)"]
-    order.append("Requirements by area")
+    order = ["Summary", "Areas", "Failures and unexpected passes (4)", "Harness errors (1)"]
+    order += ["Extensions not provided (1)", "Deviations (1)"]
+    order += ["Server duties by area", "Implementation by area"]
     assert [headings.index(h) for h in order] == sorted(headings.index(h) for h in order)
     assert [a.split(" · ")[0] for a in seen["areas"]] == [
+        "Server area 1 requirement",
         "Area A 2 requirements",
-        "Area B 3 requirements",
+        "Area B 4 requirements",
     ]
-    # Every FAIL / deviation / XPASS cell links to its detail, and the detail exists.
+    # Every flagged cell links to its detail, and the detail exists.
     labels = sorted(link["label"] for link in seen["links"])
-    wanted = ["fail", "fail", "deviation", "unexpected-pass"]
+    wanted = ["error", "fail", "fail", "fail", "not-provided", "deviation", "unexpected-pass"]
     assert labels == sorted(report.LABELS[o] for o in wanted)
     assert all(link["target"] for link in seen["links"]), seen["links"]
 
 
 def test_a_link_to_a_collapsed_deviation_shows_it(tmp_path: Path) -> None:
     page_path = tmp_path / "conformance.html"
-    page_path.write_text(report.render_html(report.build(RUN, REQUIREMENTS, RESULTS)))
+    page_path.write_text(report.render_html(document(REQUIREMENTS, RESULTS)))
     anchor = "r-A-TWO-beta"
     with browser_page() as page:
         page.load(page_path.as_uri())
@@ -454,6 +504,6 @@ def test_summary_of_the_committed_report_equals_its_json(tmp_path: Path) -> None
     seen = render_and_read(data, tmp_path)
     check_summary(data, seen)
     check_grid(seen)
-    notable = sum(1 for r in data["results"] if r["outcome"] in report.SHOWN)
+    notable = sum(1 for r in data["results"] if r["outcome"] not in ("pass", "not-applicable"))
     assert bool(seen["links"]) == bool(notable)
     assert all(link["target"] for link in seen["links"])

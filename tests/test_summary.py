@@ -34,6 +34,9 @@ REPORT: dict[str, Any] = {
         {"id": "R-TWO", "area": "A", "source": "RFC 1", "clause": "§2", "level": "MUST"},
         {"id": "R-THREE", "area": "B", "source": "API.md", "clause": "X", "level": "API"},
         {"id": "R-UNTESTED", "area": "B", "source": "API.md", "clause": "Y", "level": "API"},
+        {"id": "R-EXT", "area": "B: more", "source": "docs/api.md", "clause": "#x", "level": "EXT"},
+        {"id": "ASGI-HTTP-ONE", "area": "S", "source": "ASGI", "clause": "§1", "level": "MUST"},
+        {"id": "S-TWO", "area": "S", "source": "RFC 2", "clause": "§2", "subject": "server"},
     ],
     "results": [
         {"requirement": "R-ONE", "server": "alpha", "outcome": "pass", "detail": ""},
@@ -54,6 +57,26 @@ REPORT: dict[str, Any] = {
         {"requirement": "R-THREE", "server": "alpha", "outcome": "deviation", "detail": "old"},
         {"requirement": "R-THREE", "server": "beta", "outcome": "unexpected-pass", "detail": ""},
         {"requirement": "R-THREE", "server": "gamma", "outcome": "pass", "detail": ""},
+        {"requirement": "R-EXT", "server": "alpha", "outcome": "fail", "detail": "no getlist"},
+        {"requirement": "R-EXT", "server": "beta", "outcome": "pass", "detail": ""},
+        {"requirement": "ASGI-HTTP-ONE", "server": "alpha", "outcome": "pass", "detail": ""},
+        {
+            "requirement": "ASGI-HTTP-ONE",
+            "server": "beta",
+            "outcome": "deviation",
+            "detail": "port '1'",
+            "reason": "port is a str (ASGI §1)",
+            "link": "https://tracker.example/beta/7",
+        },
+        {
+            "requirement": "ASGI-HTTP-ONE",
+            "server": "gamma",
+            "outcome": "error",
+            "detail": "KeyError: 'x'",
+            "log_tail": "Traceback",
+        },
+        {"requirement": "S-TWO", "server": "alpha", "outcome": "fail", "detail": "bare LF"},
+        {"requirement": "S-TWO", "server": "beta", "outcome": "pass", "detail": ""},
     ],
 }
 
@@ -86,30 +109,53 @@ socket = "port"
 
 TRUNCATED = "expected 'a\\|b' " + "x" * 144 + "…"
 
+LEGEND = (
+    "A cell reads passed/judged (not-applicable left out), then the requirements per other "
+    "verdict (with several cases, the worst): FAIL, XPASS (declared but passes), ERROR (no "
+    "verdict: harness error), no ext (extension not provided), dev (declared deviation)."
+)
 COMPARISON = f"""### Server comparison
 
-Implementation `baize` 9.9 on CPython 3.11.9, run 2025-01-02. 4 requirements in the catalogue, \
-3 with results; the counts are requirements per verdict (with several cases, the worst).
+Implementation `baize` 9.9 on CPython 3.11.9, run 2025-01-02. 7 requirements in the catalogue \
+(2 server, 5 implementation), 6 with results. {LEGEND}
 
-| configuration | version | offers | pass | fail | deviation | not-applicable | unexpected-pass \
-| deviations and failures |
-|---|---|---|---:|---:|---:|---:|---:|---|
-| `alpha` | 1.0 | `websocket.http.response` | 0 | 1 | 1 | 1 | 0 | `R-ONE`: **fails** \
-(requirement: second case)<br>`R-THREE`: alpha answers 500 (API.md X) |
-| `beta` | 2.0 | HTTP/2, trio, `a.ext`, `z.ext` | 0 | 1 | 1 | 0 | 1 | `R-ONE`: beta sends 2 \
-(RFC 1 §1)<br>`R-THREE`: declared but passes<br>`R-TWO`: **fails** ({TRUNCATED}) |
-| `gamma` | ? | – | 1 | 0 | 0 | 0 | 0 | none |
+| configuration | version | offers | server duties | `baize` on it | deviations and failures |
+|---|---|---|:-:|:-:|---|
+| `alpha` | 1.0 | `websocket.http.response` | **1/2 · 1 FAIL** | \
+**0/3 · 1 FAIL · 1 no ext · 1 dev** | `S-TWO`: **fails** (bare LF)<br>`R-EXT`: \
+extension not provided<br>`R-ONE`: **fails** (requirement: second case)<br>`R-THREE`: \
+alpha answers 500 (API.md X) |
+| `beta` | 2.0 | HTTP/2, trio, `a.ext`, `z.ext` | 1/2 · 1 dev | \
+**1/4 · 1 FAIL · 1 XPASS · 1 dev** | `ASGI-HTTP-ONE`: port is a str (ASGI §1) \
+([issue](https://tracker.example/beta/7))<br>`R-ONE`: beta sends 2 (RFC 1 §1)<br>`R-THREE`: \
+declared but passes<br>`R-TWO`: **fails** ({TRUNCATED}) |
+| `gamma` | ? | – | **0/1 · 1 ERROR** | 1/1 | `ASGI-HTTP-ONE`: harness error (KeyError: 'x') |
+
+Server duties by area (each server's own requirements):
+
+| server area | `alpha` | `beta` | `gamma` |
+|---|:-:|:-:|:-:|
+| S | **1/2 · 1 FAIL** | 1/2 · 1 dev | **0/1 · 1 ERROR** |
+
+`baize` on each server, by area:
+
+| implementation area | `alpha` | `beta` | `gamma` |
+|---|:-:|:-:|:-:|
+| A | **0/1 · 1 FAIL** | **0/2 · 1 FAIL · 1 dev** | – |
+| B | 0/2 · 1 no ext · 1 dev | **1/2 · 1 XPASS** | 1/1 |
 """
 
 IMPL = f"""### Where baize 9.9 fails
 
-Implementation `baize` 9.9 on CPython 3.11.9, run 2025-01-02. 2 of 3 requirements tested fail \
-on at least one server.
+Implementation `baize` 9.9 on CPython 3.11.9, run 2025-01-02. 2 of 4 implementation requirements \
+tested fail on at least one server; 1 extension not provided.
 
 | requirement | source | fails on | first failure |
 |---|---|---|---|
 | `R-ONE` | RFC 1 §1 | 1 of 2 (alpha) | alpha: requirement: second case |
 | `R-TWO` | RFC 1 §2 | 1 of 2 (beta) | beta: expected 'a\\|b' {"x" * 138}… |
+
+Extensions not provided (EXT requirements, never API failures): `R-EXT`.
 """
 
 
@@ -138,9 +184,15 @@ def test_impl_summary_without_failures_says_so() -> None:
     passing = {**REPORT, "results": [r for r in REPORT["results"] if r["outcome"] == "pass"]}
     text = summary.impl_summary(passing, title="")
     assert text == (
-        "Implementation `baize` 9.9 on CPython 3.11.9, run 2025-01-02. 0 of 2 requirements "
-        "tested fail on at least one server.\n"
+        "Implementation `baize` 9.9 on CPython 3.11.9, run 2025-01-02. 0 of 3 implementation "
+        "requirements tested fail on at least one server.\n"
     )
+
+
+def test_a_servers_failure_is_never_the_implementations() -> None:
+    text = summary.impl_summary(REPORT)
+    assert "S-TWO" not in text and "ASGI-HTTP-ONE" not in text
+    assert "R-EXT" not in text.split("Extensions not provided")[0]  # EXT apart, never a failure
 
 
 def test_cli_prints_to_stdout(files: tuple[Path, Path], capsys: pytest.CaptureFixture[str]) -> None:
@@ -245,3 +297,17 @@ def test_malformed_server_toml_is_a_clear_error(
     (servers / "alpha.toml").write_text('name = "alpha"\n', encoding="utf-8")
     assert summary.main([str(report), "--servers-dir", str(servers)]) == 2
     assert "alpha.toml" in capsys.readouterr().err
+
+
+def test_glance_leaves_out_the_notes_and_output_writes_a_page(files: tuple[Path, Path]) -> None:
+    report, servers = files
+    text = summary.server_comparison(REPORT, servers, notes=False)
+    assert "deviations and failures" not in text
+    assert "| `gamma` | ? | – | **0/1 · 1 ERROR** | 1/1 |" in text
+    assert "| S | **1/2 · 1 FAIL** | 1/2 · 1 dev | **0/1 · 1 ERROR** |" in text
+    page = report.parent / "comparison.md"
+    argv = [str(report), "--servers-dir", str(servers), "--output", str(page), "--title", ""]
+    assert summary.main(argv) == 0
+    written = page.read_text(encoding="utf-8")
+    assert written.startswith("<!-- generated from conformance.json")
+    assert written.endswith(COMPARISON.split("\n", 2)[2])

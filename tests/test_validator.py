@@ -9,13 +9,21 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from conformance.apps._validator import VIOLATIONS_FILE, file_recorder, validate
-from conformance.harness.catalogue import load_catalogue
+from conformance.apps._validator import (
+    EXERCISED_FILE,
+    VIOLATIONS_FILE,
+    file_exercise_recorder,
+    file_recorder,
+    read_exercised,
+    validate,
+)
+from conformance.harness.catalogue import REQUIREMENTS_DIR, load_files
 
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
@@ -38,10 +46,15 @@ def sends(*messages: dict[str, Any]) -> Body:
 
 
 async def run(
-    kind: str, body: Body, extensions: dict[str, Any] | None = None, disconnect: bool = False
+    kind: str,
+    body: Body,
+    extensions: dict[str, Any] | None = None,
+    disconnect: bool = False,
+    exercised: list[str] | None = None,
 ) -> tuple[list[dict[str, Any]], list[Any]]:
     """Run ``body`` as an app through the validator; answer (violations, messages sent)."""
     violations: list[dict[str, Any]] = []
+    noted = exercised if exercised is not None else []
     sent: list[Any] = []
     scope: dict[str, Any] = {"type": kind, "path": "/p", "extensions": extensions or {}}
 
@@ -56,7 +69,7 @@ async def run(
     async def send(message: Any) -> None:
         sent.append(message)
 
-    await validate(app, violations.append)(scope, receive, send)  # type: ignore[arg-type]
+    await validate(app, violations.append, noted.append)(scope, receive, send)  # type: ignore[arg-type]
     return violations, sent
 
 
@@ -69,6 +82,9 @@ async def returns_early_after_disconnect(send: Send, receive: Receive) -> None:
 PATHSEND: dict[str, Any] = {"http.response.pathsend": {}}
 TRAILERS: dict[str, Any] = {"http.response.trailers": {}}
 DENIAL: dict[str, Any] = {"websocket.http.response": {}}
+DEBUG: dict[str, Any] = {"http.response.debug": {}}
+HINTS: dict[str, Any] = {"http.response.early_hint": {}}
+HINT = {"type": "http.response.early_hint", "links": [b"</style.css>; rel=preload"]}
 
 # rule -> (kind, broken app, correct app, extensions)
 CASES: dict[str, tuple[str, Body, Body, dict[str, Any] | None]] = {
@@ -111,6 +127,12 @@ CASES: dict[str, tuple[str, Body, Body, dict[str, Any] | None]] = {
         sends(START, {"type": "http.response.pathsend", "path": "relative.txt"}),
         sends(START, {"type": "http.response.pathsend", "path": "/srv/file.txt"}),
         PATHSEND,
+    ),
+    "HTTP-EXT-ORDER": (
+        "http",
+        sends(START, {"type": "http.response.debug", "info": {}}, BODY),
+        sends({"type": "http.response.debug", "info": {}}, START, BODY),
+        DEBUG,
     ),
     "HTTP-MESSAGE-TYPE": (
         "http",
@@ -175,7 +197,8 @@ CASES: dict[str, tuple[str, Body, Body, dict[str, Any] | None]] = {
 
 
 def test_every_rule_of_the_catalogue_has_a_case() -> None:
-    ids = {i.removeprefix("ASGI-APP-") for i in load_catalogue() if i.startswith("ASGI-APP-")}
+    catalogue = load_files([REQUIREMENTS_DIR / "asgi-app.toml"])
+    ids = {i.removeprefix("ASGI-APP-") for i in catalogue if i.startswith("ASGI-APP-")}
     assert ids == set(CASES)
 
 
@@ -275,3 +298,58 @@ def test_file_recorder_appends_json_lines(tmp_path: Path) -> None:
     record({"rule": "WS-AFTER-CLOSE", "t": 2.0})
     lines = (tmp_path / VIOLATIONS_FILE).read_text().splitlines()
     assert [json.loads(line)["rule"] for line in lines] == ["HTTP-STATUS", "WS-AFTER-CLOSE"]
+
+
+@pytest.mark.parametrize("rule", sorted(CASES))
+async def test_the_correct_app_exercises_its_rule(rule: str) -> None:
+    """A rule is reported exercised when a message put it to the test (sweep: else n/a)."""
+    kind, _, correct, extensions = CASES[rule]
+    exercised: list[str] = []
+    await run(kind, correct, extensions, exercised=exercised)
+    assert rule in exercised
+
+
+async def test_a_plain_response_leaves_the_extension_rules_unexercised() -> None:
+    exercised: list[str] = []
+    await run("http", sends(START, BODY), exercised=exercised)
+    assert {"HTTP-START-FIRST", "HTTP-STATUS", "HTTP-BODY-TYPE", "HTTP-COMPLETE"} <= set(exercised)
+    assert not {"HTTP-PATHSEND", "HTTP-EXT-ORDER", "WS-DENIAL-SEQUENCE"} & set(exercised)
+
+
+async def test_an_accepted_websocket_leaves_the_denial_rule_unexercised() -> None:
+    exercised: list[str] = []
+    await run("websocket", sends(ACCEPT, CLOSE), DENIAL, exercised=exercised)
+    assert "WS-ACCEPT-ONCE" in exercised and "WS-DENIAL-SEQUENCE" not in exercised
+
+
+async def test_an_httpstatus_status_is_an_int() -> None:
+    for status in (HTTPStatus.OK, HTTPStatus.NOT_FOUND):
+        violations, _ = await run("http", sends({**START, "status": status}, BODY))
+        assert violations == []
+    violations, _ = await run("websocket", sends({**DENY, "status": HTTPStatus.FORBIDDEN}), DENIAL)
+    assert violations == []
+
+
+async def test_early_hints_come_after_the_start_and_before_the_final_body() -> None:
+    violations, _ = await run("http", sends(START, HINT, HINT, BODY), HINTS)
+    assert violations == []
+    violations, _ = await run("http", sends(HINT, START, BODY), HINTS)
+    assert [v["rule"] for v in violations] == ["HTTP-START-FIRST"]
+    violations, _ = await run("http", sends(START, BODY, HINT), HINTS)
+    assert [v["rule"] for v in violations] == ["HTTP-AFTER-COMPLETE"]
+
+
+async def test_debug_is_sent_once() -> None:
+    debug = {"type": "http.response.debug", "info": {}}
+    violations, _ = await run("http", sends(debug, debug, START, BODY), DEBUG)
+    assert [v["rule"] for v in violations] == ["HTTP-EXT-ORDER"]
+
+
+def test_file_exercise_recorder_keeps_each_rule_once(tmp_path: Path) -> None:
+    exercised = file_exercise_recorder(str(tmp_path))
+    for rule in ("HTTP-STATUS", "HTTP-STATUS", "WS-SEND-FIELDS"):
+        exercised(rule)
+    lines = (tmp_path / EXERCISED_FILE).read_text().splitlines()
+    assert len(lines) == 2
+    assert read_exercised(str(tmp_path)) == {"HTTP-STATUS", "WS-SEND-FIELDS"}
+    assert read_exercised(str(tmp_path / "absent")) == set()

@@ -1,16 +1,20 @@
-"""Plain-ASGI helpers shared by the scenario apps (standard library only; not a scenario)."""
+"""Plain-ASGI plumbing shared by the scenario apps: the ASGI type aliases, a loop-neutral pause,
+a bounded wait, JSON answers and body reading (standard library only; not a scenario)."""
 
 from __future__ import annotations
 
 import asyncio
 import importlib
 import json
-from collections.abc import Awaitable, Callable, MutableMapping
+import time
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from typing import Any
 
+Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
+App = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
 async def pause(seconds: float) -> None:
@@ -21,6 +25,42 @@ async def pause(seconds: float) -> None:
         await importlib.import_module("trio").sleep(seconds)
     else:
         await asyncio.sleep(seconds)
+
+
+async def wait_for(condition: Callable[[], bool], seconds: float, tick: float) -> bool:
+    """Pause every ``tick`` seconds until ``condition()`` holds or ``seconds`` have passed;
+    return whether it holds (a bounded wait on something another request sets)."""
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        await pause(tick)
+    return condition()
+
+
+async def gate(
+    released: set[str], token: str, record: dict[str, Any], seconds: float, tick: float
+) -> None:
+    """Wait (bounded) until ``token`` is in ``released`` (another request adds it); record how
+    the wait ended in ``record["gate"]``: released, timed-out, or interrupted (cancelled)."""
+    record["gate"] = "waiting"
+    try:
+        opened = await wait_for(lambda: token in released, seconds, tick)
+    except BaseException:
+        record["gate"] = "interrupted"
+        raise
+    record["gate"] = "released" if opened else "timed-out"
+
+
+def jsonable(value: Any) -> Any:
+    """``value`` as JSON can carry it: bytes as latin-1 text, other objects as their repr."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, bytes):
+        return {"bytes": value.decode("latin-1")}
+    if isinstance(value, Mapping):
+        return {str(key): jsonable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(item) for item in value]
+    return {"repr": repr(value)}
 
 
 async def send_json(send: Send, data: Any, status: int = 200) -> None:

@@ -11,6 +11,13 @@ Inside a conformance server, :func:`file_recorder` appends violations as JSON li
 ``$CONFORMANCE_STATE_DIR/asgi-violations.jsonl``; ``t`` is ``time.monotonic()`` when the
 connection's app was called (system-wide on Linux), so the harness attributes each violation
 to the case that was running when the connection began.
+
+A rule that no message ever exercised has no verdict: :func:`validate` also tells
+``exercised`` (a callable taking a rule name) the first time each rule is exercised in this
+process, and :func:`file_exercise_recorder` keeps those names in
+``$CONFORMANCE_STATE_DIR/asgi-exercised.jsonl``, so a sweep case can say ``not-applicable``
+instead of ``pass`` for a rule that never came into play (e.g. the WebSocket denial sequence on a
+server without the denial extension).
 """
 
 from __future__ import annotations
@@ -19,17 +26,16 @@ import json
 import os
 import threading
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Callable, MutableMapping
 from typing import Any
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-App = Callable[[Scope, Receive, Send], Awaitable[None]]
+from ._plumbing import App, Message, Receive, Scope, Send
+
 Record = Callable[[dict[str, Any]], None]
+Exercised = Callable[[str], None]
 
 VIOLATIONS_FILE = "asgi-violations.jsonl"
+EXERCISED_FILE = "asgi-exercised.jsonl"
 MESSAGE_REPR_LIMIT = 300
 
 # Message types that need an extension in scope["extensions"], by extension name.
@@ -43,6 +49,33 @@ HTTP_EXTENSION_MESSAGES = {
 }
 HTTP_TYPES = {"http.response.start", "http.response.body", *HTTP_EXTENSION_MESSAGES}
 WS_DENIAL = "websocket.http.response"
+# The rules every message of a kind exercises (besides the rules of its own type, below).
+HTTP_RULES = (
+    "HTTP-MESSAGE-TYPE",
+    "HTTP-START-FIRST",
+    "HTTP-AFTER-COMPLETE",
+    "EXT-OFFERED",
+)
+WS_RULES = ("WS-MESSAGE-TYPE", "WS-AFTER-CLOSE", "EXT-OFFERED")
+RULES_OF_TYPE = {
+    "http.response.start": (
+        "HTTP-START-ONCE",
+        "HTTP-STATUS",
+        "HTTP-HEADERS",
+        "HTTP-HEADER-NAMES",
+        "HTTP-FIELD-TYPES",
+    ),
+    "http.response.body": ("HTTP-BODY-TYPE", "HTTP-FIELD-TYPES"),
+    "http.response.zerocopysend": ("HTTP-FIELD-TYPES",),
+    "http.response.trailers": ("HTTP-HEADERS", "HTTP-HEADER-NAMES", "HTTP-FIELD-TYPES"),
+    "http.response.pathsend": ("HTTP-PATHSEND",),
+    "http.response.debug": ("HTTP-EXT-ORDER",),
+    "websocket.accept": ("WS-ACCEPT-ONCE", "WS-ACCEPT-FIELDS"),
+    "websocket.send": ("WS-SEND-BEFORE-ACCEPT", "WS-SEND-FIELDS"),
+    "websocket.close": ("WS-CLOSE-FIELDS",),
+    "websocket.http.response.start": ("WS-DENIAL-SEQUENCE",),
+    "websocket.http.response.body": ("WS-DENIAL-SEQUENCE",),
+}
 WS_TYPES = {
     "websocket.accept",
     "websocket.send",
@@ -57,6 +90,11 @@ def _short(message: Any) -> str:
     if len(text) > MESSAGE_REPR_LIMIT:
         text = text[:MESSAGE_REPR_LIMIT] + f"... ({len(text)} chars)"
     return text
+
+
+def is_status(value: Any) -> bool:
+    """An int (an ``int`` subclass such as ``HTTPStatus`` too, never a bool) in 100..599."""
+    return isinstance(value, int) and not isinstance(value, bool) and 100 <= value <= 599
 
 
 def header_problem(headers: Any, *, forbid: bytes | None = None) -> tuple[str, str] | None:
@@ -93,9 +131,10 @@ def header_problem(headers: Any, *, forbid: bytes | None = None) -> tuple[str, s
 class _Checker:
     """The state of one connection and the checks of each message it sends."""
 
-    def __init__(self, scope: Scope, record: Record) -> None:
+    def __init__(self, scope: Scope, record: Record, exercised: Exercised) -> None:
         self.scope = scope
         self.record = record
+        self.exercised = exercised
         self.kind = scope.get("type")
         self.started_at = time.monotonic()
         extensions = scope.get("extensions")
@@ -106,6 +145,7 @@ class _Checker:
         self.expect_trailers = False
         self.disconnected = False
         self.send_failed = False
+        self.debug_sent = False
 
     def violate(self, rule: str, message: Any, text: str) -> None:
         self.record(
@@ -125,9 +165,15 @@ class _Checker:
             self.violate(f"{prefix}-MESSAGE-TYPE", message, "a message is a dict with a str type")
             return
         if self.kind == "http":
+            self.exercise(*HTTP_RULES, *RULES_OF_TYPE.get(message["type"], ()))
             self.check_http(message)
         elif self.kind == "websocket":
+            self.exercise(*WS_RULES, *RULES_OF_TYPE.get(message["type"], ()))
             self.check_websocket(message)
+
+    def exercise(self, *rules: str) -> None:
+        for rule in rules:
+            self.exercised(rule)
 
     # -- HTTP -----------------------------------------------------------------------------------
 
@@ -146,9 +192,13 @@ class _Checker:
             return
         if kind == "http.response.start":
             self.http_start(message)
-        elif kind == "http.response.early_hint":
-            if self.state != "init":
-                self.violate("HTTP-START-FIRST", message, "early hints come before the response")
+        elif kind == "http.response.debug":
+            # Extensions spec, Debug: "This message must be sent once, before the Response
+            # Start message."
+            if self.state != "init" or self.debug_sent:
+                where = "a second time" if self.debug_sent else "after http.response.start"
+                self.violate("HTTP-EXT-ORDER", message, f"http.response.debug sent {where}")
+            self.debug_sent = True
         elif self.state == "init":
             self.violate("HTTP-START-FIRST", message, f"{kind!r} before http.response.start")
         elif kind == "http.response.trailers":
@@ -164,6 +214,8 @@ class _Checker:
             self.finish_body()
         elif kind == "http.response.zerocopysend":
             self.http_zerocopy(message)
+        # early hints and push: after the start and before the final body message (Extensions
+        # spec), which the checks above already enforce; they do not complete the response.
 
     def http_start(self, message: Message) -> None:
         if self.state != "init":
@@ -171,7 +223,7 @@ class _Checker:
             return
         self.state = "started"
         status = message.get("status")
-        if type(status) is not int or not 100 <= status <= 599:
+        if not is_status(status):
             self.violate("HTTP-STATUS", message, f"status must be an int in 100..599: {status!r}")
         problem = header_problem(message.get("headers", []))
         if problem is not None:
@@ -259,7 +311,7 @@ class _Checker:
         self.state = "closed"
         code = message.get("code", 1000)
         reason = message.get("reason")
-        if type(code) is not int:
+        if not isinstance(code, int) or isinstance(code, bool):
             self.violate("WS-CLOSE-FIELDS", message, f"code must be an int: {code!r}")
         if reason is not None and type(reason) is not str:
             self.violate("WS-CLOSE-FIELDS", message, f"reason must be a str: {reason!r}")
@@ -286,7 +338,7 @@ class _Checker:
                 return
             self.state = "denying"
             status = message.get("status")
-            if type(status) is not int or not 100 <= status <= 599:
+            if not is_status(status):
                 self.violate("WS-DENIAL-SEQUENCE", message, f"status must be an int: {status!r}")
             problem = header_problem(message.get("headers", []))
             if problem is not None:
@@ -307,19 +359,28 @@ class _Checker:
         """The app returned normally: an HTTP response it started must be complete."""
         if self.kind != "http" or self.disconnected or self.send_failed:
             return
+        self.exercised("HTTP-COMPLETE")
         if self.state in ("started", "trailers"):
             self.violate("HTTP-COMPLETE", None, "the app returned before the response completed")
 
 
-def validate(app: App, record: Record) -> App:
-    """Wrap ``app`` so every message it sends is checked; violations go to ``record``."""
+def _ignore(rule: str) -> None:
+    return None
+
+
+def validate(app: App, record: Record, exercised: Exercised = _ignore) -> App:
+    """Wrap ``app`` so every message it sends is checked; violations go to ``record``.
+
+    ``exercised`` is called with the name of each rule a message (or a normal return) put to
+    the test; it may be called many times with one name.
+    """
 
     async def validated(scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope.get("type")
         if kind != "http" and kind != "websocket":
             await app(scope, receive, send)
             return
-        checker = _Checker(scope, record)
+        checker = _Checker(scope, record, exercised)
 
         async def checked_receive() -> Message:
             message = await receive()
@@ -352,3 +413,38 @@ def file_recorder(directory: str) -> Record:
             file.write(line)
 
     return record
+
+
+def file_exercise_recorder(directory: str) -> Exercised:
+    """An ``exercised`` callable writing each rule name once per process to EXERCISED_FILE."""
+    path = os.path.join(directory, EXERCISED_FILE)
+    seen: set[str] = set()
+    lock = threading.Lock()
+
+    def exercised(rule: str) -> None:
+        if rule in seen:
+            return
+        with lock:
+            if rule in seen:
+                return
+            seen.add(rule)
+            with open(path, "a", encoding="utf-8") as file:
+                file.write(json.dumps({"rule": rule}) + "\n")
+
+    return exercised
+
+
+def read_exercised(directory: str) -> set[str]:
+    """The rule names :func:`file_exercise_recorder` wrote in ``directory`` (empty if none)."""
+    try:
+        with open(os.path.join(directory, EXERCISED_FILE), encoding="utf-8") as file:
+            lines = file.read().splitlines()
+    except OSError:
+        return set()
+    found = set()
+    for line in lines:
+        try:
+            found.add(str(json.loads(line)["rule"]))
+        except (ValueError, KeyError, TypeError):
+            continue
+    return found

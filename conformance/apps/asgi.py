@@ -4,18 +4,14 @@ from __future__ import annotations
 
 import importlib
 import json
-from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import parse_qs
 
+from ._plumbing import Receive, Scope, Send
 from ._plumbing import send_json as _json
 
 PREFIX = "/asgi"
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
 
 DISCONNECTS: dict[str, dict[str, Any]] = {}
 STREAM_CHUNKS = [b"first;", b"second;", b"third;", b"fourth;"]

@@ -28,20 +28,15 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import parse_qs
 
-from conformance_apps import _impl
-
+from . import _impl
+from ._plumbing import Message, Receive, Scope, Send
 from ._plumbing import send_json as _json
 
 PREFIX = "/file"
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
 
 #: name on disk -> size in bytes.
 FILES = {

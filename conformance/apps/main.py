@@ -24,14 +24,10 @@ import json
 import os
 import pkgutil
 import traceback
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Callable
 from typing import Any
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-App = Callable[[Scope, Receive, Send], Awaitable[None]]
+from ._plumbing import App, Receive, Scope, Send
 
 STARTUP: dict[str, Any] = {}
 UNVALIDATED = frozenset({"asgi"})
@@ -64,9 +60,11 @@ def _recorder() -> Callable[[dict[str, Any]], None] | None:
 
 def _load_apps() -> dict[str, App]:
     """Import every scenario module; one that fails to import breaks only its own prefix."""
-    from ._validator import validate
+    from ._validator import file_exercise_recorder, validate
 
     record = _recorder()
+    state_dir = os.environ.get("CONFORMANCE_STATE_DIR")
+    exercised = file_exercise_recorder(state_dir) if state_dir else (lambda rule: None)
     apps: dict[str, App] = {}
     package = __name__.rpartition(".")[0]
     for info in pkgutil.iter_modules(importlib.import_module(package).__path__):
@@ -77,7 +75,7 @@ def _load_apps() -> dict[str, App]:
             name = module.PREFIX.strip("/")
             target = module.app
             if record is not None and name not in UNVALIDATED:
-                target = validate(target, record)
+                target = validate(target, record, exercised)
             apps[name] = target
         except Exception:
             apps[info.name] = _broken(info.name, traceback.format_exc())

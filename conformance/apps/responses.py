@@ -8,23 +8,18 @@ under the token; ``/responses/result/<token>`` answers it as JSON (``null`` unti
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from conformance_apps import _impl
-
+from . import _impl
+from ._plumbing import Message, Receive, Scope, Send, wait_for
 from ._plumbing import pause as _pause
 from ._plumbing import read_body as _read_body
 from ._plumbing import send_json as _json
 
 PREFIX = "/responses"
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
 
 RESULTS: dict[str, dict[str, Any]] = {}
 RELEASED: set[str] = set()
@@ -288,10 +283,8 @@ async def stream_gated(scope: Scope, receive: Receive, send: Send) -> None:
 
     async def chunks() -> AsyncIterator[bytes]:
         yield b"first;"
-        deadline = time.monotonic() + GATE_SECONDS
-        while token not in RELEASED and time.monotonic() < deadline:
-            await _pause(TICK_SECONDS)
-        yield b"second;" if token in RELEASED else b"timed-out;"
+        released = await wait_for(lambda: token in RELEASED, GATE_SECONDS, TICK_SECONDS)
+        yield b"second;" if released else b"timed-out;"
 
     await _impl.asgi.StreamResponse(chunks())(scope, receive, send)
 

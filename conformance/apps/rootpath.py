@@ -10,19 +10,13 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from . import _impl
+from ._plumbing import App, Receive, Scope, Send
 
 PREFIX = "/rootpath"
 STATIC_TEXT = b"static file under root_path\n"
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-App = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
 async def _json(send: Send, data: Any) -> None:

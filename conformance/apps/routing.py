@@ -18,25 +18,18 @@ from __future__ import annotations
 import datetime
 import decimal
 import json
-import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 from urllib.parse import parse_qs
 
-from conformance_apps import _impl
-
-from ._plumbing import pause as _pause
+from . import _impl
+from ._plumbing import App, Message, Receive, Scope, Send, gate
 from ._plumbing import read_body as _read_body
 from ._plumbing import send_json as _json
 
 PREFIX = "/routing"
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-App = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 RESULTS: dict[str, Any] = {}
 RELEASED: set[str] = set()
@@ -183,6 +176,8 @@ def _route_table() -> list[tuple[str, App, str | None]]:
         ("/second/fixed", report("second-static"), None),
         ("/items/{id:int}", report("items-int"), "items-int"),
         ("/items/{name}", report("items-str"), "items-str"),
+        ("/when/{day:date}", report("when-date"), None),
+        ("/when/{text}", report("when-str"), None),
         ("/str/{value}", report("str"), "str"),
         ("/strx/{value:str}", report("str-explicit"), "str-explicit"),
         ("/int/{value:int}", report("int"), "int"),
@@ -360,15 +355,7 @@ def chunk(index: int) -> bytes:
 
 async def _gate(token: str, record: dict[str, Any]) -> None:
     """Wait (bounded) until ``/routing/release/<token>``; record how the wait ended."""
-    deadline = time.monotonic() + GATE_SECONDS
-    record["gate"] = "waiting"
-    try:
-        while token not in RELEASED and time.monotonic() < deadline:
-            await _pause(TICK_SECONDS)
-    except BaseException:
-        record["gate"] = "interrupted"
-        raise
-    record["gate"] = "released" if token in RELEASED else "timed-out"
+    await gate(RELEASED, token, record, GATE_SECONDS, TICK_SECONDS)
 
 
 def build_mw_stream() -> Any:

@@ -10,23 +10,18 @@ report what happened inside the server (an error the response raised, a generato
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qs
 
-from conformance_apps import _impl
-
+from . import _impl
+from ._plumbing import Message, Receive, Scope, Send, gate
 from ._plumbing import pause as _pause
 from ._plumbing import read_body as _read_body
 from ._plumbing import send_json as _json
 
 PREFIX = "/sse"
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
 
 RESULTS: dict[str, dict[str, Any]] = {}
 # The endless generators, kept alive so that only the response can close them (not GC).
@@ -62,15 +57,7 @@ async def _events(events: list[dict[str, Any]]) -> AsyncIterator[Any]:
 
 async def _gate(token: str, record: dict[str, Any]) -> None:
     """Wait (bounded) until ``/sse/release/<token>``; record how the wait ended."""
-    deadline = time.monotonic() + GATE_SECONDS
-    record["gate"] = "waiting"
-    try:
-        while token not in RELEASED and time.monotonic() < deadline:
-            await _pause(TICK_SECONDS)
-    except BaseException:
-        record["gate"] = "interrupted"
-        raise
-    record["gate"] = "released" if token in RELEASED else "timed-out"
+    await gate(RELEASED, token, record, GATE_SECONDS, TICK_SECONDS)
 
 
 async def _run(response: Any, scope: Scope, receive: Receive, send: Send, record: Any) -> None:

@@ -36,19 +36,14 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import parse_qs
 
-from conformance_apps import _impl
+from . import _impl
+from ._plumbing import App, Message, Receive, Scope, Send
 
 PREFIX = "/staticfiles"
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-App = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 #: In the secret files only; no answer to a hostile path may contain it.
 SECRET_MARKER = "STATICFILES-SECRET-9f2c4e71-outside-the-served-directory"

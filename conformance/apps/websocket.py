@@ -12,19 +12,16 @@ from __future__ import annotations
 import functools
 import inspect
 import json
-from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qs
 
-from conformance_apps import _impl
+from . import _impl
+from ._plumbing import App, Message, Receive, Scope, Send
+from ._plumbing import jsonable as _jsonable
 
 PREFIX = "/websocket"
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-App = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 RECORDS: dict[str, dict[str, Any]] = {}
 DENIAL_BODY = "denied: no token"
@@ -40,18 +37,6 @@ def _raised(error: BaseException) -> dict[str, Any]:
         "mro": [cls.__name__ for cls in type(error).__mro__],
         "message": str(error),
     }
-
-
-def _jsonable(value: Any) -> Any:
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    if isinstance(value, bytes):
-        return {"bytes": value.decode("latin-1")}
-    if isinstance(value, Mapping):
-        return {str(key): _jsonable(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(item) for item in value]
-    return {"repr": repr(value)}
 
 
 def _try(compute: Callable[[], Any]) -> dict[str, Any]:
@@ -101,6 +86,32 @@ async def _answer(send: Send, data: Any, status: int = 200) -> None:
 
 def _websocket(scope: Scope, receive: Receive, send: Send) -> Any:
     return _impl.asgi.WebSocket(scope, receive, send)
+
+
+# The ASGI application-side WebSocket states, and what each lets the application send.
+_GUARD_ALLOWED = {
+    "connecting": {"websocket.accept", "websocket.close", "websocket.http.response.start"},
+    "connected": {"websocket.send", "websocket.close"},
+}
+_GUARD_NEXT = {"websocket.accept": "connected", "websocket.close": "closed"}
+
+
+def _guarded(send: Send) -> Send:
+    """``send`` that never passes the server a message invalid in the ASGI state machine.
+
+    Such a message is dropped without an error: the state cases (WS-STATE-*) then see a
+    ``RuntimeError`` only when the implementation raised it itself, not when the server did.
+    """
+    state = ["connecting"]
+
+    async def guarded(message: Message) -> None:
+        kind = message.get("type")
+        if kind not in _GUARD_ALLOWED.get(state[0], set()):
+            return
+        state[0] = _GUARD_NEXT.get(kind, state[0])
+        await send(message)
+
+    return guarded
 
 
 async def _report_and_close(websocket: Any, data: Any) -> None:
@@ -319,7 +330,7 @@ async def ws_deny_fallback(scope: Scope, receive: Receive, send: Send) -> None:
 
 async def ws_send_before_accept(scope: Scope, receive: Receive, send: Send) -> None:
     """``send_text()`` before ``accept()``; then accept and report."""
-    websocket = _websocket(scope, receive, send)
+    websocket = _websocket(scope, receive, _guarded(send))
     outcome = await _try_async(lambda: websocket.send_text("early"))
     await websocket.accept()
     await _report_and_close(websocket, outcome)
@@ -335,7 +346,7 @@ async def ws_receive_before_accept(scope: Scope, receive: Receive, send: Send) -
 
 async def ws_accept_twice(scope: Scope, receive: Receive, send: Send) -> None:
     """``accept()`` twice; report the second outcome on the (still usable) socket."""
-    websocket = _websocket(scope, receive, send)
+    websocket = _websocket(scope, receive, _guarded(send))
     await websocket.accept()
     outcome = await _try_async(websocket.accept)
     await _report_and_close(websocket, outcome)
@@ -343,7 +354,7 @@ async def ws_accept_twice(scope: Scope, receive: Receive, send: Send) -> None:
 
 async def ws_send_after_close(scope: Scope, receive: Receive, send: Send) -> None:
     """``close()`` then ``send_text()``; record the outcome."""
-    websocket = _websocket(scope, receive, send)
+    websocket = _websocket(scope, receive, _guarded(send))
     await websocket.accept()
     await websocket.close()
     RECORDS[_token(scope)] = await _try_async(lambda: websocket.send_text("late"))

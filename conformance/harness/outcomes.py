@@ -1,14 +1,17 @@
-"""Verdicts per (requirement, server) and how a pytest report maps onto them."""
+"""Results per (requirement, server) and the exceptions a case ends with besides a failure."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any, Literal
+from typing import Any
 
 import pytest
 
-Outcome = Literal["pass", "fail", "not-applicable", "deviation", "unexpected-pass"]
-OUTCOMES: tuple[Outcome, ...] = ("pass", "fail", "not-applicable", "deviation", "unexpected-pass")
+from conformance.harness.verdicts import OUTCOMES, Outcome
+
+__all__ = ["OUTCOMES", "HarnessError", "NotApplicable", "Outcome", "Result", "not_applicable"]
+
+LOG_HEADING = "--- last lines of its log ---"
 
 
 class NotApplicable(pytest.skip.Exception):  # type: ignore[name-defined,misc]
@@ -23,16 +26,39 @@ def not_applicable(reason: str) -> None:
     raise NotApplicable(f"not applicable: {reason}", _use_item_location=True)
 
 
+class HarnessError(pytest.fail.Exception):  # type: ignore[name-defined,misc]
+    """The case reached no verdict (outcome ``error``): e.g. its server did not start.
+
+    pytest shows ``detail`` and the log tail; the report keeps them apart.
+    """
+
+    def __init__(self, detail: str, log_tail: str = "") -> None:
+        self.detail = detail
+        self.log_tail = log_tail
+        shown = f"harness error: {detail}"
+        if log_tail:
+            shown += f"\n{LOG_HEADING}\n{log_tail}"
+        super().__init__(shown, pytrace=False)
+
+
 @dataclass(frozen=True)
 class Result:
-    """One row of ``results`` in ``conformance.json``."""
+    """One row of ``results`` in ``conformance.json``.
+
+    ``detail``: what happened (the case's own message); ``reason``: the declared deviation's
+    reason (``deviation`` and ``unexpected-pass``); ``log_tail``: the last lines of the server's
+    log when the case did not pass; ``link``: the server's issue-tracker entry for the deviation.
+    """
 
     requirement: str
     server: str
     case: str
     outcome: Outcome
     duration_s: float
-    detail: str
+    detail: str = ""
+    reason: str = ""
+    log_tail: str = ""
+    link: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -45,12 +71,18 @@ class Result:
             case=str(data["case"]),
             outcome=data["outcome"],
             duration_s=float(data["duration_s"]),
-            detail=str(data["detail"]),
+            detail=str(data.get("detail", "")),
+            reason=str(data.get("reason", "")),
+            log_tail=str(data.get("log_tail", "")),
+            link=str(data.get("link", "")),
         )
 
 
 def apply_deviation(outcome: Outcome, declared: str | None) -> Outcome:
-    """Turn ``fail`` into ``deviation`` and ``pass`` into ``unexpected-pass`` when declared."""
+    """Turn ``fail`` into ``deviation`` and ``pass`` into ``unexpected-pass`` when declared.
+
+    ``error`` stays ``error``: a case that reached no verdict confirms no declaration.
+    """
     if declared is None:
         return outcome
     if outcome == "fail":

@@ -7,7 +7,6 @@ the latter registers one :class:`ConformancePlugin` holding every other hook. Pl
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 import shutil
@@ -23,13 +22,10 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-import httpx
 import pytest
-import websockets.exceptions
 
 from conformance.harness import __version__ as HARNESS_VERSION
-from conformance.harness import environment, report
-from conformance.harness.byteranges import ByterangesError
+from conformance.harness import environment, report, rootpath_facts, violations
 from conformance.harness.catalogue import (
     CatalogueError,
     Requirement,
@@ -39,15 +35,10 @@ from conformance.harness.catalogue import (
     one_line,
     unknown_prefixes,
 )
-from conformance.harness.http1.errors import FramingError, ResponseTimeout, ServerClosedConnection
-from conformance.harness.outcomes import (
-    NotApplicable,
-    Outcome,
-    Result,
-    apply_deviation,
-    not_applicable,
-)
+from conformance.harness.classify import base_outcome
+from conformance.harness.outcomes import HarnessError, Result, apply_deviation, not_applicable
 from conformance.harness.process import ServerError, stop_all
+from conformance.harness.reportfiles import write_reports
 from conformance.harness.server import Server, ServerPool
 from conformance.harness.serverconfig import (
     ROOT_PATH,
@@ -56,14 +47,11 @@ from conformance.harness.serverconfig import (
     load_servers,
 )
 from conformance.harness.settings import CASE_TIMEOUT, Settings, add_options, resolve
-from conformance.harness.sse import EventStreamError
 from conformance.harness.workers import apply_default_workers
 
 RESULTS_KEY = "conformance.results"
 SERVER_KEY = "conformance.server"
 FACTS_KEY = "conformance.facts"
-ASGI_APP_PREFIX = "ASGI-APP-"
-ROOTPATH_FACT_PATH = "/rootpath/scope/a%20b"
 REQUIREMENT_MARKER = (
     "requirement(*ids): the catalogue ids (conformance/requirements/*.toml) a case checks"
 )
@@ -76,7 +64,6 @@ SWEEP_MARKER = (
 )
 DEFAULT_WORKERS_KEY = pytest.StashKey[int]()
 DETAIL_LOG_LINES = 20
-VIOLATIONS_SHOWN = 10
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -295,7 +282,7 @@ class ConformancePlugin:
         try:
             handle = self.pool().get(name)
         except ServerError as error:
-            pytest.fail(f"harness error: {error}", pytrace=False)
+            raise HarnessError(f"server {error.name!r} {error.problem}", error.log_tail) from None
         yield handle
 
     @pytest.fixture
@@ -307,12 +294,17 @@ class ConformancePlugin:
         try:
             handle = self.pool().get(name)
         except ServerError as error:
-            pytest.fail(f"harness error: {error}", pytrace=False)
+            raise HarnessError(f"server {error.name!r} {error.problem}", error.log_tail) from None
         if server.name not in self.facts:
             args = self.configs[server.name].rootpath_args
             option = " ".join(a.replace("{root_path}", ROOT_PATH) for a in args)
-            self.facts[server.name] = _measure_root_path(handle, option)
+            self.facts[server.name] = rootpath_facts.measure(handle, option)
         return handle
+
+    @pytest.fixture
+    def server_pool(self) -> ServerPool:
+        """The pool, for cases that need a private instance (e.g. to stop it)."""
+        return self.pool()
 
     @pytest.fixture
     def asgi_violations(self, server: Server) -> list[dict[str, Any]]:
@@ -329,33 +321,16 @@ class ConformancePlugin:
             self._case_starts.setdefault(name, []).append((time.monotonic(), item.nodeid))
 
     def _collect_violations(self, name: str) -> list[Result]:
-        """Read new violations of ``name``'s instances; one ``fail`` row per violation.
-
-        Each is attributed to the case that was running when its connection began.
-        """
-        rows: list[Result] = []
+        """New ASGI message violations of ``name``'s instances, one ``fail`` row each."""
         if self._pool is None:
-            return rows
-        starts = self._case_starts.get(name, [])
-        deviations = self.configs[name].deviations
-        for instance in (name, name + ROOTPATH_SUFFIX):
-            handle = self._pool.ready(instance)
-            if handle is None:
-                continue
-            for violation in handle.new_violations():
-                case = next((c for t, c in reversed(starts) if t <= violation["t"]), "?")
-                violation["case"] = case
-                violation["instance"] = instance
-                self.violations.setdefault(name, []).append(violation)
-                requirement = ASGI_APP_PREFIX + violation["rule"]
-                outcome = apply_deviation("fail", deviations.get(requirement))
-                rows.append(Result(requirement, name, case, outcome, 0.0, _describe(violation)))
-        return rows
-
-    @pytest.fixture
-    def server_pool(self) -> ServerPool:
-        """The pool, for cases that need a private instance (e.g. to stop it)."""
-        return self.pool()
+            return []
+        return violations.collect(
+            self._pool,
+            name,
+            self._case_starts.get(name, []),
+            self.configs[name].deviations,
+            self.violations.setdefault(name, []),
+        )
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(
@@ -390,21 +365,23 @@ class ConformancePlugin:
         exited: ServerError | None = None,
     ) -> None:
         config = self.configs[name]
-        base, detail = _base_outcome(call)
+        case = base_outcome(call)
+        base, detail, log_tail = case.outcome, case.detail, case.log_tail
         crash = None
         if exited is not None:
             own = f"\nthe case itself: {base}: {detail}" if detail else ""
             crash = config.known_crash(exited.log_tail)
-            if crash is None:
-                base, detail = "fail", f"harness error: {exited}{own}"
+            happened = f"server {exited.name!r} {exited.problem}{own}"
+            log_tail = exited.log_tail
+            if crash is None:  # no verdict on the requirement: the case could not finish
+                base, detail = "error", f"the server exited during the case: {happened}"
             else:
-                base, detail = "fail", f"the server crashed during the case: {exited}{own}"
+                base, detail = "fail", f"the server crashed during the case: {happened}"
         process = self.pool().process(name)
-        if base == "fail" and process is not None:
+        if base in ("fail", "error") and process is not None:
             tail = process.log_tail(DETAIL_LOG_LINES)
             test_report.sections.append((f"{name} server log (last lines)", tail))
-            if "--- last lines of its log ---" not in detail:
-                detail += f"\n--- last lines of the {name} log ---\n{tail}"
+            log_tail = log_tail or tail
         results = []
         for requirement in ids:
             if exited is not None:  # a crash: only a declared known crash excuses it
@@ -412,14 +389,17 @@ class ConformancePlugin:
             else:
                 declared = config.deviations.get(requirement)
             outcome = apply_deviation(base, declared)
-            text = detail
-            if outcome == "deviation":
-                text = f"declared deviation: {declared}\n{detail}"
-            elif outcome == "unexpected-pass":
-                text = f"declared deviation ({declared}) but the case passed"
             results.append(
                 Result(
-                    requirement, name, item.nodeid, outcome, round(test_report.duration, 4), text
+                    requirement,
+                    name,
+                    item.nodeid,
+                    outcome,
+                    round(test_report.duration, 4),
+                    detail,
+                    reason=declared or "",
+                    log_tail=log_tail,
+                    link=config.deviation_links.get(requirement, "") if declared else "",
                 )
             )
         outcomes = {r.outcome for r in results}
@@ -484,19 +464,12 @@ class ConformancePlugin:
             run=self.run_info(),
             requirements=[r for r in self.catalogue.values() if selects(r.id)],
             results=[r for r in self.results if selects(r.requirement)],
-            open_behaviours=self._open_behaviours(),
+            open_behaviours=rootpath_facts.open_behaviours(self.facts, self.selected),
         )
-        directory = self.settings.report_dir
-        directory.mkdir(parents=True, exist_ok=True)
-        base = directory / self.settings.report_name
-        base.with_suffix(".json").write_text(
-            json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-        )
-        base.with_suffix(".md").write_text(report.render_markdown(data), encoding="utf-8")
-        base.with_suffix(".html").write_text(report.render_html(data), encoding="utf-8")
+        page = write_reports(self.settings.report_dir, self.settings.report_name, data)
         reporter = self.config.pluginmanager.getplugin("terminalreporter")
         if reporter is not None:
-            reporter.write_line(f"conformance report: {base.with_suffix('.html')}")
+            reporter.write_line(f"conformance report: {page}")
 
     def run_info(self) -> dict[str, Any]:
         """The ``run`` object of the report: what ran, where from, with which versions."""
@@ -515,22 +488,6 @@ class ConformancePlugin:
             "started": self.started.isoformat(timespec="seconds"),
             "duration_s": round(time.monotonic() - self.started_monotonic, 2),
             "servers": [self.servers_seen[n] for n in self.selected if n in self.servers_seen],
-        }
-
-    def _open_behaviours(self) -> dict[str, Any]:
-        if not self.facts:
-            return {}
-        return {
-            "root_path": {
-                "question": (
-                    "What a server's root-path option does to path, raw_path and root_path, "
-                    f"for GET {ROOT_PATH}{ROOTPATH_FACT_PATH} (with the prefix) and "
-                    f"GET {ROOTPATH_FACT_PATH} (without). The ASGI spec implies path includes "
-                    "root_path (WSGI compatibility: PATH_INFO is path with root_path stripped) "
-                    "but leaves the option's behaviour to each server: measured, never judged."
-                ),
-                "servers": {n: self.facts[n] for n in self.selected if n in self.facts},
-            }
         }
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
@@ -552,56 +509,6 @@ def _server_of(item: pytest.Item) -> str | None:
     return str(callspec.params["server"])
 
 
-# What the strict clients raise on bytes that break HTTP/1.1 framing, the event-stream
-# format or multipart/byteranges: a failure of what is under test, not of the harness.
-WIRE_ERRORS = (
-    FramingError,
-    EventStreamError,
-    ByterangesError,
-    httpx.RemoteProtocolError,
-    websockets.exceptions.InvalidHandshake,
-)
-# A response that never came, or ended early: the implementation hung or dropped it.
-NO_ANSWER_ERRORS = (
-    ResponseTimeout,
-    ServerClosedConnection,
-    httpx.TimeoutException,
-    websockets.exceptions.ConnectionClosedError,
-    TimeoutError,
-)
-
-
-def _base_outcome(call: pytest.CallInfo[None]) -> tuple[Outcome, str]:
-    """Outcome before deviations, and the detail text for the report."""
-    excinfo = call.excinfo
-    if excinfo is None:
-        return "pass", ""
-    error = excinfo.value
-    if isinstance(error, NotApplicable):
-        return "not-applicable", str(error.msg)
-    if isinstance(error, pytest.skip.Exception):
-        return "fail", f"harness error: a plain skip is not a verdict: {error.msg}"
-    if isinstance(error, pytest.fail.Exception):
-        return "fail", str(error.msg)
-    return "fail", _failure_detail(error)
-
-
-def _failure_detail(error: BaseException) -> str:
-    """Why a case failed; ``harness error:`` only when the exception says nothing about
-    what is under test (a bug of the case or the harness)."""
-    if isinstance(error, AssertionError):
-        return str(error) or f"{type(error).__name__}"
-    if isinstance(error, WIRE_ERRORS):  # the server and app under test broke the protocol
-        return f"protocol violation on the wire: {type(error).__name__}: {error}"
-    if isinstance(error, NO_ANSWER_ERRORS):
-        return f"no complete answer: {type(error).__name__}: {error}"
-    if isinstance(error, BaseExceptionGroup):  # e.g. Hypothesis reporting several failures
-        details = [_failure_detail(inner) for inner in error.exceptions]
-        if not any(detail.startswith("harness error:") for detail in details):
-            return f"{len(details)} distinct failures:\n" + "\n\n".join(details)
-    return f"harness error: {type(error).__name__}: {error}"
-
-
 def _ids_of(item: pytest.Item) -> list[str]:
     return [i for m in item.iter_markers("requirement") for i in m.args]
 
@@ -611,44 +518,6 @@ def _run_order(item: pytest.Item) -> int:
     if item.get_closest_marker("stops_server") is not None:
         return 2
     return 1 if item.get_closest_marker("sweep") is not None else 0
-
-
-def _describe(violation: dict[str, Any]) -> str:
-    return (
-        f"{violation.get('text')}\n"
-        f"message: {violation.get('message')}\n"
-        f"connection: {violation.get('scope_type')} {violation.get('path')!r} "
-        f"on {violation.get('instance')}"
-    )
-
-
-def describe_violations(violations: list[dict[str, Any]]) -> str:
-    """Text for a sweep case's failure: count and the first few violations with their case."""
-    lines = [f"{len(violations)} violation(s); first {min(len(violations), VIOLATIONS_SHOWN)}:"]
-    for violation in violations[:VIOLATIONS_SHOWN]:
-        lines.append(f"- case {violation.get('case')}")
-        lines += [f"  {line}" for line in _describe(violation).splitlines()]
-    return "\n".join(lines)
-
-
-def _measure_root_path(server: Server, option: str) -> dict[str, Any]:
-    """path, raw_path, root_path a server gives with and without its root-path prefix."""
-    facts: dict[str, Any] = {"option": option}
-    for label, target in (
-        ("with_prefix", server.root_path + ROOTPATH_FACT_PATH),
-        ("without_prefix", ROOTPATH_FACT_PATH),
-    ):
-        entry: dict[str, Any] = {"request": target}
-        try:
-            with server.http() as client:
-                response = client.get(target)
-            entry["status"] = response.status_code
-            if response.headers.get("content-type", "").startswith("application/json"):
-                entry.update(response.json())
-        except Exception as error:  # a fact, not a verdict: record what happened
-            entry["error"] = f"{type(error).__name__}: {error}"
-        facts[label] = entry
-    return facts
 
 
 def _name_junit_case(config: pytest.Config, report: pytest.TestReport) -> None:

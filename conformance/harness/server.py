@@ -80,6 +80,12 @@ class Server:
         """The root path this instance was started with (``""`` unless ``NAME+rootpath``)."""
         return self.config.root_path
 
+    @property
+    def state_dir(self) -> Path | None:
+        """This instance's ``CONFORMANCE_STATE_DIR`` (what the app records), if it has one."""
+        value = self._process.env.get("CONFORMANCE_STATE_DIR")
+        return Path(value) if value else None
+
     def new_violations(self) -> list[dict[str, Any]]:
         """ASGI violations recorded by the app since the previous call."""
         found, self._violation_offset = self._process.violations_since(self._violation_offset)

@@ -52,6 +52,8 @@ class ServerConfig:
     deviations: Mapping[str, str] = field(default_factory=dict)
     # text of the server's log at a crash -> one-line reason (a declared server bug)
     known_crashes: Mapping[str, str] = field(default_factory=dict)
+    # requirement id -> the server's issue-tracker entry for its declared deviation
+    deviation_links: Mapping[str, str] = field(default_factory=dict)
     ready_timeout: float = DEFAULT_READY_TIMEOUT
     stop_timeout: float = DEFAULT_STOP_TIMEOUT
     rootpath_args: tuple[str, ...] = ()
@@ -107,7 +109,7 @@ class ServerConfig:
 
         known = {"name", "distribution", "command", "socket", "description", "offers"}
         known |= {"deviations", "known-crashes", "ready_timeout", "stop_timeout", "rootpath"}
-        known |= {"env"}
+        known |= {"env", "deviation_links"}
         unknown = sorted(set(data) - known)
         if unknown:
             raise fail(f"unknown keys {unknown}")
@@ -146,6 +148,12 @@ class ServerConfig:
         deviations = data.get("deviations", {})
         if not all(isinstance(v, str) and v.strip() for v in deviations.values()):
             raise fail("every '[deviations]' value must be a one-line reason")
+        links = data.get("deviation_links", {})
+        if not isinstance(links, dict) or not all(
+            k in deviations and isinstance(v, str) and v.startswith(("https://", "http://"))
+            for k, v in links.items()
+        ):
+            raise fail("'[deviation_links]' maps a declared deviation's id to an http(s) URL")
         known_crashes = data.get("known-crashes", {})
         if not isinstance(known_crashes, dict) or not all(
             isinstance(k, str) and k.strip() and isinstance(v, str) and v.strip()
@@ -177,6 +185,7 @@ class ServerConfig:
             ),
             deviations=dict(deviations),
             known_crashes=dict(known_crashes),
+            deviation_links=dict(links),
             rootpath_args=tuple(rootpath_args),
             ready_timeout=timeouts["ready_timeout"],
             stop_timeout=timeouts["stop_timeout"],
