@@ -175,7 +175,7 @@ class ServerPool:
         self._versions = versions
         self._processes: dict[str, ServerProcess] = {}
         self._ready: dict[str, Server] = {}
-        # a server given up on: raised again as one line (its log went with the first raise)
+        # a server given up on (never ready, or too many exits): raised again, never restarted
         self._failed_again: dict[str, ServerError] = {}
         self._generation = 0
         self._exits: dict[str, int] = {}
@@ -219,8 +219,8 @@ class ServerPool:
         A server that exited mid-run is restarted (at most ``max_restarts`` times): the
         case that saw it die fails (see :meth:`take_exit`), later cases get a fresh process.
         An exit nobody reported yet fails the asking case instead of being restarted silently.
-        A server that never became ready raises :class:`ServerDidNotStart` (``did not start:
-        <reason>``); a remembered failure carries its log only the first time it is raised.
+        A server that never became ready raises :class:`ServerDidNotStart` whose ``problem`` is
+        one line, ``did not start: <reason>``; it is remembered and raised again, never retried.
 
         :raises ServerError: the server is not ready, exited, or exited mid-run.
         """
@@ -241,7 +241,7 @@ class ServerPool:
                 process.stop()
                 self._processes.pop(name, None)
                 self._failed_again[name] = ServerDidNotStart(
-                    name, f"{failure.problem} (its log is shown at its first failed case)", ""
+                    name, f"{failure.problem} (not started again)", failure.log_tail
                 )
                 raise failure from None
             server = Server(process, self._versions.get(self.config_of(name).base_name))
@@ -264,9 +264,7 @@ class ServerPool:
                 f"gave up after {restarts} restart{'s' * (restarts != 1)} "
                 f"(--max-restarts {self._max_restarts}): {error.problem}"
             )
-            self._failed_again[name] = ServerExited(
-                name, f"{problem} (its log is shown at the case it died in)", ""
-            )
+            self._failed_again[name] = ServerExited(name, problem, error.log_tail)
             return ServerExited(name, problem, error.log_tail)
         if name in self._reported:
             self._reported.discard(name)
