@@ -19,6 +19,7 @@ from conformance.harness import (
     expect_type,
     not_applicable,
     polling,
+    require_offer,
 )
 from conformance.harness.server import Server, ServerPool
 
@@ -113,7 +114,7 @@ def test_http_scope_asgi_version(server: Server) -> None:
 
 @pytest.mark.requirement("ASGI-HTTP-SCOPE-HTTP-VERSION")
 def test_http_scope_http_version(server: Server) -> None:
-    for version in ("1.0", "1.1"):
+    for version in ("1.0", "1.1") if server.config.offers.http10 else ("1.1",):
         request = f"GET /asgi/scope HTTP/{version}\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
         head, body = raw_request(server, request.encode())
         expect_true(b" 200 " in head.split(b"\r\n")[0], "200", "200", repr(head))
@@ -290,12 +291,14 @@ def lifespan_record(server: Server) -> dict[str, Any]:
 
 @pytest.mark.requirement("ASGI-LIFESPAN-STARTUP")
 def test_lifespan_startup_before_serving(server: Server) -> None:
+    require_offer(server, "lifespan")
     record = lifespan_record(server)
     expect_equal(record["startup"].get("received"), True, "lifespan.startup received")
 
 
 @pytest.mark.requirement("ASGI-LIFESPAN-STATE")
 def test_lifespan_state_copied_into_requests(server: Server) -> None:
+    require_offer(server, "lifespan")
     record = lifespan_record(server)
     if not record["startup"].get("state_offered"):
         not_applicable("the lifespan scope carries no 'state' (optional)")
@@ -305,6 +308,7 @@ def test_lifespan_state_copied_into_requests(server: Server) -> None:
 @pytest.mark.stops_server
 @pytest.mark.requirement("ASGI-LIFESPAN-SHUTDOWN")
 def test_lifespan_shutdown_on_sigterm(server: Server, server_pool: ServerPool) -> None:
+    require_offer(server, "lifespan")
     # A fresh instance: connections left open by earlier cases (an implementation that hangs
     # a response) would make a graceful server wait for them past the stop timeout.
     server_pool.stop(server.name)
@@ -324,6 +328,7 @@ def test_lifespan_shutdown_on_sigterm(server: Server, server_pool: ServerPool) -
 
 @pytest.mark.requirement("ASGI-WS-SCOPE")
 def test_ws_scope_keys_and_types(server: Server) -> None:
+    require_offer(server, "websocket")
     scope = ws_scope(server)
     expect_equal(scope["type"], "websocket", "type")
     expect_type(scope["asgi"]["version"], str, "asgi.version")
@@ -344,6 +349,7 @@ def test_ws_scope_keys_and_types(server: Server) -> None:
 
 def subprotocol_exchange(server: Server) -> tuple[Any, str | None]:
     """Offer two subprotocols to an app that accepts the second and sends what it was offered."""
+    require_offer(server, "websocket")
     with server.ws("/asgi/ws/subprotocol", subprotocols=["first.v1", "second.v2"]) as ws:
         offered = json.loads(ws.recv(timeout=5))
         selected = ws.subprotocol
@@ -372,6 +378,7 @@ def test_ws_accept_subprotocol(server: Server) -> None:
 
 @pytest.mark.requirement("ASGI-WS-CLOSE-BEFORE-ACCEPT")
 def test_ws_close_before_accept_is_403(server: Server) -> None:
+    require_offer(server, "websocket")
     try:
         with server.ws("/asgi/ws/reject"):
             pass
@@ -395,12 +402,14 @@ def ws_close_frame(server: Server, code: int, reason: str) -> tuple[int, str]:
 
 @pytest.mark.requirement("ASGI-WS-CLOSE-CODE")
 def test_ws_close_code_reaches_client(server: Server) -> None:
+    require_offer(server, "websocket")
     code, _ = ws_close_frame(server, 4001, "bye")
     expect_equal(code, 4001, "close code")
 
 
 @pytest.mark.requirement("ASGI-WS-CLOSE-REASON")
 def test_ws_close_reason_reaches_client(server: Server) -> None:
+    require_offer(server, "websocket")
     spec = ws_scope(server)["asgi"].get("spec_version", "2.0")
     if tuple(int(p) for p in spec.split(".")) < (2, 3):
         not_applicable(f"the server declares spec_version {spec} (< 2.3)")
@@ -410,6 +419,7 @@ def test_ws_close_reason_reaches_client(server: Server) -> None:
 
 @pytest.mark.requirement("ASGI-EXT-WS-DENIAL")
 def test_ws_denial_response(server: Server) -> None:
+    require_offer(server, "websocket")
     if not server.offers("websocket.http.response"):
         not_applicable("no websocket.http.response extension")
     try:
@@ -427,7 +437,8 @@ def test_ws_denial_response(server: Server) -> None:
 @pytest.mark.requirement("ASGI-EXTENSIONS-DECLARED")
 def test_extensions_match_configuration(server: Server) -> None:
     live = set(http_scope(server, "/asgi/scope").get("extensions") or {})
-    live |= set(ws_scope(server).get("extensions") or {})
+    if server.config.offers.websocket:
+        live |= set(ws_scope(server).get("extensions") or {})
     declared = set(server.config.offers.extensions)
     expect_equal(
         sorted(live), sorted(declared), f"scope extensions vs servers/{server.name}.toml [offers]"

@@ -33,6 +33,7 @@ from conformance.harness import (
     expect_type,
     not_applicable,
     polling,
+    require_offer,
 )
 from conformance.harness.server import Server
 
@@ -44,6 +45,12 @@ DENIAL = "websocket.http.response"
 HYPOTHESIS = BOUNDED
 
 OP_CONT, OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG = 0x0, 0x1, 0x2, 0x8, 0x9, 0xA
+
+
+@pytest.fixture(autouse=True)
+def _offers_websocket(server: Server) -> None:
+    """Every case here needs WebSocket: not-applicable where the configuration lacks it."""
+    require_offer(server, "websocket")
 
 
 # -- clients --------------------------------------------------------------------------------------

@@ -125,6 +125,7 @@ def pytest_command(suite: Path, *args: str) -> list[str]:
         "no:randomly",
         "-p",
         "no:hypothesispytest",
+        "--no-builtin-servers",
         f"--servers-dir={suite / 'servers'}",
         f"--report-dir={suite / 'reports'}",
         *args,

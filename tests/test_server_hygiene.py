@@ -46,9 +46,9 @@ def test_env_table_and_placeholders_are_rendered(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("command_item", "message"),
     [
-        ("${HOME}/x", r"s\.toml: 'command' item '\$\{HOME\}/x': \$\{HOME\} looks like a shell"),
-        ("{colour}", r"s\.toml: 'command' item '\{colour\}': unknown placeholder \{colour\}"),
-        ("{app", r"s\.toml: 'command' item '\{app': .*literal brace"),
+        ("${HOME}/x", r"s\.toml: command item '\$\{HOME\}/x': \$\{HOME\} is not expanded"),
+        ("{colour}", r"s\.toml: command item '\{colour\}': unknown placeholder \{colour\}"),
+        ("{app", r"s\.toml: command item '\{app': .*literal brace"),
     ],
 )
 def test_bad_placeholders_name_the_file(tmp_path: Path, command_item: str, message: str) -> None:
@@ -58,7 +58,7 @@ def test_bad_placeholders_name_the_file(tmp_path: Path, command_item: str, messa
 
 
 def test_env_may_not_use_the_socket(tmp_path: Path) -> None:
-    with pytest.raises(ServerConfigError, match=r"'\[env\]' item '\{port\}': unknown"):
+    with pytest.raises(ServerConfigError, match=r"\[env\] value '\{port\}': unknown"):
         load_servers(write(tmp_path, "s.toml", SERVER + '[env]\nP = "{port}"\n'))
 
 

@@ -6,10 +6,11 @@ option reaches the same apps; the scope is passed on unchanged. A path ending in
 answers the harness readiness probe, one ending in ``/__scope__`` the extensions and ``asgi``
 keys of a live scope (provenance).
 
-Every scenario app except those in :data:`UNVALIDATED` (raw ASGI apps that deliberately test
-server behaviour) is wrapped in :func:`conformance_apps._validator.validate`, which records the
-ASGI message violations of the implementation under test in
-``$CONFORMANCE_STATE_DIR/asgi-violations.jsonl``; ``CONFORMANCE_VALIDATE=0`` turns it off.
+Every scenario app except those in :data:`UNVALIDATED` or whose module sets ``VALIDATE = False``
+(raw ASGI apps that deliberately test server behaviour) is wrapped in
+:func:`conformance_apps._validator.validate`, which records the ASGI message violations of
+the implementation under test in ``$CONFORMANCE_STATE_DIR/asgi-violations.jsonl``;
+``CONFORMANCE_VALIDATE=0`` turns it off.
 
 Lifespan is handled here: startup is recorded (``STARTUP``) and a ``state`` key is set when
 the server offers lifespan state; shutdown writes
@@ -74,7 +75,8 @@ def _load_apps() -> dict[str, App]:
             module = importlib.import_module(f"{package}.{info.name}")
             name = module.PREFIX.strip("/")
             target = module.app
-            if record is not None and name not in UNVALIDATED:
+            unvalidated = name in UNVALIDATED or not getattr(module, "VALIDATE", True)
+            if record is not None and not unvalidated:
                 target = validate(target, record, exercised)
             apps[name] = target
         except Exception:

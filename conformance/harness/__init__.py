@@ -3,7 +3,7 @@
 Cases import from here: :func:`not_applicable` and the ``expect_*`` verifiers.
 """
 
-from conformance.harness.outcomes import NotApplicable, not_applicable
+from conformance.harness.outcomes import NotApplicable, not_applicable, require_offer
 from conformance.harness.verify import (
     ExpectationFailed,
     expect_contains,
@@ -27,4 +27,5 @@ __all__ = [
     "expect_true",
     "expect_type",
     "not_applicable",
+    "require_offer",
 ]

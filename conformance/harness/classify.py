@@ -14,6 +14,7 @@ from conformance.harness.http1.errors import FramingError, ResponseTimeout, Serv
 from conformance.harness.outcomes import HarnessError, NotApplicable
 from conformance.harness.sse import EventStreamError
 from conformance.harness.verdicts import Outcome
+from conformance.harness.wsframes import WsProtocolError
 
 # What the strict clients raise on bytes that break HTTP/1.1 framing, the event-stream
 # format or multipart/byteranges: a failure of what is under test, not of the harness.
@@ -23,6 +24,7 @@ WIRE_ERRORS = (
     ByterangesError,
     httpx.RemoteProtocolError,
     websockets.exceptions.InvalidHandshake,
+    WsProtocolError,
 )
 # A response that never came, or ended early: the implementation hung or dropped it.
 NO_ANSWER_ERRORS = (

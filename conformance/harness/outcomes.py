@@ -26,6 +26,16 @@ def not_applicable(reason: str) -> None:
     raise NotApplicable(f"not applicable: {reason}", _use_item_location=True)
 
 
+def require_offer(server: Any, capability: str) -> None:
+    """``not-applicable`` unless ``server``'s configuration offers ``capability``.
+
+    :param capability: ``websocket``, ``lifespan`` or ``http10`` (``[offers]`` in its TOML,
+        true unless the configuration says ``false``).
+    """
+    if not server.config.offers.capability(capability):
+        not_applicable(f"servers/{server.config.base_name}.toml: [offers] {capability} = false")
+
+
 class HarnessError(pytest.fail.Exception):  # type: ignore[name-defined,misc]
     """The case reached no verdict (outcome ``error``): e.g. its server did not start.
 

@@ -36,6 +36,7 @@ from conformance.harness.catalogue import (
     unknown_prefixes,
 )
 from conformance.harness.classify import base_outcome
+from conformance.harness.facts import FACT_PROPERTY, merge_fact
 from conformance.harness.outcomes import HarnessError, Result, apply_deviation, not_applicable
 from conformance.harness.process import ServerError, stop_all
 from conformance.harness.reportfiles import write_reports
@@ -136,11 +137,12 @@ class ConformancePlugin:
         self.started = datetime.now(UTC)
         self.started_monotonic = time.monotonic()
         try:
-            self.configs = load_servers(self.settings.servers_dir)
+            self.configs = load_servers(self.settings.servers_dirs)
         except ServerConfigError as error:
             raise pytest.UsageError(str(error)) from error
         if not self.configs:
-            raise pytest.UsageError(f"no server configurations in {self.settings.servers_dir}")
+            folders = ", ".join(map(str, self.settings.servers_dirs)) or "no --servers-dir"
+            raise pytest.UsageError(f"no server configurations in {folders}")
         unknown = [name for name in self.settings.servers if name not in self.configs]
         if unknown:
             raise pytest.UsageError(
@@ -171,6 +173,7 @@ class ConformancePlugin:
         self.results: list[Result] = []
         self.servers_seen: dict[str, dict[str, Any]] = {}
         self.facts: dict[str, dict[str, Any]] = {}
+        self.measured: dict[str, dict[str, Any]] = {}  # open behaviours recorded by cases
         self._facts_sent: set[str] = set()
         self._case_starts: dict[str, list[tuple[float, str]]] = {}
         self.violations: dict[str, list[dict[str, Any]]] = {}
@@ -450,6 +453,8 @@ class ConformancePlugin:
                 seen.update({k: v for k, v in data.items() if v is not None})
             elif key == FACTS_KEY:
                 self.facts.update(data)
+            elif key == FACT_PROPERTY:
+                merge_fact(self.measured, data)
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         if self._pool is not None:
@@ -464,7 +469,10 @@ class ConformancePlugin:
             run=self.run_info(),
             requirements=[r for r in self.catalogue.values() if selects(r.id)],
             results=[r for r in self.results if selects(r.requirement)],
-            open_behaviours=rootpath_facts.open_behaviours(self.facts, self.selected),
+            open_behaviours={
+                **self.measured,
+                **rootpath_facts.open_behaviours(self.facts, self.selected),
+            },
         )
         page = write_reports(self.settings.report_dir, self.settings.report_name, data)
         reporter = self.config.pluginmanager.getplugin("terminalreporter")

@@ -1,10 +1,14 @@
-"""Server configurations: one ``servers/NAME.toml`` each, loaded through :meth:`from_mapping`."""
+"""Server configurations: one ``servers/NAME.toml`` each, loaded through :meth:`from_mapping`.
+
+:func:`load_servers` reads one folder or several: the shipped ``conformance/servers/`` first,
+then each ``--servers-dir``, a later file overriding an earlier one of the same name.
+"""
 
 from __future__ import annotations
 
 import string
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -13,6 +17,7 @@ SocketKind = Literal["fd", "port"]
 PLACEHOLDERS = ("python", "fd", "host", "port", "app", "app_file", "app_attr", "servers_dir")
 #: Placeholders an ``[env]`` value may use (known before the process gets its socket).
 ENV_PLACEHOLDERS = ("python", "host", "app", "app_file", "app_attr", "servers_dir")
+ROOTPATH_PLACEHOLDER = "root_path"
 DEFAULT_READY_TIMEOUT = 20.0
 DEFAULT_STOP_TIMEOUT = 5.0
 ROOT_PATH = "/mount"
@@ -23,13 +28,28 @@ class ServerConfigError(ValueError):
     """A server TOML is malformed; the message names the file and the field."""
 
 
+#: Capabilities a configuration may declare it lacks (``[offers] websocket = false``):
+#: cases needing one become ``not-applicable`` there (see :func:`outcomes.require_offer`).
+CAPABILITIES = ("websocket", "lifespan", "http10")
+
+
 @dataclass(frozen=True)
 class Offers:
-    """What a configuration offers: ASGI extensions in its scopes, HTTP/2, a trio loop."""
+    """What a configuration offers: ASGI extensions in its scopes, HTTP/2, a trio loop, and
+    the capabilities every server is assumed to have unless it says otherwise."""
 
     extensions: frozenset[str] = frozenset()
     http2: bool = False
     trio: bool = False
+    websocket: bool = True
+    lifespan: bool = True
+    http10: bool = True
+
+    def capability(self, name: str) -> bool:
+        """Whether the configuration offers ``name`` (one of :data:`CAPABILITIES`)."""
+        if name not in CAPABILITIES:
+            raise ValueError(f"unknown capability {name!r}; known: {', '.join(CAPABILITIES)}")
+        return bool(getattr(self, name))
 
 
 @dataclass(frozen=True)
@@ -58,8 +78,9 @@ class ServerConfig:
     stop_timeout: float = DEFAULT_STOP_TIMEOUT
     rootpath_args: tuple[str, ...] = ()
     root_path: str = ""
+    #: ``[env]``: environment variables of the process (placeholders filled at start)
     env: Mapping[str, str] = field(default_factory=dict)
-    #: The folder the TOML file came from (``{servers_dir}``).
+    #: The folder the TOML file came from (``{servers_dir}``: a server's own config file).
     servers_dir: str = ""
 
     @property
@@ -109,7 +130,7 @@ class ServerConfig:
 
         known = {"name", "distribution", "command", "socket", "description", "offers"}
         known |= {"deviations", "known-crashes", "ready_timeout", "stop_timeout", "rootpath"}
-        known |= {"env", "deviation_links"}
+        known |= {"deviation_links", "env"}
         unknown = sorted(set(data) - known)
         if unknown:
             raise fail(f"unknown keys {unknown}")
@@ -123,18 +144,22 @@ class ServerConfig:
             or not all(isinstance(item, str) for item in command)
         ):
             raise fail("'command' must be a non-empty list of strings")
-        socket = data.get("socket", "fd")
-        if socket not in ("fd", "port"):
-            raise fail('\'socket\' must be "fd" (inherited listening socket) or "port"')
         for item in command:
-            _check_placeholders(item, PLACEHOLDERS, "'command'", fail)
+            problem = placeholder_problem(item, PLACEHOLDERS)
+            if problem:
+                raise fail(f"command item {item!r}: {problem}")
         env = data.get("env", {})
         if not isinstance(env, dict) or not all(
             isinstance(k, str) and k and "=" not in k and isinstance(v, str) for k, v in env.items()
         ):
             raise fail("'[env]' maps variable names to strings")
         for value in env.values():
-            _check_placeholders(value, ENV_PLACEHOLDERS, "'[env]'", fail)
+            problem = placeholder_problem(value, ENV_PLACEHOLDERS)
+            if problem:
+                raise fail(f"[env] value {value!r}: {problem}")
+        socket = data.get("socket", "fd")
+        if socket not in ("fd", "port"):
+            raise fail('\'socket\' must be "fd" (inherited listening socket) or "port"')
         needed = "{fd}" if socket == "fd" else "{port}"
         if not any(needed in item for item in command):
             raise fail(f"socket = {socket!r} but no command item contains {needed}")
@@ -142,7 +167,7 @@ class ServerConfig:
         extensions = offers.get("extensions", [])
         if not isinstance(extensions, list) or not all(isinstance(e, str) for e in extensions):
             raise fail("'offers.extensions' must be a list of strings")
-        for flag in ("http2", "trio"):
+        for flag in ("http2", "trio", *CAPABILITIES):
             if not isinstance(offers.get(flag, False), bool):
                 raise fail(f"'offers.{flag}' must be a boolean")
         deviations = data.get("deviations", {})
@@ -168,6 +193,10 @@ class ServerConfig:
             or (rootpath_args and not any("{root_path}" in a for a in rootpath_args))
         ):
             raise fail("'rootpath.args' must be a list of strings containing {root_path}")
+        for item in rootpath_args:
+            problem = placeholder_problem(item, (*PLACEHOLDERS, ROOTPATH_PLACEHOLDER))
+            if problem:
+                raise fail(f"rootpath.args item {item!r}: {problem}")
         timeouts: dict[str, float] = {}
         for key in ("ready_timeout", "stop_timeout"):
             value = data.get(key, getattr(cls, key))
@@ -181,7 +210,10 @@ class ServerConfig:
             socket=socket,
             description=str(data.get("description", "")),
             offers=Offers(
-                frozenset(extensions), offers.get("http2", False), offers.get("trio", False)
+                frozenset(extensions),
+                offers.get("http2", False),
+                offers.get("trio", False),
+                **{name: offers.get(name, True) for name in CAPABILITIES},
             ),
             deviations=dict(deviations),
             known_crashes=dict(known_crashes),
@@ -210,52 +242,73 @@ class ServerConfig:
         return {name: value.format(**values) for name, value in self.env.items()}
 
 
-def _check_placeholders(
-    text: str, allowed: tuple[str, ...], where: str, fail: Callable[[str], ServerConfigError]
-) -> None:
-    """Raise ``fail(...)`` when ``text`` has a placeholder outside ``allowed`` or bad braces.
+def placeholder_problem(item: str, allowed: Iterable[str]) -> str | None:
+    """Why ``item`` cannot be filled in by the harness (``None`` when it can).
 
-    A shell ``${VAR}`` is named as such: commands run without a shell (use ``[env]``).
+    Only the named placeholders are known; ``${VAR}`` is not expanded (no shell runs the
+    command), and a literal brace is written ``{{`` or ``}}``.
+    """
+    names = tuple(allowed)
+    known = ", ".join("{" + name + "}" for name in names)
+    try:
+        fields = [
+            (literal, name, spec, conversion)
+            for literal, name, spec, conversion in string.Formatter().parse(item)
+            if name is not None
+        ]
+    except ValueError as error:
+        return f"{error} (write a literal brace as {{{{ or }}}})"
+    for literal, name, spec, conversion in fields:
+        if literal.endswith("$"):
+            return (
+                f"${{{name}}} is not expanded (the command runs without a shell); "
+                f"known placeholders: {known}"
+            )
+        if name not in names:
+            return f"unknown placeholder {{{name}}}; known placeholders: {known}"
+        if spec or conversion:
+            return f"placeholder {{{name}}} takes no format spec or conversion"
+    return None
+
+
+def server_files(directories: Iterable[Path]) -> dict[str, Path]:
+    """``NAME -> NAME.toml`` over ``directories``; a later directory overrides by name.
+
+    Files not ending in ``.toml`` (and hidden files, such as editor backups) are ignored.
+
+    :raises ServerConfigError: a directory does not exist.
+    """
+    files: dict[str, Path] = {}
+    for directory in directories:
+        if not directory.is_dir():
+            raise ServerConfigError(f"{directory}: not a directory of server configurations")
+        for path in sorted(directory.glob("*.toml")):
+            if path.is_file() and not path.name.startswith("."):
+                files[path.stem] = path
+    return files
+
+
+def load_server(path: Path) -> ServerConfig:
+    """Read and validate one ``NAME.toml``.
+
+    :raises ServerConfigError: unreadable, not TOML, malformed, or named unlike its file.
     """
     try:
-        fields = [f for _, f, _, _ in string.Formatter().parse(text) if f is not None]
-    except ValueError as error:
-        raise fail(
-            f"{where} item {text!r}: {error} (write a literal brace as {{{{ or }}}})"
-        ) from error
-    for name in fields:
-        if name in allowed:
-            continue
-        if "${" + name + "}" in text:
-            raise fail(
-                f"{where} item {text!r}: ${{{name}}} looks like a shell variable; commands run "
-                "without a shell: set variables in [env], write a literal $ brace as ${{...}}"
-            )
-        raise fail(
-            f"{where} item {text!r}: unknown placeholder {{{name}}}; known: "
-            + ", ".join("{" + p + "}" for p in allowed)
-        )
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        raise ServerConfigError(f"{path}: not a readable TOML file: {error}") from error
+    config = ServerConfig.from_mapping(data, str(path))
+    if config.name != path.stem:
+        raise ServerConfigError(f"{path}: name {config.name!r} differs from the file name")
+    return replace(config, servers_dir=str(path.resolve().parent))
 
 
-def load_servers(directory: Path) -> dict[str, ServerConfig]:
-    """Load ``directory/*.toml``, keyed by name (which must equal the file stem).
+def load_servers(directories: Path | Iterable[Path]) -> dict[str, ServerConfig]:
+    """Load ``*.toml`` of one directory or several, keyed by name (the file stem).
 
-    Only regular ``*.toml`` files count: other files (a README, a server's own config file,
-    ``x.toml.bak``), hidden ones (``.#x.toml`` editor locks) and folders are left alone.
+    With several, a file overrides one of the same name in an earlier directory.
 
-    :raises ServerConfigError: on a malformed file.
+    :raises ServerConfigError: on a missing directory or a malformed file.
     """
-    configs: dict[str, ServerConfig] = {}
-    for path in sorted(directory.glob("*.toml")):
-        if path.name.startswith(".") or not path.is_file():
-            continue
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-            raise ServerConfigError(f"{path}: {error}") from error
-        config = ServerConfig.from_mapping(data, str(path))
-        config = replace(config, servers_dir=str(path.resolve().parent))
-        if config.name != path.stem:
-            raise ServerConfigError(f"{path}: name {config.name!r} differs from the file name")
-        configs[config.name] = config
-    return configs
+    folders = [directories] if isinstance(directories, Path) else list(directories)
+    return {name: load_server(path) for name, path in server_files(folders).items()}

@@ -15,11 +15,17 @@ IMPL_PYTHON_DESC = (
     "interpreter whose environment holds the implementation and the servers "
     "(default: the running one)"
 )
-REPORT_DIR_DESC = "directory for conformance.json/.md/.html (default: reports/ under rootdir)"
-SERVERS_DIR_DESC = (
-    "directory of server TOML files (default: the configurations shipped in conformance/servers/)"
+REPORT_DIR_DESC = (
+    "directory for conformance.json/.md/.html (default: reports/ of the checkout when run "
+    "from it, else reports/ of the current directory)"
 )
-BUILTIN_SERVERS_DIR = Path(__file__).resolve().parent.parent / "servers"
+SERVERS_DIR_DESC = (
+    "directory of server TOML files added to the shipped ones (conformance/servers/); a file "
+    "NAME.toml overrides the configuration NAME (repeatable; later wins)"
+)
+NO_BUILTIN_SERVERS_DESC = "load only the --servers-dir configurations, not the shipped ones"
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
+BUILTIN_SERVERS_DIR = PACKAGE_DIR / "servers"
 REQUIREMENT_DESC = (
     "run only the cases tied to requirement ids starting with PREFIX (repeatable); "
     "the report then holds only those ids"
@@ -42,7 +48,7 @@ class Settings:
     impl: str
     impl_python: str
     report_dir: Path
-    servers_dir: Path
+    servers_dirs: tuple[Path, ...]  # the shipped folder first, then each --servers-dir
     requirements: tuple[str, ...] = ()
     report_name: str = "conformance"
     max_restarts: int = DEFAULT_MAX_RESTARTS
@@ -53,12 +59,20 @@ class Settings:
 
 
 def add_options(parser: pytest.Parser) -> None:
+    """Register the suite's options; a second call (plugin and conftest both loaded) is a no-op."""
     group = parser.getgroup("conformance", "baize conformance suite")
+    if any("--server" in option.names() for option in group.options):
+        return
     group.addoption("--server", action="append", default=[], metavar="NAME", help=SERVER_DESC)
     group.addoption("--impl", default="baize", metavar="MODULE", help=IMPL_DESC)
     group.addoption("--impl-python", default=None, metavar="PATH", help=IMPL_PYTHON_DESC)
     group.addoption("--report-dir", default=None, metavar="DIR", help=REPORT_DIR_DESC)
-    group.addoption("--servers-dir", default=None, metavar="DIR", help=SERVERS_DIR_DESC)
+    group.addoption(
+        "--servers-dir", action="append", default=[], metavar="DIR", help=SERVERS_DIR_DESC
+    )
+    group.addoption(
+        "--no-builtin-servers", action="store_true", default=False, help=NO_BUILTIN_SERVERS_DESC
+    )
     group.addoption(
         "--requirement", action="append", default=[], metavar="PREFIX", help=REQUIREMENT_DESC
     )
@@ -84,18 +98,30 @@ def _non_negative(text: str) -> int:
     return value
 
 
+def from_checkout(config: pytest.Config) -> bool:
+    """Whether pytest runs from this package's checkout (its rootdir holds ``conformance/``),
+    rather than on an installed copy (``pytest --pyargs conformance``, ``baize-conformance``)."""
+    return PACKAGE_DIR.parent == Path(config.rootpath).resolve()
+
+
+def default_report_dir(config: pytest.Config) -> Path:
+    """``reports/`` of the checkout when run from it, else of the invocation directory."""
+    base = config.rootpath if from_checkout(config) else config.invocation_params.dir
+    return Path(base) / "reports"
+
+
 def resolve(config: pytest.Config) -> Settings:
-    """Options > defaults; paths relative to the invocation directory, defaults to rootdir."""
-    root = Path(config.rootpath)
+    """Options > defaults; paths relative to the invocation directory."""
     invoked = Path(config.invocation_params.dir)
     report_dir = config.getoption("report_dir")
-    servers_dir = config.getoption("servers_dir")
+    extra_dirs = tuple(invoked / d for d in dict.fromkeys(config.getoption("servers_dir")))
+    builtin = () if config.getoption("no_builtin_servers") else (BUILTIN_SERVERS_DIR,)
     return Settings(
         servers=tuple(config.getoption("server")),
         impl=config.getoption("impl"),
         impl_python=config.getoption("impl_python") or sys.executable,
-        report_dir=invoked / report_dir if report_dir else root / "reports",
-        servers_dir=invoked / servers_dir if servers_dir else BUILTIN_SERVERS_DIR,
+        report_dir=invoked / report_dir if report_dir else default_report_dir(config),
+        servers_dirs=(*builtin, *extra_dirs),
         requirements=tuple(dict.fromkeys(config.getoption("requirement"))),
         report_name=config.getoption("report_name"),
         max_restarts=config.getoption("max_restarts"),

@@ -12,6 +12,7 @@ import os
 
 import pytest
 
+from conformance.harness.serverconfig import ServerConfigError, server_files
 from conformance.harness.settings import resolve
 
 
@@ -28,7 +29,10 @@ def configuration_count(config: pytest.Config) -> int:
     settings = resolve(config)
     if settings.servers:
         return len(set(settings.servers))
-    return len(list(settings.servers_dir.glob("*.toml")))
+    try:
+        return len(server_files(settings.servers_dirs))
+    except ServerConfigError:  # a missing --servers-dir: the plugin reports it
+        return 0
 
 
 def default_workers(config: pytest.Config) -> int:
