@@ -16,6 +16,7 @@ T = TypeVar("T")
 TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 # RFC 9110 §5.5: field-value may hold VCHAR, SP, HTAB and obs-text; no other control.
 _FORBIDDEN_IN_VALUE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+_FORBIDDEN_IN_NAME = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class Headers(Mapping[str, str]):
@@ -26,7 +27,7 @@ class Headers(Mapping[str, str]):
     headers, and nothing is decoded but the value asked for); names are
     lower-cased once, on first use, only if the server did not do it.
 
-    :param headers: a mapping of names to values.
+    :param headers: a mapping of names to values, or ``(name, value)`` string pairs.
     :param raw: ``(name, value)`` byte pairs, as in an ASGI message.
     :param scope: an ASGI scope whose ``headers`` to use.
     """
@@ -35,7 +36,7 @@ class Headers(Mapping[str, str]):
 
     def __init__(
         self,
-        headers: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
         *,
         raw: Iterable[tuple[bytes, bytes]] | None = None,
         scope: Scope | None = None,
@@ -46,9 +47,9 @@ class Headers(Mapping[str, str]):
         if raw is not None:
             self._raw: list[tuple[bytes, bytes]] = raw if isinstance(raw, list) else list(raw)
         elif headers is not None:
+            pairs = headers.items() if isinstance(headers, Mapping) else headers
             self._raw = [
-                (key.lower().encode("latin-1"), value.encode("latin-1"))
-                for key, value in headers.items()
+                (key.lower().encode("latin-1"), value.encode("latin-1")) for key, value in pairs
             ]
             self._lowered = True
         else:
@@ -113,9 +114,18 @@ _NAME_CACHE: dict[str, bytes] = {}
 
 
 def encode_header(key: str, value: str) -> tuple[bytes, bytes]:
+    """A checked ``(name, value)`` byte pair for a response header.
+
+    :raises ValueError: the name is not an RFC 9110 token, or the value holds a
+        control character (upstream's messages where upstream refuses too).
+    """
     name = _NAME_CACHE.get(key)
     if name is None:
         if not isinstance(key, str) or not TOKEN.fullmatch(key):
+            if isinstance(key, str) and _FORBIDDEN_IN_NAME.search(key):
+                raise ValueError(
+                    f"Header names must not contain control characters. Invalid header name {key!r}"
+                )
             raise ValueError(f"Invalid header name {key!r}: it must be an RFC 9110 token")
         name = key.lower().encode("latin-1")
         if len(_NAME_CACHE) < 1024:
@@ -126,8 +136,8 @@ def encode_header(key: str, value: str) -> tuple[bytes, bytes]:
         return name, value.strip(" ").encode("ascii")
     if _FORBIDDEN_IN_VALUE.search(value):
         raise ValueError(
-            f"Invalid value for header {key!r}: CR, LF, NUL and other control characters"
-            " are not allowed"
+            "Header values must not contain control characters."
+            f" Invalid value for header {key!r}: CR, LF, NUL and other controls are refused"
         )
     try:
         return name, value.strip(" \t").encode("latin-1")
@@ -150,7 +160,7 @@ class MutableHeaders(Headers):
 
     def __init__(
         self,
-        headers: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
         *,
         raw: Iterable[tuple[bytes, bytes]] | None = None,
         scope: Scope | None = None,
@@ -158,7 +168,7 @@ class MutableHeaders(Headers):
         super().__init__(raw=raw, scope=scope)
         self._raw = [(name.lower(), value) for name, value in self._raw]  # a copy of our own
         if headers is not None:
-            for key, value in headers.items():
+            for key, value in headers.items() if isinstance(headers, Mapping) else headers:
                 self.append(key, value)
 
     def _pairs(self) -> list[tuple[bytes, bytes]]:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 
+from baize._headers import TOKEN
+
 
 def _parse_parameters(text: str) -> Iterator[tuple[str, str]]:
     """Yield ``name=value`` parameters of a ``;``-separated list; quoted values unescaped."""
@@ -40,56 +42,70 @@ def _parse_parameters(text: str) -> Iterator[tuple[str, str]]:
         index = end + 1
 
 
-class ContentType(str):
-    """A ``Content-Type`` value: the string is the bare media type, lower-cased.
+def _format_parameters(parameters: dict[str, str]) -> str:
+    """``; name=value`` for each parameter, quoting values that are not tokens."""
+    text = ""
+    for name, value in parameters.items():
+        if not TOKEN.fullmatch(value):
+            value = '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        text += f"; {name}={value}"
+    return text
 
-    It compares equal to a media type string case-insensitively; :attr:`options`
-    holds the parameters (``charset``, ``boundary``) with lower-cased names and
-    unquoted values. Never raises.
+
+class ContentType:
+    """A ``Content-Type`` value: :attr:`type` is the bare media type, lower-cased.
+
+    It compares equal to a media type string case-insensitively (``ct == "text/html"``);
+    :attr:`options` holds the parameters (``charset``, ``boundary``) with lower-cased
+    names and unquoted values; ``str()`` gives the type with its parameters. Never raises.
     """
 
-    options: dict[str, str]
+    __slots__ = ("options", "type")
 
-    def __new__(cls, value: str = "") -> ContentType:
-        media_type, _, parameters = str(value).partition(";")
-        self = super().__new__(cls, media_type.strip().lower())
+    def __init__(self, content_type_raw_line: str = "") -> None:
+        media_type, _, parameters = str(content_type_raw_line).partition(";")
+        self.type = media_type.strip().lower()
         self.options = dict(_parse_parameters(parameters))
-        return self
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, str):
-            return str.__eq__(self, other.strip().lower())
+            return self.type == other.strip().lower()
+        if isinstance(other, ContentType):
+            return (self.type, self.options) == (other.type, other.options)
         return NotImplemented
 
-    def __ne__(self, other: object) -> bool:
-        result = self.__eq__(other)
-        return result if result is NotImplemented else not result
+    def __hash__(self) -> int:
+        return hash(self.type)
 
-    __hash__ = str.__hash__
+    def __str__(self) -> str:
+        return self.type + _format_parameters(self.options)
 
     def __repr__(self) -> str:
-        return f"ContentType({str(self)!r}, options={self.options!r})"
+        return f"<ContentType: {self}>"
 
 
 class MediaType:
     """One media range of an ``Accept`` header: ``type/subtype;param=value;q=0.8``.
 
-    ``q`` is read as a float and clamped into ``[0, 1]``; a ``q`` that is not a
-    finite number counts as absent (``1.0``). A bare ``*`` means ``*/*``; an
-    entry without ``/`` has an empty subtype. Never raises.
+    Upstream's names: :attr:`main_type`, :attr:`sub_type`, :attr:`options` (every
+    parameter, ``q`` included) and :attr:`is_all_types`. This implementation adds
+    :attr:`q`, read as a float and clamped into ``[0, 1]`` (a ``q`` that is not a
+    finite number counts as absent: ``1.0``), and :attr:`params` (the parameters
+    but ``q``). A bare ``*`` means ``*/*``; an entry without ``/`` has an empty
+    subtype. Never raises.
     """
 
-    __slots__ = ("params", "q", "subtype", "type")
+    __slots__ = ("_quality", "params", "q", "subtype", "type")
 
-    def __init__(self, value: str) -> None:
-        media_range, _, parameters = value.partition(";")
+    def __init__(self, media_type_raw_line: str) -> None:
+        media_range, _, parameters = media_type_raw_line.partition(";")
         media_range = media_range.strip().lower()
         if media_range == "*":
             media_range = "*/*"
         self.type, _, self.subtype = (part.strip() for part in media_range.partition("/"))
         self.params = dict(_parse_parameters(parameters))
         self.q = 1.0
-        quality = self.params.pop("q", None)
+        quality = self._quality = self.params.pop("q", None)
         if quality is not None:
             try:
                 number = float(quality)
@@ -97,6 +113,28 @@ class MediaType:
                 number = math.nan
             if math.isfinite(number):
                 self.q = min(max(number, 0.0), 1.0)
+
+    @property
+    def main_type(self) -> str:
+        """The type before ``/`` (upstream's name of :attr:`type`)."""
+        return self.type
+
+    @property
+    def sub_type(self) -> str:
+        """The subtype after ``/`` (upstream's name of :attr:`subtype`)."""
+        return self.subtype
+
+    @property
+    def options(self) -> dict[str, str]:
+        """Every parameter as given, ``q`` included (upstream's view)."""
+        if self._quality is None:
+            return dict(self.params)
+        return {**self.params, "q": self._quality}
+
+    @property
+    def is_all_types(self) -> bool:
+        """Whether this is ``*/*``."""
+        return self.type == "*" and self.subtype == "*"
 
     @property
     def media_type(self) -> str:
@@ -120,11 +158,12 @@ class MediaType:
         return "*" in (self.subtype, candidate.subtype) or self.subtype == candidate.subtype
 
     def __str__(self) -> str:
-        params = "".join(f"; {name}={value}" for name, value in self.params.items())
-        return f"{self.media_type}{params}"
+        """The media range with every parameter, ``q`` included (``text`` for a bare type)."""
+        media_type = f"{self.type}/{self.subtype}" if self.subtype else self.type
+        return media_type + _format_parameters(self.options)
 
     def __repr__(self) -> str:
-        return f"MediaType({str(self)!r}, q={self.q})"
+        return f"<MediaType: {self}>"
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, MediaType):

@@ -196,5 +196,8 @@ class QueryParams(MultiMapping[str, str]):
             f"{quote_plus(key, safe='')}={quote_plus(value, safe='')}" for key, value in self._list
         )
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({str(self)!r})"
+
 
 __all__ = ["MultiMapping", "MutableMultiMapping", "QueryParams", "parse_query"]

@@ -23,17 +23,25 @@ class UploadFile:
 
     :param filename: the file name the client sent.
     :param headers: the headers of the part.
-    :param max_in_memory_size: the size above which the data moves to disk.
+    :param max_in_memory_size: the size above which the data moves to disk; by
+        default the class attribute :attr:`spool_max_size` (upstream's knob) as it
+        is when the file is created.
     """
+
+    spool_max_size: int = 1024 * 1024
+    """Bytes kept in memory before the data moves to disk, for files built without
+    ``max_in_memory_size``."""
 
     def __init__(
         self,
         filename: str,
         headers: Headers | None = None,
-        max_in_memory_size: int = 1024 * 1024,
+        max_in_memory_size: int | None = None,
     ) -> None:
         self.filename = filename
         self.headers = headers if headers is not None else Headers()
+        if max_in_memory_size is None:
+            max_in_memory_size = self.spool_max_size
         self.max_in_memory_size = max_in_memory_size
         self._file: IO[bytes] = BytesIO()
         self._in_memory = True
@@ -51,6 +59,11 @@ class UploadFile:
     @property
     def closed(self) -> bool:
         return self._file.closed
+
+    @property
+    def file(self) -> IO[bytes]:
+        """The file object holding the data now (in memory, or on disk once moved)."""
+        return self._file
 
     def _would_spill(self, size: int) -> bool:
         if not self._in_memory:
@@ -129,8 +142,14 @@ class FormData(MultiMapping[str, "str | UploadFile"]):
 
     __slots__ = ()
 
-    async def close(self) -> None:
-        """Close every :class:`UploadFile` of the form."""
+    def close(self) -> None:
+        """Close every :class:`UploadFile` of the form (blocking file I/O)."""
+        for _, value in self._list:
+            if isinstance(value, UploadFile):
+                value.close()
+
+    async def aclose(self) -> None:
+        """Close every :class:`UploadFile` of the form, disk files in a worker thread."""
         for _, value in self._list:
             if isinstance(value, UploadFile):
                 await value.aclose()

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any, NamedTuple
 from urllib.parse import quote
 
-from baize._multidict import QueryParams
+from baize._multidict import QueryParams, parse_query
 from baize.typing import Scope
 
 # RFC 3986 appendix B, with the scheme held to its §3.1 grammar.
@@ -17,7 +17,7 @@ _URI = re.compile(
 )
 _DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 # Characters that may not appear in an authority taken from a Host header.
-_BAD_AUTHORITY = re.compile(r"[/?#@\\\s\x00-\x1f\x7f]")
+BAD_AUTHORITY = re.compile(r"[/?#@\\\s\x00-\x1f\x7f]")
 # Path characters kept as they are when a decoded ASGI path is turned back into a URI.
 PATH_SAFE = "/:@!$&'()*+,;=-._~"
 
@@ -82,7 +82,7 @@ def _url_from_scope(scope: Scope) -> str:
     for name, value in scope.get("headers") or ():
         if name.lower() == b"host":
             host = value.decode("latin-1").strip()
-            if host and not _BAD_AUTHORITY.search(host):
+            if host and not BAD_AUTHORITY.search(host):
                 netloc = host
             break
     if not netloc and scope.get("server"):
@@ -105,6 +105,23 @@ def _url_from_scope(scope: Scope) -> str:
     )
 
 
+def _scope_from_environ(environ: Mapping[str, Any]) -> Scope:
+    """The parts of a WSGI environ (PEP 3333) that :func:`_url_from_scope` reads."""
+    path = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
+    scope: Scope = {
+        "scheme": environ.get("wsgi.url_scheme", "http"),
+        "path": path.encode("latin-1").decode("utf-8", "replace"),
+        "query_string": environ.get("QUERY_STRING", "").encode("latin-1"),
+        "headers": [],
+    }
+    if "SERVER_NAME" in environ:
+        port = str(environ.get("SERVER_PORT", ""))
+        scope["server"] = (environ["SERVER_NAME"], int(port) if port.isdigit() else None)
+    if "HTTP_HOST" in environ:
+        scope["headers"] = [(b"host", environ["HTTP_HOST"].encode("latin-1"))]
+    return scope
+
+
 class URL:
     """A URL, from a string, from an ASGI scope, or from its components.
 
@@ -115,19 +132,33 @@ class URL:
 
     :param url: the URL as a string.
     :param scope: an ASGI HTTP or WebSocket scope to rebuild the request URL from.
+    :param environ: a WSGI environ to rebuild the request URL from (as upstream).
     :param components: ``scheme``, ``netloc``, ``path``, ``query``, ``fragment``.
     """
 
     __slots__ = ("_parts", "_url")
 
-    def __init__(self, url: str = "", *, scope: Scope | None = None, **components: Any) -> None:
-        if scope is not None:
-            if url or components:
-                raise ValueError("URL() takes a string, a scope or components, not several")
-            url = _url_from_scope(scope)
+    def __init__(
+        self,
+        url: str = "",
+        *,
+        scope: Scope | None = None,
+        environ: Mapping[str, Any] | None = None,
+        **components: Any,
+    ) -> None:
+        if scope is not None or environ is not None:
+            if url or components or (scope is not None and environ is not None):
+                raise ValueError(
+                    "URL() takes a string, a scope, an environ or components, not several"
+                )
+            url = _url_from_scope(
+                scope if scope is not None else _scope_from_environ(environ or {})
+            )
         elif components:
             if url:
-                raise ValueError("URL() takes a string, a scope or components, not several")
+                raise ValueError(
+                    "URL() takes a string, a scope, an environ or components, not several"
+                )
             unknown = set(components) - set(_Parts._fields)
             if unknown:
                 raise TypeError(f"unknown URL components: {', '.join(sorted(unknown))}")
@@ -230,11 +261,45 @@ class URL:
         query = params if isinstance(params, str) else str(QueryParams(params))
         return self.replace(query=query)
 
+    def include_query_params(self, **params: Any) -> URL:
+        """A copy with ``params`` set in the query (each replacing every value of its name).
+
+        ``URL("/p?page=3").include_query_params(page=4, q="x")`` is ``URL("/p?page=4&q=x")``.
+        """
+        values = {name: str(value) for name, value in params.items()}
+        pairs: list[tuple[str, str]] = []
+        placed: set[str] = set()
+        for name, value in parse_query(self.query):
+            if name not in values:
+                pairs.append((name, value))
+            elif name not in placed:  # the first one keeps its place, the others go
+                pairs.append((name, values[name]))
+                placed.add(name)
+        pairs += [(name, value) for name, value in values.items() if name not in placed]
+        return self.replace(query=str(QueryParams(pairs)))
+
+    def replace_query_params(self, **params: Any) -> URL:
+        """A copy whose query holds ``params`` only."""
+        pairs = [(name, str(value)) for name, value in params.items()]
+        return self.replace(query=str(QueryParams(pairs)))
+
+    def remove_query_params(self, *names: str) -> URL:
+        """A copy without any value of the query parameters ``names``."""
+        removed = set(names)
+        pairs = [(name, value) for name, value in parse_query(self.query) if name not in removed]
+        return self.replace(query=str(QueryParams(pairs)))
+
     def __str__(self) -> str:
         return self._url
 
     def __repr__(self) -> str:
-        return f"URL({self._url!r})"
+        """``URL('...')`` with a password shown as ``********`` (RFC 3986 §3.2.1)."""
+        userinfo, hostport = self._userinfo_and_hostport()
+        if userinfo is None or ":" not in userinfo:
+            return f"URL({self._url!r})"
+        username = userinfo.partition(":")[0]
+        parts = self.components._replace(netloc=f"{username}:********@{hostport}")
+        return f"URL({_unsplit(*parts)!r})"
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, URL | str):
@@ -245,4 +310,4 @@ class URL:
         return hash(self._url)
 
 
-__all__ = ["PATH_SAFE", "URL", "Address", "route_path"]
+__all__ = ["BAD_AUTHORITY", "PATH_SAFE", "URL", "Address", "route_path"]

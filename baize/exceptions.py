@@ -1,6 +1,9 @@
 """Exceptions that carry what a framework needs to render an error response.
 
 Each subclass names one failure mode; its docstring says who raises it and when.
+As in upstream baize 0.23.1, ``exc.args == (status_code, description)``: the
+description is ``repr(content)`` when there is content, else the standard
+description of the status (so ``str(HTTPException(404))`` reads like a tuple).
 """
 
 from __future__ import annotations
@@ -10,6 +13,15 @@ from http import HTTPStatus
 from typing import Any, Generic, NoReturn, TypeVar
 
 T = TypeVar("T")
+
+
+def _description(status_code: int, content: object) -> str:
+    if content is not None:
+        return repr(content)
+    try:
+        return HTTPStatus(status_code).description
+    except ValueError:
+        return "Maybe a custom HTTP status code"
 
 
 class HTTPException(Exception, Generic[T]):
@@ -29,15 +41,7 @@ class HTTPException(Exception, Generic[T]):
         self.status_code = status_code
         self.headers = headers
         self.content = content
-        super().__init__(status_code, headers, content)
-
-    def __str__(self) -> str:
-        try:
-            phrase = HTTPStatus(self.status_code).phrase
-        except ValueError:
-            phrase = "HTTP error"
-        detail = f": {self.content}" if self.content is not None else ""
-        return f"{self.status_code} {phrase}{detail}"
+        super().__init__(status_code, _description(status_code, content))
 
     def __repr__(self) -> str:
         return (
@@ -56,46 +60,62 @@ def abort(
 
 
 class RequestEntityTooLarge(HTTPException[str]):
-    """413: the body, a form field or the number of form parts exceeds a limit."""
+    """413: the body, a form field or the number of form parts exceeds a limit.
 
-    def __init__(self, content: str | None = None) -> None:
-        super().__init__(413, None, content)
+    :param retry_after: seconds, sent as ``Retry-After`` (upstream's only argument).
+    :param content: what was too large (keyword only; this implementation's addition).
+    """
+
+    def __init__(self, retry_after: int | None = None, *, content: str | None = None) -> None:
+        headers = None if retry_after is None else {"Retry-After": str(retry_after)}
+        super().__init__(413, headers, content)
+        self.retry_after = retry_after
 
 
 class UnsupportedMediaType(HTTPException[str]):
-    """415: ``json`` or ``form`` was read from a body of another content type."""
+    """415: ``json`` or ``form`` was read from a body of another content type.
 
-    def __init__(self, supported: str | None = None) -> None:
-        content = f"Unsupported media type, expected {supported}" if supported else None
-        super().__init__(415, None, content)
-        self.supported = supported
+    :param supported_media_types: the media types that would have been accepted; sent
+        in ``Accept`` (RFC 9110 §15.5.16).
+    """
+
+    def __init__(self, *supported_media_types: str) -> None:
+        headers = {"Accept": ", ".join(supported_media_types)} if supported_media_types else None
+        content = (
+            f"Unsupported media type, expected {' or '.join(supported_media_types)}"
+            if supported_media_types
+            else None
+        )
+        super().__init__(415, headers, content)
+        self.supported = supported_media_types
 
 
 class MalformedJSON(HTTPException[str]):
     """400: the body is not valid JSON (or not valid in its charset)."""
 
-    def __init__(self, content: str | None = None) -> None:
-        super().__init__(400, None, content)
+    def __init__(self, message: str = "Malformed JSON") -> None:
+        super().__init__(400, None, message)
 
 
 class MalformedMultipart(HTTPException[str]):
     """400: a ``multipart/form-data`` body that does not parse."""
 
-    def __init__(self, content: str | None = None) -> None:
-        super().__init__(400, None, content)
+    def __init__(self, message: str = "Malformed multipart") -> None:
+        super().__init__(400, None, message)
 
 
 class MalformedRangeHeader(HTTPException[str]):
     """400: a ``Range`` header that does not parse (callers may choose to ignore it)."""
 
-    def __init__(self, content: str | None = "Malformed range header.") -> None:
-        super().__init__(400, None, content)
+    def __init__(self, message: str = "Malformed Range header") -> None:
+        super().__init__(400, None, message)
 
 
 class RangeNotSatisfiable(HTTPException[str]):
     """416: no range of the ``Range`` header overlaps the representation.
 
-    Carries ``Content-Range: bytes */<size>`` as RFC 9110 §15.5.17 asks.
+    Carries ``Content-Range: bytes */<size>`` as RFC 9110 §14.4 asks (upstream's
+    ``*/<size>`` lacks the unit the grammar requires).
     """
 
     def __init__(self, max_size: int) -> None:

@@ -445,14 +445,14 @@ class MultipartDecoder:
             if block_end < 0:
                 if len(buffer) - start > self.max_header_size:
                     raise RequestEntityTooLarge(
-                        f"Multipart part headers exceed {self.max_header_size} bytes."
+                        content=f"Multipart part headers exceed {self.max_header_size} bytes."
                     )
                 self._header_scan = max(start, len(buffer) - 3)
                 return None
             self._pos = block_end + 4
         if block_end + 4 - start > self.max_header_size:
             raise RequestEntityTooLarge(
-                f"Multipart part headers exceed {self.max_header_size} bytes."
+                content=f"Multipart part headers exceed {self.max_header_size} bytes."
             )
         self._header_scan = 0
         block = buffer[start:block_end]

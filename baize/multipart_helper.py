@@ -80,7 +80,7 @@ class _Fields:
     def count_part(self) -> None:
         self.parts += 1
         if self.parts > self.max_parts:
-            raise RequestEntityTooLarge(f"Too many form parts: more than {self.max_parts}.")
+            raise RequestEntityTooLarge(content=f"Too many form parts: more than {self.max_parts}.")
 
     def begin(self, name: str) -> None:
         self.count_part()
@@ -91,11 +91,11 @@ class _Fields:
         self.used += len(data)
         if self.max_total is not None and self.used > self.max_total:
             raise RequestEntityTooLarge(
-                f"Form fields exceed {self.max_total} bytes of memory in total."
+                content=f"Form fields exceed {self.max_total} bytes of memory in total."
             )
         if len(self.buffer) + len(data) > self.max_field:
             raise RequestEntityTooLarge(
-                f"Form field {self.name!r} is larger than {self.max_field} bytes."
+                content=f"Form field {self.name!r} is larger than {self.max_field} bytes."
             )
         self.buffer += data
 

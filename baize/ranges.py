@@ -38,15 +38,15 @@ _MAX_DIGITS = 1000
 class ExcessiveRanges(MalformedRangeHeader):
     """400 hint, but callers ignore it: too many ranges or heavy overlap (RFC 9110 §14.2)."""
 
-    def __init__(self, content: str | None = "Too many or overlapping ranges.") -> None:
-        super().__init__(content)
+    def __init__(self, message: str = "Too many or overlapping ranges.") -> None:
+        super().__init__(message)
 
 
 class EmptySelection(MalformedRangeHeader):
     """A satisfiable suffix range on an empty representation: nothing ``Content-Range`` can name."""
 
-    def __init__(self, content: str | None = "Range selects zero bytes.") -> None:
-        super().__init__(content)
+    def __init__(self, message: str = "Range selects zero bytes.") -> None:
+        super().__init__(message)
 
 
 def _position(digits: str) -> int:

@@ -14,11 +14,12 @@ from baize.ranges import MAX_RANGES, if_range_matches, parse_range_header
 _ATTR_CHAR = "!#$&+^`|"
 
 
-class NotAFileError(RuntimeError):
-    """``FileResponse`` refuses the path before sending: missing, or not a regular file.
+class NotAFileError(OSError):
+    """``FileResponse`` refuses a path that is neither a regular file nor a directory.
 
-    This is a programming error (check the path before building the response), not an
-    HTTP error; ``Files``/``Pages`` check for themselves and answer 404.
+    (A missing path raises ``FileNotFoundError`` and a directory ``IsADirectoryError``,
+    as upstream.) This is a programming error (check the path before building the
+    response), not an HTTP error; ``Files``/``Pages`` check for themselves and answer 404.
     """
 
     def __init__(self, filepath: str, reason: str) -> None:
@@ -65,7 +66,7 @@ class FileResponseMixin:
             for char in filename
         )
         encoded = quote(filename, safe=_ATTR_CHAR, encoding="utf-8")
-        return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}"
+        return f"attachment; filename=\"{fallback}\"; filename*=utf-8''{encoded}"
 
     def file_headers(
         self,
@@ -88,6 +89,22 @@ class FileResponseMixin:
         if download_name is not None:
             headers["content-disposition"] = self.content_disposition(download_name)
         return headers
+
+    @classmethod
+    def parse_range(cls, range_raw_line: str, max_size: int) -> list[tuple[int, int]]:
+        """Parse a ``Range`` value against ``max_size`` bytes (upstream's name).
+
+        RFC 9110 semantics, not upstream's: ranges are half-open ``(start, stop)`` pairs,
+        coalesced when they overlap or touch, in the order the header asked for them
+        (§14.6); a suffix longer than the file or a set with one satisfiable range is
+        satisfiable (§14.1.2); more than :attr:`max_ranges` ranges, or ranges adding
+        up to more than the file, count as malformed (a server may ignore them).
+
+        :raises MalformedRangeHeader: bad syntax or a unit other than ``bytes`` (the
+            header may be ignored or rejected with 400, §14.2).
+        :raises RangeNotSatisfiable: no range overlaps the file (416, §15.5.17).
+        """
+        return parse_range_header(range_raw_line, max_size, max_ranges=cls.max_ranges)
 
     def select_ranges(
         self,

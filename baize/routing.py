@@ -1,7 +1,8 @@
 """Path templates, convertors and the route matching engine, independent of ASGI.
 
 A template such as ``/users/{id:int}`` compiles to a regular expression, a
-format string and one :class:`Convertor` per parameter (:func:`compile_path`).
+format string and one :class:`Convertor` per parameter (:func:`compile_template`;
+:func:`compile_path` gives upstream's format and convertors only).
 :class:`RouteTable` matches a route path against many templates.
 
 Theory of operation of :class:`RouteTable`: matching must cost about the same
@@ -54,7 +55,8 @@ class Convertor:
     """Turns one path segment into a Python value and back.
 
     Subclass it, set :attr:`regex`, override :meth:`to_python` and
-    :meth:`to_string`, and register the class in :data:`CONVERTOR_TYPES`.
+    :meth:`to_string`, and register an instance in :data:`CONVERTOR_TYPES`
+    (as upstream; registering the class works too).
     :meth:`to_python` raises ``ValueError`` when a string that matches
     :attr:`regex` still is not a value (the route then does not match);
     :meth:`to_string` raises ``ValueError`` or ``TypeError`` for a value it
@@ -160,30 +162,50 @@ class AnyConvertor(Convertor):
         return value
 
 
-CONVERTOR_TYPES: dict[str, type[Convertor]] = {
-    "str": StringConvertor,
-    "int": IntegerConvertor,
-    "decimal": DecimalConvertor,
-    "uuid": UUIDConvertor,
-    "date": DateConvertor,
-    "any": AnyConvertor,
+CONVERTOR_TYPES: dict[str, Convertor | type[Convertor]] = {
+    "str": StringConvertor(),
+    "int": IntegerConvertor(),
+    "decimal": DecimalConvertor(),
+    "uuid": UUIDConvertor(),
+    "date": DateConvertor(),
+    "any": AnyConvertor(),
 }
-"""Convertor classes by the name used in templates (``{name:type}``)."""
+"""Convertor instances by the name used in templates (``{name:type}``), as upstream;
+a registered :class:`Convertor` subclass is instantiated when a template uses it."""
 
 PARAM_REGEX = re.compile(r"\{([^{}:]*)(?::([^{}]*))?\}")
 
 
-def compile_path(path: str) -> tuple[re.Pattern[str], str, dict[str, Convertor]]:
-    """Compile a path template into a regex, a format string and its convertors.
+def compile_path(path: str) -> tuple[str, dict[str, Convertor]]:
+    """Compile a path template into a format string and its convertors (upstream's shape).
 
     ``compile_path("/users/{id:int}/{name}")`` returns
+    ``('/users/{id}/{name}', {'id': <IntegerConvertor>, 'name': <StringConvertor>})``.
+
+    :raises ValueError: for an unknown convertor type, a parameter name that is
+        not an identifier, or a parameter used twice.
+    """
+    _, format, convertors = compile_template(path)
+    return format, convertors
+
+
+def _convertor(type_name: str, path: str) -> Convertor:
+    registered = CONVERTOR_TYPES.get(type_name)
+    if registered is None:
+        raise ValueError(f"unknown convertor type {type_name!r} in path {path!r}")
+    return registered() if isinstance(registered, type) else registered
+
+
+def compile_template(path: str) -> tuple[re.Pattern[str], str, dict[str, Convertor]]:
+    """Compile a path template into a regex, a format string and its convertors.
+
+    ``compile_template("/users/{id:int}/{name}")`` returns
     ``(re.compile('^/users/(?P<id>[0-9]+)/(?P<name>[^/]+)$', re.DOTALL),
     '/users/{id}/{name}', {'id': <IntegerConvertor>, 'name': <StringConvertor>})``.
     Match with ``fullmatch`` (``$`` alone would accept a trailing newline);
     ``re.DOTALL`` lets ``any`` take newlines, which decoded paths may hold.
 
-    :raises ValueError: for an unknown convertor type, a parameter name that is
-        not an identifier, or a parameter used twice.
+    :raises ValueError: as :func:`compile_path`.
     """
     pattern = ["^"]
     template = []
@@ -195,9 +217,7 @@ def compile_path(path: str) -> tuple[re.Pattern[str], str, dict[str, Convertor]]
             raise ValueError(f"invalid parameter name {name!r} in path {path!r}")
         if name in convertors:
             raise ValueError(f"duplicated parameter name {name!r} in path {path!r}")
-        if type_name not in CONVERTOR_TYPES:
-            raise ValueError(f"unknown convertor type {type_name!r} in path {path!r}")
-        convertor = CONVERTOR_TYPES[type_name]()
+        convertor = _convertor(type_name, path)
         literal = path[position : match.start()]
         pattern.append(re.escape(literal))
         pattern.append(f"(?P<{name}>{convertor.regex})")
@@ -408,7 +428,7 @@ class RouteTable(Generic[T]):
         for index, item in enumerate(routes):
             path, endpoint = item[0], item[1]
             name = item[2] if len(item) == 3 else None
-            regex, format, convertors = compile_path(path)
+            regex, format, convertors = compile_template(path)
             route = Route(path, endpoint, name, index, regex, format, convertors)
             self.routes.append(route)
             if name is not None:
@@ -489,6 +509,7 @@ __all__ = [
     "UUIDConvertor",
     "UnknownRouteName",
     "compile_path",
+    "compile_template",
     "route_path",
     "trie_segments",
 ]

@@ -92,7 +92,8 @@ def _inside(root: str, candidate: str) -> bool:
 class Found(NamedTuple):
     """An existing file system entry below the served directory.
 
-    :param path: its real path (every symlink resolved).
+    :param path: its real path (every symlink resolved), or with ``follow_symlinks``
+        the path below the served directory.
     :param stat_result: ``os.stat`` of that path.
     """
 
@@ -110,17 +111,24 @@ class Found(NamedTuple):
         return stat.S_ISDIR(self.stat_result.st_mode)
 
 
-def lookup(root: str, segments: Sequence[str]) -> Found | None:
+def lookup(root: str, segments: Sequence[str], *, follow_symlinks: bool = False) -> Found | None:
     """Find ``segments`` below ``root`` without ever leaving it.
 
     :param root: the real path of the served directory (``os.path.realpath``).
     :param segments: safe segments from :func:`split_route_path`.
-    :return: the entry, or None when it is missing, unreadable, or resolves
-        (through a symlink) outside ``root``. Never raises for odd names:
-        ``ENAMETOOLONG``, ``ENOTDIR``, ``ELOOP`` and friends all mean None.
+    :param follow_symlinks: serve what a symlink below ``root`` points to even when
+        it resolves outside ``root`` (upstream's behaviour); the request path itself
+        still never leaves ``root``, since its segments hold no ``..``.
+    :return: the entry, or None when it is missing, unreadable, or (unless
+        ``follow_symlinks``) resolves through a symlink outside ``root``. Never
+        raises for odd names: ``ENAMETOOLONG``, ``ENOTDIR``, ``ELOOP`` and friends
+        all mean None.
     """
     try:
-        real = os.path.realpath(os.path.join(root, *segments))
+        joined = os.path.join(root, *segments)
+        if follow_symlinks:
+            return Found(joined, os.stat(joined))
+        real = os.path.realpath(joined)
         if not _inside(root, real):
             return None
         return Found(real, os.stat(real))

@@ -159,10 +159,17 @@ def _field(line: str) -> tuple[str, str]:
     return name.strip(), value.strip()
 
 
+def _event_ends(data: bytes) -> int:
+    """Blank lines ending events: ``\n\n`` (baize, Starlette, Falcon) or ``\r\n\r\n``
+    (sse-starlette, Litestar, BlackSheep); the two never overlap."""
+    return data.count(b"\n\n") + data.count(b"\r\n\r\n")
+
+
 def count_sse_events(port: int, path: str, duration: float, connections: int) -> Sample:
     """Open ``connections`` event streams and count complete events for ``duration`` seconds.
 
-    An event ends with a blank line; the counter looks for ``\\n\\n`` across reads.
+    An event ends with a blank line (LF or CRLF line ends); the counter looks for it across
+    reads (the last 3 bytes of a read are kept and not counted again).
     """
     selector = selectors.DefaultSelector()
     request = f"GET {path} HTTP/1.1\r\nHost: localhost\r\nAccept: text/event-stream\r\n\r\n"
@@ -196,8 +203,8 @@ def count_sse_events(port: int, path: str, duration: float, connections: int) ->
                     if not head.startswith((b"HTTP/1.1 200", b"HTTP/1.0 200")):
                         errors += 1
                     state[1] = True
-                events += buffer.count(b"\n\n")
-                state[0] = buffer[-1:]
+                events += _event_ends(buffer) - _event_ends(state[0])  # type: ignore[arg-type]
+                state[0] = buffer[-3:]
         elapsed = time.perf_counter() - started
     finally:
         for conn in states:

@@ -18,6 +18,7 @@ from benchmarks.report import (
     WITHIN_NOISE,
     noise_floor,
 )
+from benchmarks.report_peers import render_peers
 
 
 def _fmt_ratio(value: float | None) -> str:
@@ -82,6 +83,7 @@ def render_markdown(report: Mapping[str, Any]) -> str:
     if verdicts:
         lines += render_targets(verdicts)
     lines += render_noise_floor(results)
+    lines += render_peers(report)
     if results:
         lines += [
             "## Ratios: baize / raw ASGI and baize / Starlette",

@@ -82,11 +82,14 @@ def split_control(
     return main, raw, control, [i + 1 for i in both]
 
 
-def scheduled_impls(scenario: str, impls: Sequence[str], control: bool) -> list[str]:
-    """The implementations measured in ``scenario``: ``impls``, plus the A/A control last
-    (so that the rotation is A B C D) in the ``hello`` scenario when ``control`` is on."""
+def scheduled_impls(
+    scenario: str, impls: Sequence[str], control: bool, peers: Sequence[str] = ()
+) -> list[str]:
+    """The implementations measured in ``scenario``: ``impls``, then the ``peers``, plus the
+    A/A control last (so that the rotation is A B C D) in the ``hello`` scenario when
+    ``control`` is on."""
     extra = control and scenario == report.CONTROL_SCENARIO and "raw" in impls
-    return [*impls, report.CONTROL] if extra else list(impls)
+    return [*impls, *peers, *([report.CONTROL] if extra else [])]
 
 
 def scenario_result(

@@ -32,7 +32,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from benchmarks import cpus, loadgen, report, report_markdown
+from benchmarks import cpus, loadgen, peers, report, report_markdown
 from benchmarks import suite_timing as suite_timing_mod
 from benchmarks.apps import common
 from benchmarks.rounds import measure_round, scenario_result, scheduled_impls
@@ -59,6 +59,7 @@ APP_MODULES = {
     "starlette": "benchmarks.apps.starlette_impl",
     "baize": "benchmarks.apps.baize_impl",
     report.CONTROL: "benchmarks.apps.raw",  # the A/A control: the raw app, its own process
+    **{name: peer.module for name, peer in peers.PEERS.items()},
 }
 VERSIONED = (
     "baize-reference",
@@ -368,6 +369,7 @@ def run_load(args: argparse.Namespace, command: str, tools: Tools) -> int:
         max_restarts=args.max_restarts,
         control=not args.no_control,
         tools=tools,
+        peers=() if args.no_peers else tuple(args.peer or peers.PEERS),
     )
     notes: list[str] = []
     pinning, unpinned = cpus.choose(tools, wanted=not args.no_pin)
@@ -390,10 +392,15 @@ def run_load(args: argparse.Namespace, command: str, tools: Tools) -> int:
         notes.append("HTTP/2 scenarios not measured: h2load missing (Debian nghttp2-client)")
     if tools.git is None:
         print(INSTALL_HINTS["git"], file=sys.stderr)
+    installed_peers, missing_peers = peers.available(settings.peers)
+    for name, reason in missing_peers.items():
+        print(f"peer {name}: {reason}", file=sys.stderr)
+        notes.append(f"peer {name} not measured: {reason}")
     document: dict[str, Any] = {
         "command": command,
         "environment": environment(tools),
         "settings": settings.to_json(),
+        "peers": {**peers.versions(installed_peers), **missing_peers},
         "notes": notes,
         "results": [],
         "memory": [],
@@ -426,12 +433,15 @@ def run_load(args: argparse.Namespace, command: str, tools: Tools) -> int:
                         )
                     )
                     continue
+                # The peers are measured in the same interleaved rounds, before the A/A control.
+                scheduled = peers.for_app(installed_peers, scenario.app)
                 impls = scheduled_impls(
-                    name, _impls_for(scenario.baize_names, notes, name), settings.control
+                    name, _impls_for(scenario.baize_names, notes, name), settings.control, scheduled
                 )
-                document["results"].append(
-                    run_scenario(config, scenario, impls, settings, workdir, env, content)
-                )
+                result = run_scenario(config, scenario, impls, settings, workdir, env, content)
+                if scheduled:
+                    result["peers"] = scheduled
+                document["results"].append(result)
     document["notes"] = list(dict.fromkeys(notes))
     old = previous_report(args.report_dir)
     servers = [c.name for c in chosen]
@@ -533,6 +543,17 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         action="store_true",
         help="do not measure the A/A control (a second raw-app process in the hello scenario,"
         " whose ratio to raw is the noise floor)",
+    )
+    parser.add_argument(
+        "--peer",
+        action="append",
+        default=[],
+        choices=list(peers.PEERS),
+        help="a framework measured beside raw, Starlette and baize (repeat; default: every"
+        " installed one of the peers extra)",
+    )
+    parser.add_argument(
+        "--no-peers", action="store_true", help="measure only raw, Starlette and baize"
     )
     parser.add_argument(
         "--merge",

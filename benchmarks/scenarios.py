@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from typing import Any
 
 from benchmarks import loadgen
 from benchmarks.apps import common
@@ -83,11 +84,14 @@ class Settings:
     max_restarts: int = MAX_RESTARTS  # per implementation and scenario
     server_prefix: tuple[str, ...] = ()  # starts a server on its CPUs (taskset); not reported
     control: bool = True  # measure the A/A control (raw-again) in the hello scenario
+    peers: tuple[str, ...] = ()  # the frameworks measured beside baize (benchmarks.peers)
     #: wrk and h2load for the loads; reported in the environment, not in the settings
     tools: Tools = field(default_factory=Tools)
 
-    def to_json(self) -> dict[str, float | int | str]:
-        return {k: v for k, v in self.__dict__.items() if k not in ("server_prefix", "tools")}
+    def to_json(self) -> dict[str, Any]:
+        data = {k: v for k, v in self.__dict__.items() if k not in ("server_prefix", "tools")}
+        data["peers"] = list(self.peers)
+        return data
 
 
 def check_response(scenario: Scenario, port: int, content: bytes) -> str | None:

@@ -477,14 +477,29 @@ def error_answer(server: Server, kind: str) -> Any:
     return json_answer(response, "the error scenario")
 
 
+def expect_oserror_when_built(answer: Any, error: str, what: str) -> None:
+    """As upstream: the constructor raises ``error`` (an ``OSError`` subclass), so nothing
+    is ever sent."""
+    expect_error_before_sending(answer, what)
+    expect_equal(answer["stage"], "construct", f"{what}: raised when the response is built")
+    expect_true(
+        error in answer["mro"] and "OSError" in answer["mro"],
+        f"{what}: the exception is a {error} (an OSError)",
+        f"{error} in the exception's MRO",
+        repr(answer["mro"]),
+    )
+
+
 @pytest.mark.requirement("FILE-MISSING-ERROR")
 def test_missing_file_is_a_clear_error(server: Server) -> None:
-    expect_error_before_sending(error_answer(server, "missing"), "FileResponse(missing path)")
+    answer = error_answer(server, "missing")
+    expect_oserror_when_built(answer, "FileNotFoundError", "FileResponse(missing path)")
 
 
 @pytest.mark.requirement("FILE-DIRECTORY-ERROR")
 def test_directory_is_a_clear_error(server: Server) -> None:
-    expect_error_before_sending(error_answer(server, "dir"), "FileResponse(a directory)")
+    answer = error_answer(server, "dir")
+    expect_oserror_when_built(answer, "IsADirectoryError", "FileResponse(a directory)")
 
 
 @pytest.mark.requirement("FILE-ERROR-NO-PARTIAL-200")

@@ -155,8 +155,12 @@ def test_mapping_keys_len(server: Server) -> None:
 @pytest.mark.requirement("REQ-MAPPING-EQ")
 def test_mapping_eq(server: Server) -> None:
     record = mapping_record(server)
-    expect_equal(ok(record["eq_same_scope"], "=="), True, "two connections on one scope are ==")
+    same = ok(record["eq_same_scope"], "==")
+    expect_equal(same, True, "two connections on one scope, receive and send are ==")
     expect_equal(ok(record["eq_other_scope"], "=="), False, "connections on other scopes differ")
+    other_receive = ok(record["eq_other_receive"], "==")
+    expect_equal(other_receive, False, "connections with another receive differ (upstream)")
+    expect_equal(ok(record["eq_dict"], "=="), False, "a connection never equals a plain dict")
 
 
 @pytest.mark.requirement("REQ-MAPPING-READONLY")
@@ -465,8 +469,14 @@ def test_cookie_multiple_headers(server: Server) -> None:
 
 @pytest.mark.requirement("REQ-COOKIE-BAD-PAIRS")
 def test_cookie_bad_pairs_skipped(server: Server) -> None:
+    got = cookies(server, [("Cookie", "good=1; junk; ;also=2")])
+    expected = {"good": "1", "": "junk", "also": "2"}
+    expect_equal(got, expected, "a chunk without '=' is kept under the name ''")
     got = cookies(server, [("Cookie", "good=1; junk; =novalue; ;also=2")])
-    expect_equal(got, {"good": "1", "also": "2"}, "bad pairs skipped")
+    expected = {"good": "1", "": "novalue", "also": "2"}
+    expect_equal(got, expected, "chunks without a name: the last one wins")
+    got = cookies(server, [("Cookie", "a=1; b=2; a=3")])
+    expect_equal(got, {"a": "3", "b": "2"}, "a repeated name: the last value wins")
 
 
 @pytest.mark.requirement("REQ-COOKIE-QUOTED")
@@ -508,10 +518,25 @@ def ranges(types: list[dict[str, Any]]) -> list[tuple[str, dict[str, str]]]:
     return got
 
 
-@pytest.mark.requirement("REQ-ACCEPT-ORDER-Q", "REQ-ACCEPT-ORDER-SPECIFICITY")
+@pytest.mark.requirement("REQ-ACCEPT-ORDER-Q")
 def test_accepted_types_order(server: Server) -> None:
     record = accept(server, [("Accept", ACCEPT)])
     types = ok(record["accepted_types"], "accepted_types")
+    got = ranges(types)
+    expected = [
+        ("text/*", {}),
+        ("*/*", {}),
+        ("text/html", {}),
+        ("application/json", {}),
+        ("text/html", {"level": "1"}),
+    ]
+    expect_equal(got, expected, "accepted_types in header order (as upstream), q ignored")
+
+
+@pytest.mark.requirement("REQ-ACCEPT-ORDER-SPECIFICITY")
+def test_preferred_types_order(server: Server) -> None:
+    record = accept(server, [("Accept", ACCEPT)])
+    types = ok(record["preferred_types"], "preferred_types (the q-sorted extension)")
     got = ranges(types)
     expected = [
         ("text/html", {"level": "1"}),  # q=1
@@ -520,16 +545,17 @@ def test_accepted_types_order(server: Server) -> None:
         ("text/*", {}),  # q=0.5
         ("*/*", {}),  # q=0.1
     ]
-    expect_equal(got, expected, "accepted_types by q, then specificity")
+    expect_equal(got, expected, "preferred_types by q, then specificity")
 
 
 @pytest.mark.requirement("REQ-ACCEPT-PARAMS-MORE-SPECIFIC")
-def test_accepted_types_params_first(server: Server) -> None:
+def test_preferred_types_params_first(server: Server) -> None:
     for header in ("text/html, text/html;level=1", "text/html;level=1, text/html"):
-        types = ok(accept(server, [("Accept", header)])["accepted_types"], "accepted_types")
+        record = accept(server, [("Accept", header)])
+        types = ok(record["preferred_types"], "preferred_types (the q-sorted extension)")
         got = ranges(types)
         expected = [("text/html", {"level": "1"}), ("text/html", {})]
-        expect_equal(got, expected, f"accepted_types of {header!r}: parameters first")
+        expect_equal(got, expected, f"preferred_types of {header!r}: parameters first")
 
 
 @pytest.mark.requirement("REQ-ACCEPT-MULTI-LINE")
@@ -817,9 +843,15 @@ def test_json_wrong_content_type(server: Server) -> None:
 
 @pytest.mark.requirement("REQ-JSON-INVALID")
 def test_json_invalid(server: Server) -> None:
-    for body in (b'{"a": ', b"", b"{'single': 1}", b"NaN"):
+    for body in (b'{"a": ', b"", b"{'single': 1}", b"nan", b"[Infinity"):
         response = post(server, "/request/json", body, "application/json")
         expect_http_exception(response, 400, "MalformedJSON", f"json of {body!r}")
+    # json.loads, as upstream: NaN and Infinity are accepted (RFC 8259 §9 lets a parser)
+    response = post(server, "/request/json", b"[NaN, Infinity, -Infinity]", "application/json")
+    expect_status(response, 200, "json of '[NaN, Infinity, -Infinity]'")
+    values = json.loads(response.body)["json"]
+    got = [repr(value) for value in values]
+    expect_equal(got, ["nan", "inf", "-inf"], "NaN and Infinity parsed as floats")
 
 
 @pytest.mark.requirement("REQ-JSON-NON-UTF8")

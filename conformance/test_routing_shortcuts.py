@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 
+import httpx
 import pytest
 from websockets.exceptions import InvalidStatus
 
@@ -193,6 +194,25 @@ def test_sse_through_middleware(server: Server) -> None:
     expected = [("first", "one", "1"), ("message", "two\nlines", "1"), ("last", "three", "3")]
     expect_equal(got, expected, "events (type, data, last event id)")
     expect_equal(stream.ended, "eof", "the stream ends with the response")
+
+
+@pytest.mark.requirement("MW-NEXT-REQUEST-BODY-REFUSED")
+def test_next_request_refuses_body_reads(server: Server) -> None:
+    try:
+        with server.http(timeout=10) as client:
+            response = client.post("/routing/mw-body/x", content=b"hello body")
+    except httpx.TimeoutException:
+        expect_true(
+            False,
+            "POST through a handler that tries to read the body is answered",
+            "an answer within 10 s",
+            "no answer: the handler took the body and the app waits for it",
+        )
+    expect_equal(
+        response.headers.get("x-body-read"), "RuntimeError", "await request.body in the handler"
+    )
+    expect_equal(response.status_code, 200, "status of the wrapped app")
+    expect_equal(response.content, b"hello body", "the body the wrapped app read")
 
 
 @pytest.mark.requirement("MW-EXCEPTION-TO-HANDLER")

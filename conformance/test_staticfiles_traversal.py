@@ -313,6 +313,20 @@ def test_symlink_out(server: Server) -> None:
     check_refused(server, FILES, symlink_out(info(server)))
 
 
+@pytest.mark.requirement("STATIC-FOLLOW-SYMLINKS")
+def test_follow_symlinks_restores_upstream(server: Server) -> None:
+    follow = "/staticfiles/follow"
+    for rest in ("/link-out.txt", "/link-out-dir/secret.txt"):
+        response = send_hostile(server, follow + rest)
+        expect_true(
+            response is not None and response.status == 200 and SECRET_MARKER in response.body,
+            f"GET {follow}{rest}: the symlink leading out is followed",
+            "200 with the target's bytes",
+            "no answer" if response is None else f"{response.status} {response.body[:60]!r}",
+        )
+    check_refused(server, follow, dotdot(info(server)))  # a path never leaves the directory
+
+
 @pytest.mark.requirement("STATIC-TRAVERSAL-LONG")
 def test_long(server: Server) -> None:
     check_refused(server, FILES, long(info(server)), accepted=range(400, 500))

@@ -162,7 +162,7 @@ def _result(server: str, scenario: str, raw: float | None, star: float | None) -
 def test_evaluate_targets_pass_miss_and_not_measured() -> None:
     results = [
         _result("uvicorn", "hello", 0.96, 1.01),
-        _result("uvicorn", "json-router", 0.94, None),
+        _result("uvicorn", "json-router", 0.84, None),
         _result("uvicorn", "file-1mib", 0.5, 0.99),
     ]
     memory = [
@@ -171,10 +171,10 @@ def test_evaluate_targets_pass_miss_and_not_measured() -> None:
     ]
     verdicts = report.evaluate_targets(results, memory, ["uvicorn"])
     got = {(v["target"], v["scenario"]): v["verdict"] for v in verdicts}
-    vs_raw, vs_starlette, file_target = (t.name for t in report.TARGETS)
+    vs_raw, router_raw, vs_starlette, file_target = (t.name for t in report.TARGETS[:4])
     assert got == {
         (vs_raw, "hello"): "PASS",
-        (vs_raw, "json-router"): "MISS",
+        (router_raw, "json-router"): "MISS",  # 0.84 < 0.85 (issue 20)
         (vs_starlette, "hello"): "PASS",
         (vs_starlette, "json-router"): "NOT MEASURED",
         (file_target, "file-1mib"): "MISS",
@@ -229,8 +229,7 @@ def test_render_markdown_has_targets_ratio_grid_numbers_and_memory() -> None:
     assert "3 PASS, 1 MISS (0 within the noise floor), 1 not measured." in text
     assert "load average at start 1.00 / 0.50 / 0.25" in text
     assert (
-        "| small responses >= 0.95x raw ASGI | daphne | hello | 0.500x | 0.500–0.500x | – | MISS |"
-        in lines
+        "| hello >= 0.95x raw ASGI | daphne | hello | 0.500x | 0.500–0.500x | – | MISS |" in lines
     )
     assert "| server | hello |" in lines
     assert "| uvicorn | 0.96x / 1.01x |" in lines

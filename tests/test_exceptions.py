@@ -5,6 +5,8 @@ import pytest
 from baize.exceptions import (
     HTTPException,
     MalformedJSON,
+    MalformedMultipart,
+    MalformedRangeHeader,
     RangeNotSatisfiable,
     RequestEntityTooLarge,
     UnsupportedMediaType,
@@ -18,13 +20,43 @@ def test_abort_raises_http_exception_with_its_arguments() -> None:
     assert info.value.status_code == 403
     assert info.value.headers == {"X-Reason": "no"}
     assert info.value.content == "forbidden"
-    assert str(info.value) == "403 Forbidden: forbidden"
+    assert info.value.args == (403, "'forbidden'")
+
+
+@pytest.mark.parametrize(
+    ("exc", "args"),
+    [
+        (HTTPException(), (400, "Bad request syntax or unsupported method")),
+        (HTTPException(404), (404, "Nothing matches the given URI")),
+        (HTTPException(0), (0, "Maybe a custom HTTP status code")),
+        (HTTPException(418, content={"a": 1}), (418, "{'a': 1}")),
+    ],
+)
+def test_args_are_the_status_and_its_description(
+    exc: HTTPException[object], args: tuple[int, str]
+) -> None:
+    assert exc.args == args
+    assert str(exc) == str(args)  # as upstream: the default Exception rendering
+
+
+def test_subclass_signatures_are_upstreams() -> None:
+    assert RequestEntityTooLarge(30).headers == {"Retry-After": "30"}
+    assert RequestEntityTooLarge().headers is None
+    assert RequestEntityTooLarge(content="too big").content == "too big"
+    unsupported = UnsupportedMediaType("application/json", "text/plain")
+    assert unsupported.headers == {"Accept": "application/json, text/plain"}
+    assert unsupported.supported == ("application/json", "text/plain")
+    assert UnsupportedMediaType().headers is None
+    assert MalformedJSON().content == "Malformed JSON"
+    assert MalformedMultipart().content == "Malformed multipart"
+    assert MalformedRangeHeader().content == "Malformed Range header"
+    assert MalformedJSON("bad").args == (400, "'bad'")
 
 
 @pytest.mark.parametrize(
     ("exc", "status"),
     [
-        (RequestEntityTooLarge("too many parts"), 413),
+        (RequestEntityTooLarge(content="too many parts"), 413),
         (UnsupportedMediaType("application/json"), 415),
         (MalformedJSON("bad"), 400),
         (RangeNotSatisfiable(10), 416),

@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from baize.asgi import FileResponse
+from baize.exceptions import MalformedRangeHeader, RangeNotSatisfiable
 from baize.responses import FileResponseMixin, NotAFileError
 from baize.typing import Message
 
@@ -112,7 +113,7 @@ async def test_full_file(data_file: Path) -> None:
     assert headers["content-type"] == "application/octet-stream"
     assert (
         headers["content-disposition"]
-        == "attachment; filename=\"data.bin\"; filename*=UTF-8''data.bin"
+        == "attachment; filename=\"data.bin\"; filename*=utf-8''data.bin"
     )
 
 
@@ -141,7 +142,7 @@ async def test_non_ascii_download_name(data_file: Path) -> None:
     assert headers["content-type"] == "application/pdf"
     assert headers["content-disposition"] == (
         'attachment; filename="r_sum_ \\"final\\"\\\\_.pdf"; '
-        "filename*=UTF-8''r%C3%A9sum%C3%A9%20%22final%22%5C%E2%82%AC.pdf"
+        "filename*=utf-8''r%C3%A9sum%C3%A9%20%22final%22%5C%E2%82%AC.pdf"
     )
 
 
@@ -156,19 +157,49 @@ def test_bad_chunk_size_refused(data_file: Path) -> None:
         FileResponse(str(data_file), chunk_size=0)
 
 
-async def test_missing_file_is_a_clear_error_before_sending(tmp_path: Path) -> None:
+def test_missing_path_or_directory_raise_oserror_when_built(tmp_path: Path) -> None:
+    missing = str(tmp_path / "missing.txt")
+    with pytest.raises(FileNotFoundError, match=r"missing\.txt"):
+        FileResponse(missing)
+    with pytest.raises(IsADirectoryError, match="a directory"):
+        FileResponse(str(tmp_path))
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    with pytest.raises(NotAFileError, match="not a regular file") as info:
+        FileResponse(str(fifo))
+    assert isinstance(info.value, OSError)
+
+
+async def test_file_removed_after_building_is_an_error_before_sending(tmp_path: Path) -> None:
     sent: list[Message] = []
 
     async def send(message: Message) -> None:
         sent.append(message)
 
     scope = {"type": "http", "method": "GET", "path": "/", "headers": []}
-    missing = str(tmp_path / "missing.txt")
-    with pytest.raises(NotAFileError, match=r"missing\.txt"):
-        await FileResponse(missing)(scope, never_disconnects, send)
-    with pytest.raises(NotAFileError, match="not a regular file"):
-        await FileResponse(str(tmp_path))(scope, never_disconnects, send)
+    path = tmp_path / "gone.txt"
+    path.write_bytes(b"x" * 10)
+    response = FileResponse(str(path))
+    await response(scope, never_disconnects, send)  # the first call uses the stat it built on
+    path.unlink()
+    sent.clear()
+    with pytest.raises(FileNotFoundError):
+        await response(scope, never_disconnects, send)  # later calls look again
     assert sent == []
+
+
+async def test_a_reused_response_follows_the_changed_file(tmp_path: Path) -> None:
+    path = tmp_path / "changing.txt"
+    path.write_bytes(b"old")
+    response = FileResponse(str(path))
+    _, first, body, _ = await call(response)
+    assert body == b"old"
+    path.write_bytes(b"brand new")
+    os.utime(path, (1_000_000_000, 1_000_000_000))
+    _, second, body, _ = await call(response)
+    assert body == b"brand new"
+    assert second["content-length"] == "9"
+    assert second["etag"] != first["etag"]
 
 
 async def test_head_gets_get_headers_without_body(data_file: Path) -> None:
@@ -786,3 +817,44 @@ async def test_a_patched_mixin_hook_is_called(
     )
     _, raw, _ = await raw_start(FileResponse(str(data_file)), [])
     assert dict(raw)[b"etag"] == b'"patched"'
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("bytes=0-10", [(0, 11)]),
+        ("bytes=0-10, 11-20", [(0, 21)]),  # adjacent: coalesced
+        ("bytes=0-", [(0, 4623)]),
+        ("bytes=0-54321", [(0, 4623)]),
+        ("bytes=-500", [(4123, 4623)]),
+        ("bytes=20-29, -500", [(20, 30), (4123, 4623)]),
+        ("bytes=4100-4200, -500", [(4100, 4623)]),
+        # RFC 9110, not upstream: the parts keep the header's order (§14.6 SHOULD) ...
+        ("bytes=50-60, 0-10", [(50, 61), (0, 11)]),
+        # ... a set with one satisfiable range is satisfiable (§14.1.1) ...
+        ("bytes=0-10, 4625-4635", [(0, 11)]),
+        # ... and a suffix longer than the file selects all of it (§14.1.2)
+        ("bytes=-9999", [(0, 4623)]),
+    ],
+)
+def test_parse_range_upstream_name_rfc_semantics(
+    value: str, expected: list[tuple[int, int]]
+) -> None:
+    assert FileResponseMixin.parse_range(value, 4623) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "error"),
+    [
+        ("bytes=-", MalformedRangeHeader),
+        ("bytes=", MalformedRangeHeader),
+        ("byte=0-10", MalformedRangeHeader),
+        ("bytes=10-0", MalformedRangeHeader),
+        ("bytes=0-10,hello", MalformedRangeHeader),
+        ("bytes=4625-4635", RangeNotSatisfiable),
+        ("bytes=8000-", RangeNotSatisfiable),
+    ],
+)
+def test_parse_range_refusals(value: str, error: type[Exception]) -> None:
+    with pytest.raises(error):
+        FileResponseMixin.parse_range(value, 4623)

@@ -11,6 +11,7 @@ import pytest
 from baize.asgi import (
     NextRequest,
     NextResponse,
+    PipeStream,
     PlainTextResponse,
     Response,
     SendEventResponse,
@@ -272,3 +273,119 @@ async def test_non_http_scopes_bypass_the_handler() -> None:
 
     await add_header(inner)({"type": "websocket", "path": "/"}, Server().receive, Server().send)
     assert seen == ["websocket"]
+
+
+class BodyServer(Server):
+    """A server whose request has a two-chunk body."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.messages: list[Message] = [
+            {"type": "http.request", "body": b"he", "more_body": True},
+            {"type": "http.request", "body": b"llo", "more_body": False},
+        ]
+
+    async def receive(self) -> Message:
+        if self.messages:
+            return self.messages.pop(0)
+        await self.disconnected.wait()
+        return {"type": "http.disconnect"}
+
+
+async def echo(scope: Scope, receive: Receive, send: Send) -> None:
+    body = b""
+    while True:
+        message = await receive()
+        body += message.get("body", b"")
+        if not message.get("more_body", False):
+            break
+    await PlainTextResponse(body)(scope, receive, send)
+
+
+@pytest.mark.parametrize("read", ["body", "json", "form", "stream", "is_disconnected"])
+async def test_handler_body_reads_are_refused_and_the_app_keeps_the_body(read: str) -> None:
+    refused: list[str] = []
+
+    @middleware
+    async def greedy(request: NextRequest, next_call: Any) -> Response:
+        with pytest.raises(RuntimeError, match="middleware handler"):
+            if read == "stream":
+                async for _ in request.stream():
+                    pass
+            elif read == "is_disconnected":
+                await request.is_disconnected()
+            else:
+                await getattr(request, read)
+        refused.append(read)
+        return await next_call(request)  # type: ignore[no-any-return]
+
+    server = BodyServer()
+    with anyio.fail_after(5):  # a handler that could read the body left the app waiting
+        await greedy(echo)(http_scope(), server.receive, server.send)
+    assert refused == [read]
+    assert server.body() == b"hello"
+
+
+async def test_next_request_is_a_mutable_mapping() -> None:
+    request = NextRequest(http_scope())
+    request["key"] = "value"
+    assert request["key"] == "value"
+    del request["key"]
+    assert "key" not in request
+    request.update({"path": "/new"})
+    assert request.url.path == "/new"
+
+
+async def test_from_app_in_a_handler_streams_like_next_call() -> None:
+    @middleware
+    async def through_from_app(request: NextRequest, next_call: Any) -> Response:
+        response = await NextResponse.from_app(echo, request)
+        response.headers["x-from-app"] = "1"
+        return response
+
+    server = BodyServer()
+    with anyio.fail_after(5):
+        await through_from_app(echo)(http_scope(), server.receive, server.send)
+    assert (b"x-from-app", b"1") in [tuple(h) for h in server.sent[0]["headers"]]
+    assert server.body() == b"hello"
+
+
+async def test_from_app_outside_a_middleware_runs_the_app_to_its_end() -> None:
+    async def chunks() -> AsyncIterator[bytes]:
+        for index in range(5):  # more chunks than the middleware's channel holds
+            yield b"%d" % index
+
+    server = Server()
+    request = NextRequest(http_scope(), server.receive)
+    with anyio.fail_after(5):
+        response = await NextResponse.from_app(StreamResponse(chunks()), request)
+        assert response.status_code == 200
+        await response(http_scope(), server.receive, server.send)
+    assert server.body() == b"01234"
+
+
+async def test_from_app_outside_a_middleware_reports_a_silent_app() -> None:
+    async def silent(scope: Scope, receive: Receive, send: Send) -> None:
+        return None
+
+    with pytest.raises(RuntimeError, match=r"without sending http\.response\.start"):
+        await NextResponse.from_app(silent, NextRequest(http_scope()))
+
+
+async def test_pipe_stream_hands_chunks_one_at_a_time() -> None:
+    pipe = PipeStream()
+    received: list[bytes] = []
+
+    async def read() -> None:
+        async for chunk in pipe:
+            received.append(chunk)
+
+    with anyio.fail_after(5):
+        async with anyio.create_task_group() as task_group:
+            task_group.start_soon(read)
+            for chunk in (b"a", b"b", b"c"):
+                await pipe.push(chunk)
+            await pipe.push_eof()  # wakes a reader waiting on the empty pipe
+    assert received == [b"a", b"b", b"c"]
+    with pytest.raises(RuntimeError, match="after push EOF"):
+        await pipe.push(b"late")

@@ -235,7 +235,7 @@ def test_default_per_field_limit_is_one_mebibyte() -> None:
 
     items = parse_stream(source(DEFAULT_MAX_FIELD_SIZE), BOUNDARY, "utf-8", file_factory=Factory())
     assert items == [("big", "x" * DEFAULT_MAX_FIELD_SIZE)]
-    with pytest.raises(RequestEntityTooLarge, match="'big' is larger than 1048576"):
+    with pytest.raises(RequestEntityTooLarge, match=r"big.* is larger than 1048576"):
         parse_stream(source(2 * DEFAULT_MAX_FIELD_SIZE), BOUNDARY, "utf-8", file_factory=Factory())
 
 

@@ -136,7 +136,7 @@ def test_connection_is_a_read_only_mapping_over_the_scope() -> None:
     assert dict(conn.items()) == scope
     assert conn == HTTPConnection(dict(scope))
     assert conn != HTTPConnection(make_scope(path="/other"))
-    assert conn == scope
+    assert conn != scope  # never equal to a plain dict (upstream)
     with pytest.raises(TypeError):
         conn["path"] = "/x"  # type: ignore[index]
     with pytest.raises(TypeError):
@@ -187,26 +187,53 @@ def test_connection_headers() -> None:
     assert conn.headers is conn.headers
 
 
-def test_connection_accepted_types_sorted_by_q_then_specificity() -> None:
+def test_connection_equality_needs_the_same_class_receive_and_send() -> None:
+    scope = make_scope()
+
+    async def other_receive() -> Message:
+        return {"type": "http.disconnect"}
+
+    assert HTTPConnection(scope) == HTTPConnection(dict(scope))
+    assert HTTPConnection(scope) != HTTPConnection(scope, other_receive)
+    assert Request(scope) == Request(scope)
+    assert HTTPConnection(scope) != Request(scope)
+
+
+def test_connection_accepted_types_in_header_order() -> None:
     accept = "*/*;q=0.1, text/*;q=0.5, text/html, application/json;q=0.5, text/html;level=1"
     conn = HTTPConnection(make_scope(headers=[("accept", accept)]))
     assert [str(media) for media in conn.accepted_types] == [
+        "*/*; q=0.1",
+        "text/*; q=0.5",
+        "text/html",
+        "application/json; q=0.5",
         "text/html; level=1",
+    ]
+    assert conn.accepted_types is conn.accepted_types
+    assert [str(media) for media in HTTPConnection(make_scope()).accepted_types] == ["*/*"]
+
+
+def test_connection_preferred_types_by_q_then_specificity() -> None:
+    accept = "*/*;q=0.1, text/*;q=0.5, text/html, application/json;q=0.5, text/html;level=1"
+    conn = HTTPConnection(make_scope(headers=[("accept", accept)]))
+    assert [media.media_type for media in conn.preferred_types] == [
+        "text/html",
         "text/html",
         "application/json",
         "text/*",
         "*/*",
     ]
-    assert conn.accepted_types is conn.accepted_types
+    assert conn.preferred_types[0].params == {"level": "1"}
 
 
 def test_connection_accepted_types_from_several_lines_and_junk() -> None:
     conn = HTTPConnection(
         make_scope(headers=[("accept", "text/plain, ,"), ("accept", 'a/b; x="1,2"; q=oops')])
     )
+    assert [media.media_type for media in conn.accepted_types] == ["text/plain", "a/b"]
+    assert conn.accepted_types[1].params == {"x": "1,2"}
     # a bad q counts as 1; a range with parameters is more specific
-    assert [media.media_type for media in conn.accepted_types] == ["a/b", "text/plain"]
-    assert conn.accepted_types[0].params == {"x": "1,2"}
+    assert [media.media_type for media in conn.preferred_types] == ["a/b", "text/plain"]
 
 
 @pytest.mark.parametrize(
@@ -265,7 +292,8 @@ def test_connection_cookies_from_every_cookie_header() -> None:
     conn = HTTPConnection(
         make_scope(headers=[("cookie", "a=1; junk; b=2"), ("cookie", "c=3; a=other")])
     )
-    assert conn.cookies == {"a": "1", "b": "2", "c": "3"}
+    # upstream's rules: a chunk without "=" is kept under "", the last value wins
+    assert conn.cookies == {"a": "other", "": "junk", "b": "2", "c": "3"}
     assert conn.cookies is conn.cookies
     assert HTTPConnection(make_scope()).cookies == {}
 
@@ -560,8 +588,6 @@ async def test_request_json_wrong_content_type_is_415(content_type: str) -> None
         (b"{'a': 1}", "Invalid JSON"),
         (b'"\xff"', "not valid UTF-8"),
         (b"\xff\xfe[\x00]\x00", "not valid UTF-8"),
-        (b"NaN", "Invalid JSON"),
-        (b"[Infinity]", "Invalid JSON"),
         (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
     ],
 )
@@ -569,6 +595,13 @@ async def test_request_malformed_json_is_400(body: bytes, message: str) -> None:
     status, content = await call(read_json, json_scope(), list_receive(body_messages(body)))
     assert status == 400
     assert message in content
+
+
+async def test_request_json_accepts_nan_and_infinity() -> None:
+    # json.loads as upstream: RFC 8259 §9 lets a parser accept non-JSON extensions
+    body = b"[NaN, Infinity, -Infinity]"
+    value = await Request(json_scope(), list_receive(body_messages(body))).json
+    assert value[0] != value[0] and value[1:] == [float("inf"), float("-inf")]
 
 
 async def test_request_malformed_json_is_a_malformed_json_exception() -> None:

@@ -13,7 +13,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from baize.asgi import Hosts, HTTPConnection, Router, Subpaths
-from baize.exceptions import HTTPException
 from baize.routing import (
     CONVERTOR_TYPES,
     Convertor,
@@ -22,6 +21,7 @@ from baize.routing import (
     RouteTable,
     UnknownRouteName,
     compile_path,
+    compile_template,
     route_path,
     trie_segments,
 )
@@ -93,7 +93,14 @@ def url_path(scope: Scope) -> str:
 
 
 def test_compile_path_docstring_example() -> None:
-    regex, template, convertors = compile_path("/users/{id:int}/{name}")
+    template, convertors = compile_path("/users/{id:int}/{name}")
+    assert template == "/users/{id}/{name}"
+    assert repr(convertors) == "{'id': <IntegerConvertor>, 'name': <StringConvertor>}"
+    assert convertors["id"] is CONVERTOR_TYPES["int"]  # the registered instances, as upstream
+
+
+def test_compile_template_docstring_example() -> None:
+    regex, template, convertors = compile_template("/users/{id:int}/{name}")
     assert regex.pattern == "^/users/(?P<id>[0-9]+)/(?P<name>[^/]+)$"
     assert regex.flags & re.DOTALL
     assert template == "/users/{id}/{name}"
@@ -101,7 +108,7 @@ def test_compile_path_docstring_example() -> None:
 
 
 def test_compile_path_escapes_literals() -> None:
-    regex, template, _ = compile_path("/a.b+c/{x}")
+    regex, template, _ = compile_template("/a.b+c/{x}")
     assert regex.fullmatch("/a.b+c/1")
     assert not regex.fullmatch("/aXb+c/1")
     assert template == "/a.b+c/{x}"
@@ -185,8 +192,9 @@ class HexConvertor(Convertor):
         return format(value, "x")
 
 
-def test_custom_convertor(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(CONVERTOR_TYPES, "hex", HexConvertor)
+@pytest.mark.parametrize("registered", [HexConvertor(), HexConvertor], ids=["instance", "class"])
+def test_custom_convertor(monkeypatch: pytest.MonkeyPatch, registered: Any) -> None:
+    monkeypatch.setitem(CONVERTOR_TYPES, "hex", registered)
     table = RouteTable([("/color/{c:hex}", None, "color")])
     assert table.match("/color/ff")[1] == {"c": 255}  # type: ignore[index]
     assert table.match("/color/zz") is None
@@ -260,7 +268,8 @@ def test_value_round_trips_through_build_url_and_match(kind: str, data: st.DataO
 @settings(max_examples=150, deadline=None)
 @given(data=st.data())
 def test_text_accepted_by_a_convertor_round_trips(kind: str, data: st.DataObject) -> None:
-    convertor = CONVERTOR_TYPES[kind]()
+    convertor = CONVERTOR_TYPES[kind]
+    assert isinstance(convertor, Convertor)
     text = data.draw(st.from_regex(re.compile(convertor.regex, re.DOTALL), fullmatch=True))
     try:
         value = convertor.to_python(text)
@@ -328,15 +337,15 @@ def test_routes_starting_with_a_parameter_are_filed_under_their_literal_segments
 
 
 def test_trie_segments_stop_at_a_parameter_that_may_span_segments() -> None:
-    assert trie_segments("/users/{id}", compile_path("/users/{id}")[2]) == ["users"]
-    assert trie_segments("/{a}/{b:int}/x/{c}", compile_path("/{a}/{b:int}/x/{c}")[2]) == [
+    assert trie_segments("/users/{id}", compile_template("/users/{id}")[2]) == ["users"]
+    assert trie_segments("/{a}/{b:int}/x/{c}", compile_template("/{a}/{b:int}/x/{c}")[2]) == [
         None,
         None,
         "x",
     ]
-    assert trie_segments("/{lang}/about", compile_path("/{lang}/about")[2]) == [None, "about"]
-    assert trie_segments("/files/{p:any}/x", compile_path("/files/{p:any}/x")[2]) == ["files"]
-    assert trie_segments("/api{v}/x", compile_path("/api{v}/x")[2]) == []
+    assert trie_segments("/{lang}/about", compile_template("/{lang}/about")[2]) == [None, "about"]
+    assert trie_segments("/files/{p:any}/x", compile_template("/files/{p:any}/x")[2]) == ["files"]
+    assert trie_segments("/api{v}/x", compile_template("/api{v}/x")[2]) == []
 
 
 def test_mixed_static_and_dynamic_precedence() -> None:
@@ -389,10 +398,15 @@ async def test_router_matches_the_route_path_for_both_server_styles(
     assert user.scope["path_params"] == {"id": 3}
 
 
-async def test_router_unmatched_http_raises_404() -> None:
-    with pytest.raises(HTTPException) as caught:
-        await run(Router(("/a", Recorder())), http_scope("/b"))
-    assert caught.value.status_code == 404
+def assert_empty_404(sent: list[Message]) -> None:
+    assert sent[0]["type"] == "http.response.start"
+    assert sent[0]["status"] == 404
+    assert b"".join(m.get("body", b"") for m in sent[1:]) == b""
+
+
+async def test_router_unmatched_http_answers_an_empty_404() -> None:
+    # answered, not raised: a bare Router under a server gives 404, never 500
+    assert_empty_404(await run(Router(("/a", Recorder())), http_scope("/b")))
 
 
 async def test_router_unmatched_websocket_denies_with_404_through_the_extension() -> None:
@@ -465,10 +479,16 @@ async def test_subpaths_prefix_equal_path_gives_empty_route_path() -> None:
     assert api.scope["path"] == "/api"
 
 
-async def test_subpaths_unmatched_raises_404() -> None:
-    with pytest.raises(HTTPException) as caught:
-        await run(Subpaths(("/api", Recorder())), http_scope("/other"))
-    assert caught.value.status_code == 404
+async def test_subpaths_unmatched_answers_an_empty_404() -> None:
+    assert_empty_404(await run(Subpaths(("/api", Recorder())), http_scope("/other")))
+
+
+async def test_subpaths_unmatched_websocket_is_denied_with_404() -> None:
+    sent = await run(
+        Subpaths(("/api", Recorder())), websocket_scope("/b", {"websocket.http.response": {}})
+    )
+    assert sent[0]["type"] == "websocket.http.response.start"
+    assert sent[0]["status"] == 404
 
 
 def test_subpaths_rejects_relative_prefix() -> None:
@@ -502,12 +522,20 @@ async def test_hosts_full_match_without_port(host: bytes, chosen: str) -> None:
     assert [name for name, r in apps.items() if r.scopes] == [chosen]
 
 
-async def test_hosts_unmatched_raises_404() -> None:
+async def test_hosts_unmatched_answers_invalid_host_404() -> None:
     app = Hosts((r"example\.com", Recorder()))
-    for host in (b"example.com.evil.org", b"xexample.com"):
-        with pytest.raises(HTTPException) as caught:
-            await run(app, http_scope("/", host=host))
-        assert caught.value.status_code == 404
+    for host in (b"example.com.evil.org", b"xexample.com", b"qwe\ndsf"):
+        sent = await run(app, http_scope("/", host=host))
+        assert sent[0]["status"] == 404
+        assert b"".join(m.get("body", b"") for m in sent[1:]) == b"Invalid host"
+
+
+async def test_hosts_pattern_may_name_the_port() -> None:
+    with_port, without = Recorder("with"), Recorder("without")
+    app = Hosts((r"example\.com:8443", with_port), (r"example\.com", without))
+    await run(app, http_scope("/", host=b"example.com:8443"))
+    await run(app, http_scope("/", host=b"example.com:80"))
+    assert len(with_port.scopes) == 1 and len(without.scopes) == 1
 
 
 async def test_hosts_falls_back_to_server_address() -> None:

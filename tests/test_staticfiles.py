@@ -53,6 +53,7 @@ async def call(
     headers: list[tuple[str, str]] | None = None,
     root_path: str = "",
     query_string: bytes = b"",
+    host: str | None = "testserver",
 ) -> Answer:
     """One request through ``app``; a raised HTTPException becomes its status."""
     scope: Scope = {
@@ -64,7 +65,7 @@ async def call(
         "path": path,
         "root_path": root_path,
         "query_string": query_string,
-        "headers": [(b"host", b"testserver")]
+        "headers": ([] if host is None else [(b"host", host.encode("latin-1"))])
         + [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers or []],
         "client": ("127.0.0.1", 50000),
         "server": ("testserver", 80),
@@ -725,14 +726,33 @@ async def test_pages_redirects_directory_to_slash(
 ) -> None:
     answer = await call(Pages(site), path, root_path=root_path, query_string=query)
     assert answer.status == 307
-    assert answer.headers["location"] == location
+    # as upstream: a network-path reference to the requested host
+    assert answer.headers["location"] == "//testserver" + location
     assert answer.body == b""
 
 
-async def test_pages_redirect_is_never_a_network_path(site: Path) -> None:
+@pytest.mark.parametrize(
+    ("host", "location"),
+    [
+        (None, "/docs/"),  # no Host: a path-absolute reference
+        ("example.org:8080", "//example.org:8080/docs/"),
+        ("evil.example/x", "/docs/"),  # not an authority: never trusted
+        ("user@evil.example", "/docs/"),
+        ("", "/docs/"),
+    ],
+)
+async def test_pages_redirect_names_the_requested_host_only(
+    site: Path, host: str | None, location: str
+) -> None:
+    answer = await call(Pages(site), "/docs", host=host)
+    assert answer.status == 307
+    assert answer.headers["location"] == location
+
+
+async def test_pages_redirect_path_never_reads_as_an_authority(site: Path) -> None:
     answer = await call(Pages(site), "//evil.example/docs", root_path="//evil.example")
     assert answer.status == 307
-    assert answer.headers["location"] == "/evil.example/docs/"
+    assert answer.headers["location"] == "//testserver/evil.example/docs/"
 
 
 async def test_pages_conditional_on_index(site: Path) -> None:

@@ -282,6 +282,23 @@ async def test_symlinks_inside_are_served(tree: Path, path: str) -> None:
         assert answer.body in (b"hello", b"bee")
 
 
+@pytest.mark.parametrize("kind", ["Files", "Pages"])
+async def test_follow_symlinks_serves_links_leading_out_but_never_dot_dot(
+    tree: Path, kind: str
+) -> None:
+    app = (Files if kind == "Files" else Pages)(tree / "served", follow_symlinks=True)
+    for path in ("/out_link", "/abs_link", "/out_dir/secret", "/evil/secret"):
+        answer = await call(app, path)
+        assert (answer.status, answer.body) == (200, SECRET), path  # upstream's behaviour
+    for path in ("/../secret", "/a/../../secret", "/%2e%2e/secret", "/..\\secret", "//etc/passwd"):
+        answer = await call(app, path)  # the request path itself never leaves the directory
+        assert answer.status == 404, path
+        assert SECRET not in answer.body
+    assert (await call(app, "/inside_link")).body == b"hello"
+    assert (await call(app, "/dev_link")).status == 404  # not a regular file
+    assert (await call(app, "/loop")).status == 404
+
+
 async def test_served_directory_reached_through_a_symlink(tree: Path) -> None:
     link = tree / "served_link"
     if not link.exists():

@@ -154,7 +154,15 @@ async def test_disconnect_without_code_defaults_to_1005() -> None:
     with pytest.raises(WebSocketDisconnect) as caught:
         await ws.receive_bytes()
     assert caught.value.code == 1005
-    assert caught.value.reason is None
+    assert caught.value.reason == ""  # the ASGI spec's default
+
+
+def test_websocket_disconnect_repr_and_defaults() -> None:
+    assert repr(WebSocketDisconnect(1001)) == "WebSocketDisconnect(code=1001, reason=)"
+    assert repr(WebSocketDisconnect(4000, "bye")) == "WebSocketDisconnect(code=4000, reason=bye)"
+    assert WebSocketDisconnect().code == 1000
+    assert WebSocketDisconnect(reason=None).reason == ""
+    assert WebSocketDisconnect(1001).args == (1001, "")
 
 
 async def test_iter_text_and_iter_bytes_end_cleanly_on_disconnect() -> None:

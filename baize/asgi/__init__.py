@@ -1,7 +1,7 @@
 """The ASGI side of baize: requests, responses, WebSocket, routing and static files."""
 
-from baize.asgi.helpers import empty_receive, empty_send
-from baize.asgi.middleware import NextRequest, NextResponse, middleware
+from baize.asgi.helpers import empty_receive, empty_send, send_http_body, send_http_start
+from baize.asgi.middleware import NextRequest, NextResponse, PipeStream, middleware
 from baize.asgi.requests import ClientDisconnect, HTTPConnection, Request
 from baize.asgi.responses import (
     FileResponse,
@@ -35,6 +35,7 @@ __all__ = [
     "NextRequest",
     "NextResponse",
     "Pages",
+    "PipeStream",
     "PlainTextResponse",
     "RedirectResponse",
     "Request",
@@ -53,5 +54,7 @@ __all__ = [
     "empty_send",
     "middleware",
     "request_response",
+    "send_http_body",
+    "send_http_start",
     "websocket_session",
 ]

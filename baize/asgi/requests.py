@@ -88,9 +88,16 @@ class HTTPConnection(Mapping[str, Any]):
         return len(self._scope)
 
     def __eq__(self, other: object) -> bool:
-        if isinstance(other, HTTPConnection):
-            return self._scope == other._scope
-        return super().__eq__(other)
+        """Same class, same scope, same ``receive`` and ``send`` (upstream); never a dict."""
+        if not isinstance(other, HTTPConnection):
+            return NotImplemented
+        if type(other) is not type(self):
+            return False
+        return (
+            self._scope == other._scope
+            and self._receive == other._receive
+            and self._send == other._send
+        )
 
     __hash__ = None  # type: ignore[assignment]
 
@@ -129,14 +136,24 @@ class HTTPConnection(Mapping[str, Any]):
 
     @cached_property
     def accepted_types(self) -> list[MediaType]:
-        """The media ranges of ``Accept``, by descending q, then specificity."""
-        ranges = [
+        """The media ranges of every ``Accept`` line, in header order (as upstream).
+
+        No ``Accept`` header means any type (RFC 9110 §12.5.1): ``[MediaType("*/*")]``.
+        """
+        if "accept" not in self.headers:
+            return [MediaType("*/*")]
+        return [
             MediaType(entry)
             for line in self.headers.getlist("accept")
             for entry in _split_list(line)
             if entry.strip()
         ]
-        return sorted(ranges, key=lambda media: (-media.q, -media.specificity))
+
+    @cached_property
+    def preferred_types(self) -> list[MediaType]:
+        """:attr:`accepted_types` by preference (extension): descending q, then the
+        more specific range first (RFC 9110 §12.5.1); equal ones keep header order."""
+        return sorted(self.accepted_types, key=lambda media: (-media.q, -media.specificity))
 
     def accepts(self, media_type: str) -> bool:
         """Whether ``media_type`` is acceptable (RFC 9110 §12.5.1).
@@ -148,7 +165,7 @@ class HTTPConnection(Mapping[str, Any]):
             return True
         candidate = MediaType(media_type)
         best: MediaType | None = None
-        for media_range in self.accepted_types:
+        for media_range in self.preferred_types:
             if not media_range.match(media_type):
                 continue
             if media_range.params.items() - candidate.params.items():
@@ -181,11 +198,12 @@ class HTTPConnection(Mapping[str, Any]):
 
     @cached_property
     def cookies(self) -> dict[str, str]:
-        """Cookies of every ``Cookie`` header (first value of a name wins; never raises)."""
+        """Cookies of every ``Cookie`` header, parsed leniently as upstream (see
+        :func:`~baize.datastructures.parse_cookie`): the last value of a name wins,
+        a chunk without ``=`` is kept under ``""``; never raises."""
         cookies: dict[str, str] = {}
         for line in self.headers.getlist("cookie"):
-            for name, value in parse_cookie(line).items():
-                cookies.setdefault(name, value)
+            cookies.update(parse_cookie(line))
         return cookies
 
     @cached_property
@@ -219,6 +237,11 @@ class _Once(Generic[T]):
         self._factory = factory
         self._done = False
         self._value: T | None = None
+
+    @property
+    def result(self) -> T | None:
+        """The value once computed, else None."""
+        return self._value if self._done else None
 
     async def _get(self) -> T:
         if not self._done:
@@ -336,7 +359,7 @@ class Request(HTTPConnection):
             raise UnsupportedMediaType("application/json")
         body = await self.body
         try:
-            return json.loads(body.decode("utf-8-sig"), parse_constant=_refuse_constant)
+            return json.loads(body.decode("utf-8-sig"))
         except UnicodeDecodeError:
             raise MalformedJSON("The JSON body is not valid UTF-8.") from None
         except ValueError as error:
@@ -346,7 +369,8 @@ class Request(HTTPConnection):
 
     @property
     def json(self) -> Awaitable[Any]:
-        """``await request.json``: the body parsed as JSON (UTF-8; NaN/Infinity refused).
+        """``await request.json``: the body parsed as JSON with :func:`json.loads` (UTF-8;
+        ``NaN`` and ``Infinity`` accepted, as RFC 8259 §9 allows a parser to).
 
         :raises UnsupportedMediaType: the content type is not ``application/json``.
         :raises MalformedJSON: the body is not valid JSON.
@@ -359,11 +383,17 @@ class Request(HTTPConnection):
     async def _read_form(self) -> FormData:
         content_type = self.content_type
         if content_type == "multipart/form-data":
-            form = FormData(await self._read_multipart(content_type))
+            self._ensure_unconsumed()
+            boundary = content_type.options.get("boundary", "")
+            if not boundary:
+                raise MalformedMultipart("The multipart/form-data content type has no boundary.")
+            # header values are latin-1 decoded bytes
+            charset = content_type.options.get("charset", "utf-8")
+            form = await self._parse_multipart(boundary.encode("latin-1"), charset)
         elif content_type == "application/x-www-form-urlencoded":
             form = FormData(await self._read_urlencoded())
         else:
-            raise UnsupportedMediaType("multipart/form-data or application/x-www-form-urlencoded")
+            raise UnsupportedMediaType("multipart/form-data", "application/x-www-form-urlencoded")
         return form
 
     async def _read_urlencoded(self) -> list[tuple[str, str]]:
@@ -375,30 +405,30 @@ class Request(HTTPConnection):
             async for chunk in self.stream():
                 size += len(chunk)
                 if size > limit:
-                    raise RequestEntityTooLarge(f"Form data exceeds {limit} bytes.")
+                    raise RequestEntityTooLarge(content=f"Form data exceeds {limit} bytes.")
                 chunks.append(chunk)
             self._cached_body = b"".join(chunks)
         elif len(self._cached_body) > limit:
-            raise RequestEntityTooLarge(f"Form data exceeds {limit} bytes.")
+            raise RequestEntityTooLarge(content=f"Form data exceeds {limit} bytes.")
         pairs = parse_query(self._cached_body)
         if len(pairs) > self.max_form_parts:
-            raise RequestEntityTooLarge(f"Too many form fields: more than {self.max_form_parts}.")
+            raise RequestEntityTooLarge(
+                content=f"Too many form fields: more than {self.max_form_parts}."
+            )
         return pairs
 
-    async def _read_multipart(
-        self, content_type: ContentType
-    ) -> list[tuple[str, str | UploadFile]]:
-        self._ensure_unconsumed()
-        boundary = content_type.options.get("boundary", "")
-        if not boundary:
-            raise MalformedMultipart("The multipart/form-data content type has no boundary.")
-        return await parse_async_stream(
-            self.stream(),
-            boundary.encode("latin-1"),  # header values are latin-1 decoded bytes
-            content_type.options.get("charset", "utf-8"),
-            file_factory=self._make_upload,
-            max_form_parts=self.max_form_parts,
-            max_form_memory_size=self.max_form_memory_size,
+    async def _parse_multipart(self, boundary: bytes, charset: str) -> FormData:
+        """Parse the streamed multipart body; the hook upstream's subclasses override
+        (to change limits or the file factory), kept under upstream's name."""
+        return FormData(
+            await parse_async_stream(
+                self.stream(),
+                boundary,
+                charset,
+                file_factory=self._make_upload,
+                max_form_parts=self.max_form_parts,
+                max_form_memory_size=self.max_form_memory_size,
+            )
         )
 
     def _make_upload(self, filename: str, headers: Headers) -> UploadFile:
@@ -423,13 +453,22 @@ class Request(HTTPConnection):
         return once
 
     async def close(self) -> None:
-        """Close every temporary file of the parsed form; safe to call any time."""
-        if not self._uploads:
+        """Close every temporary file of the parsed form; safe to call any time.
+
+        Files made while parsing are closed even when parsing failed half-way, and so
+        are the files of a form that an overridden :meth:`_parse_multipart` built.
+        """
+        form = self._form.result if self._form is not None else None
+        uploads = [*self._uploads]
+        if form is not None:
+            uploads += [value for _, value in form.multi_items() if isinstance(value, UploadFile)]
+        self._uploads = ()
+        if not uploads:
             return
-        uploads, self._uploads = self._uploads, ()
         with anyio.CancelScope(shield=True):
             for upload in uploads:
-                await upload.aclose()
+                if not upload.closed:
+                    await upload.aclose()
 
     async def is_disconnected(self) -> bool:
         """Whether an ``http.disconnect`` message has arrived.
@@ -454,10 +493,6 @@ class Request(HTTPConnection):
                     self._pending = deque()
                 self._pending.append(message)
         return self._disconnected
-
-
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
 
 
 __all__ = ["ClientDisconnect", "HTTPConnection", "Request"]

@@ -6,24 +6,37 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from baize.asgi.responses import PlainTextResponse
+from baize.asgi.responses import PlainTextResponse, Response
 from baize.asgi.websocket import WebsocketDenialResponse
-from baize.exceptions import HTTPException
 from baize.routing import RouteTable, route_path
 from baize.typing import ASGIApp, Receive, Scope, Send
 
 
 async def not_found(scope: Scope, receive: Receive, send: Send) -> None:
-    """Deny a websocket handshake with 404; raise ``HTTPException(404)`` otherwise."""
+    """Answer an empty 404 (as upstream); deny a websocket handshake with 404.
+
+    Answered, not raised: a bare router served by an ASGI server gives 404, never 500.
+    """
     if scope["type"] == "websocket":
         response = PlainTextResponse("Not Found", 404)
         await WebsocketDenialResponse(response)(scope, receive, send)
         return
-    raise HTTPException(404)
+    await Response(404)(scope, receive, send)
+
+
+async def invalid_host(scope: Scope, receive: Receive, send: Send) -> None:
+    """``PlainTextResponse("Invalid host", 404)`` (upstream), as a denial for a websocket."""
+    response = PlainTextResponse("Invalid host", 404)
+    if scope["type"] == "websocket":
+        await WebsocketDenialResponse(response)(scope, receive, send)
+        return
+    await response(scope, receive, send)
 
 
 class Router:
     """Dispatch on the route path with ``{name:type}`` templates; first match wins.
+
+    No match: an empty 404 response (a websocket handshake is denied with 404).
 
     Matched parameters are merged into ``scope["path_params"]`` of a shallow
     copy of the scope handed to the app. Matching costs about the same for
@@ -66,6 +79,8 @@ class Router:
 class Subpaths:
     """Dispatch on a path prefix that matches whole segments; first match wins.
 
+    No match: an empty 404 response (a websocket handshake is denied with 404).
+
     ``/api`` takes ``/api`` and ``/api/x``, never ``/apix``; ``""`` takes
     everything. The app gets a copy of the scope with ``root_path`` extended
     by the prefix and ``path`` set to the new ``root_path`` followed by the
@@ -98,18 +113,24 @@ class Subpaths:
         await not_found(scope, receive, send)
 
 
+def _host_field(scope: Scope) -> str:
+    """The ``Host`` header as sent, or else the server's address without its port."""
+    for name, value in scope.get("headers") or ():
+        if name == b"host":
+            return bytes(value).decode("latin-1")
+    server = scope.get("server")
+    return str(server[0]) if server else ""
+
+
 def request_host(scope: Scope) -> str:
     """The ``Host`` header (or the server address) without its port, lower-cased.
 
     An IPv6 literal keeps its brackets: ``[::1]:8000`` gives ``[::1]``.
     """
-    for name, value in scope.get("headers") or ():
-        if name == b"host":
-            host = bytes(value).decode("latin-1")
-            break
-    else:
-        server = scope.get("server")
-        host = str(server[0]) if server else ""
+    return _strip_port(_host_field(scope))
+
+
+def _strip_port(host: str) -> str:
     if host.startswith("["):
         end = host.find("]")
         host = host[: end + 1] if end != -1 else host
@@ -121,20 +142,22 @@ def request_host(scope: Scope) -> str:
 class Hosts:
     """Dispatch on the request's host: regexes full-match it (case-insensitive).
 
-    :param hosts: ``(regex, app)``; the first regex that full-matches the host
-        (port stripped, see :func:`request_host`) wins.
+    :param hosts: ``(regex, app)``; the first regex that full-matches the host wins,
+        the host taken without its port (see :func:`request_host`) or as sent, so a
+        pattern may be written with or without the port. No match: ``Invalid host``, 404.
     """
 
     def __init__(self, *hosts: tuple[str, ASGIApp]) -> None:
         self._hosts = [(re.compile(regex, re.IGNORECASE), app) for regex, app in hosts]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        host = request_host(scope)
+        sent = _host_field(scope).lower()
+        host = _strip_port(sent)
         for regex, app in self._hosts:
-            if regex.fullmatch(host):
+            if regex.fullmatch(host) or (sent != host and regex.fullmatch(sent)):
                 await app(scope, receive, send)
                 return
-        await not_found(scope, receive, send)
+        await invalid_host(scope, receive, send)
 
 
-__all__ = ["Hosts", "Router", "Subpaths", "not_found", "request_host"]
+__all__ = ["Hosts", "Router", "Subpaths", "invalid_host", "not_found", "request_host"]

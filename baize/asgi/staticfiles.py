@@ -16,7 +16,7 @@ from urllib.parse import quote, quote_from_bytes
 
 import anyio.to_thread
 
-from baize._url import PATH_SAFE, route_path
+from baize._url import BAD_AUTHORITY, PATH_SAFE, route_path
 from baize.asgi.responses import FileResponse, PlainTextResponse, RedirectResponse, Response
 from baize.asgi.websocket import WebsocketDenialResponse
 from baize.datastructures import Headers
@@ -62,6 +62,8 @@ class Files:
         without it, ``HTTPException(404)`` is raised.
     :param cacheability: ``public``, ``private``, ``no-cache`` or ``no-store``.
     :param max_age: seconds, sent as ``Cache-Control: {cacheability}, max-age={max_age}``.
+    :param follow_symlinks: serve files that symlinks below the directory point to
+        outside it, as upstream does; by default (an extension) they are refused (404).
     :raises ValueError: the directory does not exist, or a bad option.
 
     Only GET and HEAD are served; another method raises ``HTTPException(405)``
@@ -77,6 +79,7 @@ class Files:
         handle_404: Handle404 | None = None,
         cacheability: Cacheability = "public",
         max_age: int = 600,
+        follow_symlinks: bool = False,
     ) -> None:
         if cacheability not in get_args(Cacheability):
             raise ValueError(f"cacheability must be one of {get_args(Cacheability)}")
@@ -89,7 +92,14 @@ class Files:
         if not os.path.isdir(self.directory):
             raise ValueError(f"Directory {folder!r} does not exist")
         self.handle_404 = handle_404
+        self.cacheability = cacheability
+        self.max_age = max_age
+        self.follow_symlinks = follow_symlinks
         self.cache_control = f"{cacheability}, max-age={max_age}"
+
+    def lookup(self, segments: tuple[str, ...]) -> Found | None:
+        """What ``segments`` names below the directory (:func:`baize.staticfiles.lookup`)."""
+        return lookup(self.directory, segments, follow_symlinks=self.follow_symlinks)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
@@ -120,7 +130,7 @@ class Files:
         """
         if route.trailing_slash:
             return None
-        found = lookup(self.directory, route.segments)
+        found = self.lookup(route.segments)
         return found if found is not None and found.is_file else None
 
     async def serve(self, found: Found, scope: Scope, receive: Receive, send: Send) -> None:
@@ -172,33 +182,46 @@ class Pages(Files):
     """
 
     def select(self, route: RoutePath) -> Found | RoutePath | None:
-        found = lookup(self.directory, route.segments)
+        found = self.lookup(route.segments)
         if found is not None and found.is_file:
             return None if route.trailing_slash else found
         if not route.trailing_slash and route.segments:
             *parents, name = route.segments
-            page = lookup(self.directory, (*parents, name + ".html"))
+            page = self.lookup((*parents, name + ".html"))
             if page is not None and page.is_file:
                 return page
         if found is None or not found.is_dir:
             return None
         if not route.trailing_slash:
             return RoutePath(route.segments, True)
-        index = lookup(self.directory, (*route.segments, "index.html"))
+        index = self.lookup((*route.segments, "index.html"))
         return index if index is not None and index.is_file else None
+
+
+def _host_authority(scope: Scope) -> str | None:
+    """The ``Host`` header as sent, when it is a plausible authority, else None."""
+    for name, value in scope.get("headers") or ():
+        if name.lower() == b"host":
+            host = bytes(value).decode("latin-1").strip()
+            return host if host and not BAD_AUTHORITY.search(host) else None
+    return None
 
 
 def _slash_location(scope: Scope, route: RoutePath) -> str:
     """The request's URL path with a trailing slash, and its query string.
 
-    A path-absolute reference (RFC 9110 §10.2.2 allows one in ``Location``), so
-    the Host header is never trusted.
+    As upstream, a network-path reference to the requested host (``//host/dir/``,
+    RFC 9110 §10.2.2 allows any URI reference); a path-absolute one (``/dir/``) when
+    the request has no usable ``Host`` header.
     """
     root_path: str = scope.get("root_path", "")
     segments = "".join("/" + quote(segment, safe=PATH_SAFE) for segment in route.segments)
     location = quote(root_path, safe=PATH_SAFE) + segments + "/"
-    # Never a network-path reference ("//host/..."): that would leave the site.
+    # The path never starts with "//": that would read as another authority.
     location = "/" + location.lstrip("/")
+    authority = _host_authority(scope)
+    if authority is not None:
+        location = "//" + authority + location
     query = scope.get("query_string", b"")
     if query:
         location += "?" + quote_from_bytes(query, safe=_QUERY_SAFE)

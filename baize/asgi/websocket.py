@@ -53,13 +53,17 @@ class WebSocketDisconnect(Exception):
     """Raised by the ``receive_*`` methods when the client has disconnected.
 
     :param code: the WebSocket close code (RFC 6455 §7.4).
-    :param reason: the close reason, when the server passed one.
+    :param reason: the close reason; ``""`` when there is none (the ASGI spec's default).
     """
 
     def __init__(self, code: int = 1000, reason: str | None = None) -> None:
+        reason = reason or ""
         super().__init__(code, reason)
         self.code = code
         self.reason = reason
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(code={self.code}, reason={self.reason})"
 
     def __str__(self) -> str:
         return f"WebSocket disconnected with code {self.code}" + (

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+import anyio
+import anyio.lowlevel
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 App = Callable[[Scope, Receive, Send], Awaitable[None]]
+T = TypeVar("T")
 
 #: Environment variable naming the directory holding ``file.bin`` and ``big.bin``.
 DATA_DIR_ENV = "BAIZE_BENCH_DATA_DIR"
@@ -82,3 +86,24 @@ async def not_a_websocket(scope: Scope, receive: Receive, send: Send) -> None:
     headers = [(b"content-type", b"text/plain"), (b"content-length", b"0")]
     await send({"type": "http.response.start", "status": 426, "headers": headers})
     await send({"type": "http.response.body", "body": b""})
+
+
+async def timed_events(event: T) -> AsyncIterator[T]:
+    """Yield ``event`` over and over, yielding to the event loop after each, until
+    ``SSE_MAX_SECONDS`` have passed (then up to the next thousand): the peers' event source."""
+    deadline = anyio.current_time() + SSE_MAX_SECONDS
+    sent = 0
+    while sent % 1000 or anyio.current_time() < deadline:
+        yield event
+        await anyio.lowlevel.checkpoint()
+        sent += 1
+
+
+def with_own_lifespan(app: Callable[..., Awaitable[None]]) -> App:
+    """Hand every scope, lifespan included, to a framework that runs its own startup (the
+    peers); the one extra call per request matches :func:`with_lifespan`'s."""
+
+    async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
+        await app(scope, receive, send)
+
+    return wrapped

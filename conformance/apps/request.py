@@ -138,8 +138,10 @@ async def mapping_view(scope: Scope, receive: Receive, send: Send) -> None:
             "items": _try(lambda: dict(conn.items()) == dict(scope)),
             "values": _try(lambda: len(list(conn.values())) == len(scope)),
             "contains": _try(lambda: ("headers" in conn, "no-such-key" in conn)),
-            "eq_same_scope": _try(lambda: conn == _impl.asgi.HTTPConnection(scope)),
-            "eq_other_scope": _try(lambda: conn == _impl.asgi.HTTPConnection(other)),
+            "eq_same_scope": _try(lambda: conn == _impl.asgi.HTTPConnection(scope, receive, send)),
+            "eq_other_scope": _try(lambda: conn == _impl.asgi.HTTPConnection(other, receive, send)),
+            "eq_other_receive": _try(lambda: conn == _impl.asgi.HTTPConnection(scope)),
+            "eq_dict": _try(lambda: conn == dict(scope)),
             "is_mapping": isinstance(conn, Mapping),
             "assign": _try(assign),
         },
@@ -255,7 +257,7 @@ async def accept_view(scope: Scope, receive: Receive, send: Send) -> None:
     """``accepted_types`` in order, and ``accepts(t)`` for every ``check`` of the query."""
     conn = _impl.asgi.HTTPConnection(scope)
 
-    def types() -> Any:
+    def types(name: str = "accepted_types") -> Any:
         return [
             {
                 "media_type": getattr(media, "media_type", None),
@@ -263,14 +265,19 @@ async def accept_view(scope: Scope, receive: Receive, send: Send) -> None:
                 "params": _jsonable(getattr(media, "params", None)),
                 "text": str(media),
             }
-            for media in conn.accepted_types
+            for media in getattr(conn, name)
         ]
 
     checks = {
         name: _try(lambda name=name: conn.accepts(name))  # type: ignore[misc]
         for name in _query(scope).get("check", [])
     }
-    await _answer(send, {"accepted_types": _try(types), "accepts": checks})
+    record = {
+        "accepted_types": _try(types),
+        "preferred_types": _try(lambda: types("preferred_types")),  # an extension
+        "accepts": checks,
+    }
+    await _answer(send, record)
 
 
 async def head_view(scope: Scope, receive: Receive, send: Send) -> None:

@@ -395,6 +395,27 @@ def build_mw_sse() -> Any:
     return _impl.asgi.middleware(_passthrough)(inner)
 
 
+def build_mw_body() -> Any:
+    """The handler tries ``await request.body`` (refused as upstream: the app owns the
+    body), then calls the app, which echoes the body it reads; a header names the refusal."""
+
+    async def handler(request: Any, next_call: Any) -> Any:
+        try:
+            await request.body  # an implementation that reads it leaves the app waiting
+            refused = "none"
+        except Exception as error:
+            refused = "RuntimeError" if "RuntimeError" in _mro(error) else _mro(error)[0]
+        response = await next_call(request)
+        response.headers["x-body-read"] = refused
+        return response
+
+    async def inner(scope: Scope, receive: Receive, send: Send) -> None:
+        body = await _impl.asgi.Request(scope, receive, send).body
+        await _impl.asgi.PlainTextResponse(body)(scope, receive, send)
+
+    return _impl.asgi.middleware(handler)(inner)
+
+
 def build_mw_error() -> Any:
     async def handler(request: Any, next_call: Any) -> Any:
         try:
@@ -435,6 +456,7 @@ SCENARIOS: dict[str, tuple[str, str]] = {
     "mw-stream": ("mw-stream", "included"),
     "mw-sse": ("mw-sse", "included"),
     "mw-error": ("mw-error", "included"),
+    "mw-body": ("mw-body", "included"),
 }
 
 BUILDERS: dict[str, Callable[[], Any]] = {
@@ -454,6 +476,7 @@ BUILDERS: dict[str, Callable[[], Any]] = {
     "mw-stream": build_mw_stream,
     "mw-sse": build_mw_sse,
     "mw-error": build_mw_error,
+    "mw-body": build_mw_body,
 }
 
 BUILT: dict[str, Any] = {}

@@ -21,6 +21,7 @@ status, headers and content):
 - ``/staticfiles/custom404/...``: ``Files(served, handle_404=...)``; the handler answers 404 with
   :data:`HANDLE_404_MARKER`.
 - ``/staticfiles/pages/...``: ``Pages(served)``.
+- ``/staticfiles/follow/...``: ``Files(served, follow_symlinks=True)`` (upstream's behaviour).
 - ``/staticfiles/info``: JSON with the absolute paths of the secret file and of ``served``.
 
 A request to a mount with ``record=<token>`` in its query string has the ASGI messages the
@@ -126,10 +127,12 @@ def _make(mount: str) -> Any:
         return asgi.Files(SERVED, cacheability="private", max_age=30)
     if mount == "custom404":
         return asgi.Files(SERVED, handle_404=_handle_404)
+    if mount == "follow":
+        return asgi.Files(SERVED, follow_symlinks=True)
     return asgi.Pages(SERVED)
 
 
-MOUNTS = ("files", "private", "custom404", "pages")
+MOUNTS = ("files", "private", "custom404", "pages", "follow")
 _BUILT: dict[str, App] = {}
 RECORDS: dict[str, dict[str, Any]] = {}
 
