@@ -176,6 +176,7 @@ class ConformancePlugin:
                 self.settings.impl,
                 sorted({c.distribution for c in self.configs.values()}),
                 self.work_dir,
+                sorted({c.module for c in self.configs.values() if c.module}),
             )
         except environment.EnvironmentError_ as error:
             raise pytest.UsageError(str(error)) from error
@@ -193,11 +194,8 @@ class ConformancePlugin:
 
     def _select(self) -> tuple[list[str], dict[str, str]]:
         python = self.settings.impl_python
-        missing = {
-            name: f"distribution {c.distribution!r} not installed for {python}"
-            for name, c in self.configs.items()
-            if self.env_info.dists.get(c.distribution) is None
-        }
+        problems = {n: self.env_info.server_problem(c, python) for n, c in self.configs.items()}
+        missing = {name: why for name, why in problems.items() if why is not None}
         if self.settings.servers:
             wanted = list(dict.fromkeys(self.settings.servers))
             broken = [f"{name} ({missing[name]})" for name in wanted if name in missing]
@@ -207,7 +205,7 @@ class ConformancePlugin:
         return [name for name in self.configs if name not in missing], missing
 
     def version_of(self, name: str) -> str | None:
-        return self.env_info.dists.get(self.configs[name].distribution)
+        return self.env_info.server_version(self.configs[name])
 
     # -- lifecycle, in hook order -------------------------------------------------------------
 
@@ -291,6 +289,7 @@ class ConformancePlugin:
                 work_dir=self.work_dir,
                 env=env,
                 versions={name: self.version_of(name) for name in self.configs},
+                max_restarts=self.settings.max_restarts,
             )
         return self._pool
 

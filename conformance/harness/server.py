@@ -16,12 +16,19 @@ import httpx
 from websockets.sync.client import ClientConnection, connect
 
 from conformance.harness.h2client import H2Client
-from conformance.harness.process import HOST, ServerError, ServerExited, ServerProcess
+from conformance.harness.process import (
+    HOST,
+    ServerDidNotStart,
+    ServerError,
+    ServerExited,
+    ServerProcess,
+)
 from conformance.harness.serverconfig import ROOTPATH_SUFFIX, ServerConfig
 from conformance.harness.transport import Transport, column, not_this_transport
 
 HTTP_TIMEOUT = 10.0
-#: Restarts of a configuration that exited mid-run; one more exit fails its later cases at once.
+#: Default restarts of a configuration that exited mid-run (``--max-restarts``); one more
+#: exit fails its later cases at once.
 MAX_RESTARTS = 2
 WS_TIMEOUT = 5.0
 RAW_TIMEOUT = 5.0
@@ -204,8 +211,10 @@ class ServerPool:
         work_dir: Path,
         env: dict[str, str],
         versions: dict[str, str | None],
+        max_restarts: int = MAX_RESTARTS,
     ) -> None:
         self._configs = configs
+        self._max_restarts = max_restarts
         self._python = python
         self._app_root = app_root
         self._work_dir = work_dir
@@ -213,7 +222,8 @@ class ServerPool:
         self._versions = versions
         self._processes: dict[str, ServerProcess] = {}
         self._ready: dict[str, Server] = {}
-        self._failed: dict[str, ServerError] = {}
+        # a server given up on (never ready, or too many exits): raised again, never restarted
+        self._failed_again: dict[str, ServerError] = {}
         self._generation = 0
         self._exits: dict[str, int] = {}
         self._reported: set[str] = set()
@@ -234,13 +244,17 @@ class ServerPool:
             config = self.config_of(name)
             self._generation += 1
             work = self._work_dir / f"{name}.{self._generation}"
-            work.mkdir()
+            tmp = work / "tmp"
+            tmp.mkdir(parents=True)
+            # the app's temporary fixture folders live in the run's folder, removed at the end
+            # even when the server dies by a signal before its atexit handlers run
+            env = dict(self._env, CONFORMANCE_STATE_DIR=str(work), TMPDIR=str(tmp))
             process = ServerProcess(
                 config,
                 python=self._python,
                 app_root=self._app_root,
                 log_path=work / "server.log",
-                env=dict(self._env, CONFORMANCE_STATE_DIR=str(work)),
+                env=env,
             )
             self._processes[name] = process
             process.start()
@@ -249,14 +263,16 @@ class ServerPool:
     def get(self, name: str) -> Server:
         """A ready server; a failed start is remembered so later cases fail at once.
 
-        A server that exited mid-run is restarted (at most :data:`MAX_RESTARTS` times): the
+        A server that exited mid-run is restarted (at most ``max_restarts`` times): the
         case that saw it die fails (see :meth:`take_exit`), later cases get a fresh process.
         An exit nobody reported yet fails the asking case instead of being restarted silently.
+        A server that never became ready raises :class:`ServerDidNotStart` whose ``problem`` is
+        one line, ``did not start: <reason>``; it is remembered and raised again, never retried.
 
         :raises ServerError: the server is not ready, exited, or exited mid-run.
         """
-        if name in self._failed:
-            raise self._failed[name]
+        if name in self._failed_again:
+            raise self._failed_again[name]
         server = self._ready.get(name)
         if server is not None and server._process.exit_code() is not None:
             error = self._forget_exited(name, server._process)
@@ -268,9 +284,13 @@ class ServerPool:
             try:
                 process.wait_ready()
             except ServerError as error:
-                self._failed[name] = error
+                failure = process.start_failure(error)
                 process.stop()
-                raise
+                self._processes.pop(name, None)
+                self._failed_again[name] = ServerDidNotStart(
+                    name, f"{failure.problem} (not started again)", failure.log_tail
+                )
+                raise failure from None
             server = Server(process, self._versions.get(self.config_of(name).base_name))
             self._ready[name] = server
         return server
@@ -285,13 +305,14 @@ class ServerPool:
         self._processes.pop(name, None)
         self._ready.pop(name, None)
         process.stop()  # reap the leader, kill what is left of its group
-        if self._exits[name] > MAX_RESTARTS:
-            self._failed[name] = ServerExited(
-                name,
-                f"{error.problem}; exited {self._exits[name]} times, not restarted again",
-                error.log_tail,
+        if self._exits[name] > self._max_restarts:
+            restarts = self._exits[name] - 1
+            problem = (
+                f"gave up after {restarts} restart{'s' * (restarts != 1)} "
+                f"(--max-restarts {self._max_restarts}): {error.problem}"
             )
-            return self._failed[name]
+            self._failed_again[name] = ServerExited(name, problem, error.log_tail)
+            return ServerExited(name, problem, error.log_tail)
         if name in self._reported:
             self._reported.discard(name)
             return None
