@@ -140,6 +140,7 @@ def test_json_schema_is_exact() -> None:
         "reason",
         "log_tail",
         "link",
+        "transport",
     }
     keys = [(r["requirement"], r["server"], r["case"]) for r in document["results"]]
     assert keys == sorted(keys)

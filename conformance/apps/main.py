@@ -144,6 +144,8 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
     root = scope.get("root_path") or ""
     if root and (path == root or path.startswith(root + "/")):
         path = path[len(root) :]
+    if path.startswith(("http://", "https://")):  # an absolute-form target passed as path
+        path = "/" + path.split("/", 3)[-1] if path.count("/") >= 3 else "/"
     first = path.lstrip("/").partition("/")[0]
     target = APPS.get(first)
     if target is not None:

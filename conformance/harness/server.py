@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import functools
 import socket
 import ssl
@@ -14,8 +15,10 @@ from typing import Any
 import httpx
 from websockets.sync.client import ClientConnection, connect
 
+from conformance.harness.h2client import H2Client
 from conformance.harness.process import HOST, ServerError, ServerExited, ServerProcess
 from conformance.harness.serverconfig import ROOTPATH_SUFFIX, ServerConfig
+from conformance.harness.transport import Transport, column, not_this_transport
 
 HTTP_TIMEOUT = 10.0
 #: Restarts of a configuration that exited mid-run; one more exit fails its later cases at once.
@@ -31,7 +34,14 @@ def _ssl_context() -> ssl.SSLContext:
 
 
 class Server:
-    """A ready server; client factories all carry timeouts."""
+    """A ready server; client factories all carry timeouts.
+
+    ``transport`` is what :meth:`http` speaks: ``"h1"``, or ``"h2c"`` (HTTP/2 with prior
+    knowledge; see :mod:`conformance.harness.transport`), where the HTTP/1.1-only accessors
+    end the case as not run on this transport.
+    """
+
+    transport: Transport = "h1"
 
     def __init__(self, process: ServerProcess, version: str | None) -> None:
         self._process = process
@@ -40,9 +50,26 @@ class Server:
         self.live: dict[str, Any] | None = process.get_json(process.config.root_path + "/__scope__")
         self._violation_offset = 0
 
+    def over(self, transport: Transport) -> Server:
+        """This server as seen over ``transport`` (same process)."""
+        if transport == self.transport:
+            return self
+        view = copy.copy(self)
+        view.transport = transport
+        return view
+
+    def _h1_only(self, what: str) -> None:
+        if self.transport != "h1":
+            raise not_this_transport(what)
+
     @property
     def name(self) -> str:
         return self.config.name
+
+    @property
+    def column(self) -> str:
+        """The report column: ``NAME`` or ``NAME/h2c``."""
+        return column(self.config.name, self.transport)
 
     @property
     def config(self) -> ServerConfig:
@@ -54,15 +81,18 @@ class Server:
 
     @property
     def port(self) -> int:
+        self._h1_only("server.port")
         return self._process.port
 
     @property
     def base_url(self) -> str:
-        return f"http://{HOST}:{self.port}"
+        self._h1_only("server.base_url")
+        return f"http://{HOST}:{self._process.port}"
 
     @property
     def ws_url(self) -> str:
-        return f"ws://{HOST}:{self.port}"
+        self._h1_only("server.ws_url")
+        return f"ws://{HOST}:{self._process.port}"
 
     @property
     def command(self) -> list[str]:
@@ -97,8 +127,22 @@ class Server:
 
     @contextlib.contextmanager
     def http(self, timeout: float = HTTP_TIMEOUT) -> Iterator[httpx.Client]:
-        """An ``httpx.Client`` on ``base_url`` with a timeout on every call."""
-        with httpx.Client(base_url=self.base_url, timeout=timeout, verify=_ssl_context()) as client:
+        """An ``httpx.Client`` on ``base_url`` with a timeout on every call, speaking this
+        server's transport (h2c: HTTP/2 with prior knowledge, ``http1=False``)."""
+        h2c = self.transport == "h2c"
+        with httpx.Client(
+            base_url=f"http://{HOST}:{self._process.port}",
+            timeout=timeout,
+            verify=_ssl_context(),
+            http1=not h2c,
+            http2=h2c,
+        ) as client:
+            yield client
+
+    @contextlib.contextmanager
+    def h2(self, timeout: float = HTTP_TIMEOUT) -> Iterator[H2Client]:
+        """The strict HTTP/2 client, h2c with prior knowledge (any transport column)."""
+        with H2Client.connect(HOST, self._process.port, timeout=timeout) as client:
             yield client
 
     @contextlib.contextmanager
@@ -106,6 +150,7 @@ class Server:
         self, path: str, subprotocols: list[str] | None = None, timeout: float = WS_TIMEOUT
     ) -> Iterator[ClientConnection]:
         """A ``websockets`` sync client connected to ``path``; ``recv`` needs its own timeout."""
+        self._h1_only("server.ws()")
         with connect(
             self.ws_url + path,
             subprotocols=subprotocols,  # type: ignore[arg-type]
@@ -116,7 +161,8 @@ class Server:
 
     def connect(self, timeout: float = RAW_TIMEOUT) -> socket.socket:
         """A plain TCP socket to the server with ``timeout`` on every operation."""
-        return socket.create_connection((HOST, self.port), timeout=timeout)
+        self._h1_only("server.connect()")
+        return socket.create_connection((HOST, self._process.port), timeout=timeout)
 
     def raw(self, data: bytes, timeout: float = RAW_TIMEOUT) -> bytes:
         """Send ``data``, read until the server closes or ``timeout`` passes; answer the bytes.
@@ -124,6 +170,7 @@ class Server:
         Ask for ``Connection: close`` in ``data``; the socket is not half-closed (several
         servers drop a request whose sender half-closed).
         """
+        self._h1_only("server.raw()")
         deadline = time.monotonic() + timeout
         chunks: list[bytes] = []
         with self.connect(timeout) as sock:

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from conformance.harness.transport import add_transport_option
+
 SERVER_DESC = "server configuration to run (repeatable; default: every installed one)"
 IMPL_DESC = "import name of the implementation under test (default: baize)"
 IMPL_PYTHON_DESC = (
@@ -71,6 +73,7 @@ def add_options(parser: pytest.Parser) -> None:
     )
     group.addoption("--list-requirements", action="store_true", default=False, help=LIST_DESC)
     group.addoption("--report-name", default="conformance", metavar="NAME", help=REPORT_NAME_DESC)
+    add_transport_option(parser)
 
 
 def from_checkout(config: pytest.Config) -> bool:
