@@ -10,6 +10,7 @@ import pytest
 import websockets.exceptions
 
 from conformance.harness.byteranges import ByterangesError
+from conformance.harness.h2client import H2ConnectionClosed, H2ProtocolError, H2Timeout
 from conformance.harness.http1.errors import FramingError, ResponseTimeout, ServerClosedConnection
 from conformance.harness.outcomes import HarnessError, NotApplicable
 from conformance.harness.sse import EventStreamError
@@ -22,6 +23,7 @@ WIRE_ERRORS = (
     FramingError,
     EventStreamError,
     ByterangesError,
+    H2ProtocolError,
     httpx.RemoteProtocolError,
     websockets.exceptions.InvalidHandshake,
     WsProtocolError,
@@ -30,6 +32,8 @@ WIRE_ERRORS = (
 NO_ANSWER_ERRORS = (
     ResponseTimeout,
     ServerClosedConnection,
+    H2ConnectionClosed,
+    H2Timeout,
     httpx.TimeoutException,
     websockets.exceptions.ConnectionClosedError,
     TimeoutError,

@@ -69,6 +69,8 @@ class Result:
     reason: str = ""
     log_tail: str = ""
     link: str = ""
+    #: "h1" or "h2c"; ``server`` is then the report column (``NAME`` or ``NAME/h2c``).
+    transport: str = "h1"
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -85,6 +87,7 @@ class Result:
             reason=str(data.get("reason", "")),
             log_tail=str(data.get("log_tail", "")),
             link=str(data.get("link", "")),
+            transport=str(data.get("transport", "h1")),
         )
 
 

@@ -48,6 +48,15 @@ from conformance.harness.serverconfig import (
     load_servers,
 )
 from conformance.harness.settings import CASE_TIMEOUT, Settings, add_options, resolve
+from conformance.harness.transport import (
+    H1_ONLY_MARKER,
+    H2_ONLY_MARKER,
+    NotThisTransport,
+    columns_for,
+    not_this_transport,
+    selected_transports,
+    split_column,
+)
 from conformance.harness.workers import apply_default_workers
 
 RESULTS_KEY = "conformance.results"
@@ -68,7 +77,7 @@ DETAIL_LOG_LINES = 20
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    add_options(parser)
+    add_options(parser)  # --transport included (once)
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -107,6 +116,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", REQUIREMENT_MARKER)
     config.addinivalue_line("markers", STOPS_SERVER_MARKER)
     config.addinivalue_line("markers", SWEEP_MARKER)
+    config.addinivalue_line("markers", H1_ONLY_MARKER)
+    config.addinivalue_line("markers", H2_ONLY_MARKER)
     config.addinivalue_line("markers", "xdist_group(name): run in the same xdist worker")
     _default_to_loadgroup(config)
     if config.pluginmanager.has_plugin("conformance"):
@@ -165,6 +176,7 @@ class ConformancePlugin:
                 self.settings.impl,
                 sorted({c.distribution for c in self.configs.values()}),
                 self.work_dir,
+                sorted({c.module for c in self.configs.values() if c.module}),
             )
         except environment.EnvironmentError_ as error:
             raise pytest.UsageError(str(error)) from error
@@ -185,11 +197,8 @@ class ConformancePlugin:
 
     def _select(self) -> tuple[list[str], dict[str, str]]:
         python = self.settings.impl_python
-        missing = {
-            name: f"distribution {c.distribution!r} not installed for {python}"
-            for name, c in self.configs.items()
-            if self.env_info.dists.get(c.distribution) is None
-        }
+        problems = {n: self.env_info.server_problem(c, python) for n, c in self.configs.items()}
+        missing = {name: why for name, why in problems.items() if why is not None}
         if self.settings.servers:
             wanted = list(dict.fromkeys(self.settings.servers))
             broken = [f"{name} ({missing[name]})" for name in wanted if name in missing]
@@ -199,7 +208,7 @@ class ConformancePlugin:
         return [name for name in self.configs if name not in missing], missing
 
     def version_of(self, name: str) -> str | None:
-        return self.env_info.dists.get(self.configs[name].distribution)
+        return self.env_info.server_version(self.configs[name])
 
     # -- lifecycle, in hook order -------------------------------------------------------------
 
@@ -227,7 +236,11 @@ class ConformancePlugin:
 
     def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
         if "server" in metafunc.fixturenames:
-            metafunc.parametrize("server", self.selected, indirect=True, ids=self.selected)
+            markers = {m.name for m in metafunc.definition.iter_markers()}
+            offers_h2 = {name: self.configs[name].offers.http2 for name in self.selected}
+            transports = selected_transports(self.config)
+            columns = columns_for(markers, self.selected, offers_h2, transports)
+            metafunc.parametrize("server", columns, indirect=True, ids=columns)
 
     def pytest_collection_modifyitems(
         self, session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
@@ -281,13 +294,17 @@ class ConformancePlugin:
                 work_dir=self.work_dir,
                 env=env,
                 versions={name: self.version_of(name) for name in self.configs},
+                max_restarts=self.settings.max_restarts,
             )
         return self._pool
 
     @pytest.fixture
     def server(self, request: pytest.FixtureRequest) -> Iterator[Server]:
-        """The running server configuration this case is parametrised with."""
-        name = str(request.param)
+        """The running server configuration this case is parametrised with, seen over the
+        transport of its column (``NAME`` or ``NAME/h2c``)."""
+        name, transport = split_column(str(request.param))
+        if transport == "h1" and request.node.get_closest_marker("h2_only") is not None:
+            not_applicable(f"servers/{name}.toml does not offer HTTP/2 ([offers] http2)")
         pool = self.pool()
         if name not in self._spawned:  # an xdist worker: start its root-path twin alongside
             self._spawned.add(name)
@@ -297,11 +314,13 @@ class ConformancePlugin:
             handle = pool.get(name)
         except ServerError as error:
             raise HarnessError(f"server {error.name!r} {error.problem}", error.log_tail) from None
-        yield handle
+        yield handle.over(transport)
 
     @pytest.fixture
     def rootpath_server(self, server: Server) -> Server:
         """The same configuration started with its root-path option (``/mount``) on."""
+        if server.transport != "h1":
+            raise not_this_transport("the rootpath_server fixture")
         if not self.configs[server.name].rootpath_args:
             not_applicable(f"servers/{server.name}.toml declares no [rootpath] args")
         name = server.name + ROOTPATH_SUFFIX
@@ -316,13 +335,17 @@ class ConformancePlugin:
         return handle
 
     @pytest.fixture
-    def server_pool(self) -> ServerPool:
+    def server_pool(self, request: pytest.FixtureRequest) -> ServerPool:
         """The pool, for cases that need a private instance (e.g. to stop it)."""
+        if _column_of(request.node) != _server_of(request.node):
+            raise not_this_transport("the server_pool fixture")
         return self.pool()
 
     @pytest.fixture
     def asgi_violations(self, server: Server) -> list[dict[str, Any]]:
         """Every ASGI message violation recorded for this server so far (sweep cases)."""
+        if server.transport != "h1":
+            raise not_this_transport("the asgi_violations fixture (one sweep per process)")
         if not self.validating:
             not_applicable("ASGI message validation is off (CONFORMANCE_VALIDATE=0)")
         self._collect_violations(server.name)
@@ -355,9 +378,12 @@ class ConformancePlugin:
         marker_ids = _ids_of(item)
         if name is None or not marker_ids:
             return test_report
-        test_report.conformance_name = f"{', '.join(marker_ids)} on {name}"  # type: ignore[attr-defined]
+        column = _column_of(item) or name
+        test_report.conformance_name = f"{', '.join(marker_ids)} on {column}"  # type: ignore[attr-defined]
         if call.when == "teardown" or (call.when == "setup" and test_report.passed):
             return test_report
+        if call.excinfo is not None and isinstance(call.excinfo.value, NotThisTransport):
+            return test_report  # an HTTP/1.1-only case on an h2c column: no result
         exited = None
         if call.when == "call" and self._pool is not None:
             exited = self._pool.take_exit(name)  # the server died during this case
@@ -379,6 +405,8 @@ class ConformancePlugin:
         exited: ServerError | None = None,
     ) -> None:
         config = self.configs[name]
+        column = _column_of(item) or name
+        transport = split_column(column)[1]
         case = base_outcome(call)
         base, detail, log_tail = case.outcome, case.detail, case.log_tail
         crash = None
@@ -400,13 +428,15 @@ class ConformancePlugin:
         for requirement in ids:
             if exited is not None:  # a crash: only a declared known crash excuses it
                 declared = None if crash is None else f"known crash of {name}: {crash}"
-            else:
-                declared = config.deviations.get(requirement)
+            else:  # "ID@h2c" declares a deviation of one transport, "ID" of every one
+                declared = config.deviations.get(
+                    f"{requirement}@{transport}", config.deviations.get(requirement)
+                )
             outcome = apply_deviation(base, declared)
             results.append(
                 Result(
                     requirement,
-                    name,
+                    column,
                     item.nodeid,
                     outcome,
                     round(test_report.duration, 4),
@@ -414,12 +444,13 @@ class ConformancePlugin:
                     reason=declared or "",
                     log_tail=log_tail,
                     link=config.deviation_links.get(requirement, "") if declared else "",
+                    transport=transport,
                 )
             )
         outcomes = {r.outcome for r in results}
         if base == "fail" and outcomes == {"deviation"}:
             test_report.outcome = "skipped"
-            reasons = crash or "; ".join(config.deviations[i] for i in ids)
+            reasons = crash or "; ".join(r.reason for r in results)
             test_report.wasxfail = f"deviation: {reasons}"
         elif "unexpected-pass" in outcomes:
             test_report.outcome = "failed"
@@ -431,6 +462,7 @@ class ConformancePlugin:
             "name": name,
             "version": self.version_of(name),
             "command": " ".join(config.command),
+            "trio": config.offers.trio,  # the application runs under trio (an extension)
         }
         handle = self.pool().ready(name)
         if handle is not None and handle.live is not None:
@@ -521,11 +553,18 @@ def _sigterm_to_interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
 
 
-def _server_of(item: pytest.Item) -> str | None:
+def _column_of(item: pytest.Item) -> str | None:
+    """The case's report column: ``NAME`` or ``NAME/h2c``."""
     callspec = getattr(item, "callspec", None)
-    if callspec is None or "server" not in callspec.params:
-        return None
+    if callspec is None or not isinstance(callspec.params.get("server"), str):
+        return None  # not a server case, or no column selected (an empty parametrisation)
     return str(callspec.params["server"])
+
+
+def _server_of(item: pytest.Item) -> str | None:
+    """The configuration (server process) the case runs against, whatever its transport."""
+    found = _column_of(item)
+    return None if found is None else split_column(found)[0]
 
 
 def _ids_of(item: pytest.Item) -> list[str]:

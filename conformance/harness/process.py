@@ -19,6 +19,7 @@ import atexit
 import http.client
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -39,6 +40,9 @@ PROBE_INTERVAL = 0.05
 LOG_TAIL_LINES = 40
 CONFORMANCE_APP = "conformance_apps.main:app"
 LISTEN_BACKLOG = 128
+FRAME_PREFIXES = ("File ", "^", "~", "Traceback ", "(empty log)", "(no log")
+#: ``SomeError: message`` (also dotted names and ``SystemExit``) in a traceback
+EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt)\b(:.*)?$")
 
 
 class ServerError(RuntimeError):
@@ -48,7 +52,12 @@ class ServerError(RuntimeError):
         self.name = name
         self.problem = problem
         self.log_tail = log_tail
-        super().__init__(f"server {name!r} {problem}\n--- last lines of its log ---\n{log_tail}")
+        tail = f"\n--- last lines of its log ---\n{log_tail}" if log_tail else ""
+        super().__init__(f"server {name!r} {problem}{tail}")
+
+
+class ServerDidNotStart(ServerError):
+    """The process never became ready; ``problem`` is one line: ``did not start: <reason>``."""
 
 
 class ServerNotReady(ServerError):
@@ -145,7 +154,7 @@ class ServerProcess:
     def start(self) -> None:
         """Spawn the process (does not wait for readiness)."""
         listener: socket.socket | None = None
-        values = {"python": self.python, "host": HOST, "app": self.app}
+        values = {"python": self.python, "host": HOST, **self.app_values()}
         if self.config.socket == "fd":
             listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -162,6 +171,8 @@ class ServerProcess:
             self.port = FREE_PORTS()
         values["port"] = str(self.port)
         self.command = [*self.prefix, *self.config.render_command(**values)]
+        env = dict(self.env)
+        env.update(self.config.render_env(python=self.python, host=HOST, **self.app_values()))
         try:
             with open(self.log_path, "ab") as log:
                 self._popen = subprocess.Popen(
@@ -170,7 +181,7 @@ class ServerProcess:
                     stdout=log,
                     stderr=subprocess.STDOUT,
                     cwd=self.app_root,
-                    env=self.env,
+                    env=env,
                     start_new_session=True,
                     pass_fds=() if listener is None else (listener.fileno(),),
                 )
@@ -179,6 +190,23 @@ class ServerProcess:
                 listener.close()
         with _LIVE_LOCK:
             _LIVE.add(self)
+
+    def app_values(self) -> dict[str, str]:
+        """``{app}`` (``module:attr``), ``{app_file}`` and ``{app_attr}`` (the app as a file).
+
+        ``{app_file}`` is a one-line module next to the log that imports the app, so that a
+        server importing a file by path (tremolo) keeps the app's package and its relative
+        imports; ``{app_attr}`` is the name to take from it, always ``app``.
+        """
+        module, _, attr = self.app.partition(":")
+        return {"app": self.app, "app_file": str(self._app_shim(module, attr)), "app_attr": "app"}
+
+    def _app_shim(self, module: str, attr: str) -> Path:
+        shim = self.log_path.parent / "asgi_app_file.py"
+        text = f"from {module} import {attr or 'app'} as app  # written by the harness\n"
+        if not shim.exists() or shim.read_text() != text:
+            shim.write_text(text)
+        return shim
 
     def exit_code(self) -> int | None:
         """The exit status, or None while running."""
@@ -227,6 +255,20 @@ class ServerProcess:
                 return
             if self.config.socket == "port":
                 time.sleep(PROBE_INTERVAL)  # nothing to await: the port is not listening yet
+
+    def start_failure(self, error: ServerError) -> ServerDidNotStart:
+        """``error`` (from :meth:`wait_ready`) as one line: ``did not start: <reason>``.
+
+        The reason is the last exception line of the log (``ModuleNotFoundError: ...``, the
+        exception of an unsupported Python or a broken wheel), else its last line that is not a
+        traceback frame, else ``error``'s own problem.
+        """
+        lines = [line.strip() for line in self.log_tail().splitlines()]
+        lines = [t for t in lines if t and not t.startswith(FRAME_PREFIXES)]
+        exceptions = [t for t in lines if EXCEPTION_LINE.match(t)]
+        last = exceptions[-1] if exceptions else (lines[-1] if lines else "")
+        reason = f"{error.problem}: {last}" if last else error.problem
+        return ServerDidNotStart(self.config.name, f"did not start: {reason}", error.log_tail)
 
     def _probe(self, timeout: float) -> bool:
         connection = http.client.HTTPConnection(HOST, self.port, timeout=timeout)

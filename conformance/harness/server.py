@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import functools
 import socket
 import ssl
@@ -15,11 +16,20 @@ from typing import Any
 import httpx
 from websockets.sync.client import ClientConnection, connect
 
-from conformance.harness.process import HOST, ServerError, ServerExited, ServerProcess
+from conformance.harness.h2client import H2Client
+from conformance.harness.process import (
+    HOST,
+    ServerDidNotStart,
+    ServerError,
+    ServerExited,
+    ServerProcess,
+)
 from conformance.harness.serverconfig import ROOTPATH_SUFFIX, ServerConfig
+from conformance.harness.transport import Transport, column, not_this_transport
 
 HTTP_TIMEOUT = 10.0
-#: Restarts of a configuration that exited mid-run; one more exit fails its later cases at once.
+#: Default restarts of a configuration that exited mid-run (``--max-restarts``); one more
+#: exit fails its later cases at once.
 MAX_RESTARTS = 2
 WS_TIMEOUT = 5.0
 RAW_TIMEOUT = 5.0
@@ -32,7 +42,14 @@ def _ssl_context() -> ssl.SSLContext:
 
 
 class Server:
-    """A ready server; client factories all carry timeouts."""
+    """A ready server; client factories all carry timeouts.
+
+    ``transport`` is what :meth:`http` speaks: ``"h1"``, or ``"h2c"`` (HTTP/2 with prior
+    knowledge; see :mod:`conformance.harness.transport`), where the HTTP/1.1-only accessors
+    end the case as not run on this transport.
+    """
+
+    transport: Transport = "h1"
 
     def __init__(self, process: ServerProcess, version: str | None) -> None:
         self._process = process
@@ -41,9 +58,26 @@ class Server:
         self.live: dict[str, Any] | None = process.get_json(process.config.root_path + "/__scope__")
         self._violation_offset = 0
 
+    def over(self, transport: Transport) -> Server:
+        """This server as seen over ``transport`` (same process)."""
+        if transport == self.transport:
+            return self
+        view = copy.copy(self)
+        view.transport = transport
+        return view
+
+    def _h1_only(self, what: str) -> None:
+        if self.transport != "h1":
+            raise not_this_transport(what)
+
     @property
     def name(self) -> str:
         return self.config.name
+
+    @property
+    def column(self) -> str:
+        """The report column: ``NAME`` or ``NAME/h2c``."""
+        return column(self.config.name, self.transport)
 
     @property
     def config(self) -> ServerConfig:
@@ -55,15 +89,18 @@ class Server:
 
     @property
     def port(self) -> int:
+        self._h1_only("server.port")
         return self._process.port
 
     @property
     def base_url(self) -> str:
-        return f"http://{HOST}:{self.port}"
+        self._h1_only("server.base_url")
+        return f"http://{HOST}:{self._process.port}"
 
     @property
     def ws_url(self) -> str:
-        return f"ws://{HOST}:{self.port}"
+        self._h1_only("server.ws_url")
+        return f"ws://{HOST}:{self._process.port}"
 
     @property
     def command(self) -> list[str]:
@@ -98,8 +135,22 @@ class Server:
 
     @contextlib.contextmanager
     def http(self, timeout: float = HTTP_TIMEOUT) -> Iterator[httpx.Client]:
-        """An ``httpx.Client`` on ``base_url`` with a timeout on every call."""
-        with httpx.Client(base_url=self.base_url, timeout=timeout, verify=_ssl_context()) as client:
+        """An ``httpx.Client`` on ``base_url`` with a timeout on every call, speaking this
+        server's transport (h2c: HTTP/2 with prior knowledge, ``http1=False``)."""
+        h2c = self.transport == "h2c"
+        with httpx.Client(
+            base_url=f"http://{HOST}:{self._process.port}",
+            timeout=timeout,
+            verify=_ssl_context(),
+            http1=not h2c,
+            http2=h2c,
+        ) as client:
+            yield client
+
+    @contextlib.contextmanager
+    def h2(self, timeout: float = HTTP_TIMEOUT) -> Iterator[H2Client]:
+        """The strict HTTP/2 client, h2c with prior knowledge (any transport column)."""
+        with H2Client.connect(HOST, self._process.port, timeout=timeout) as client:
             yield client
 
     @contextlib.contextmanager
@@ -107,6 +158,7 @@ class Server:
         self, path: str, subprotocols: list[str] | None = None, timeout: float = WS_TIMEOUT
     ) -> Iterator[ClientConnection]:
         """A ``websockets`` sync client connected to ``path``; ``recv`` needs its own timeout."""
+        self._h1_only("server.ws()")
         with connect(
             self.ws_url + path,
             subprotocols=subprotocols,  # type: ignore[arg-type]
@@ -117,7 +169,8 @@ class Server:
 
     def connect(self, timeout: float = RAW_TIMEOUT) -> socket.socket:
         """A plain TCP socket to the server with ``timeout`` on every operation."""
-        return socket.create_connection((HOST, self.port), timeout=timeout)
+        self._h1_only("server.connect()")
+        return socket.create_connection((HOST, self._process.port), timeout=timeout)
 
     def raw(self, data: bytes, timeout: float = RAW_TIMEOUT) -> bytes:
         """Send ``data``, read until the server closes or ``timeout`` passes; answer the bytes.
@@ -125,6 +178,7 @@ class Server:
         Ask for ``Connection: close`` in ``data``; the socket is not half-closed (several
         servers drop a request whose sender half-closed).
         """
+        self._h1_only("server.raw()")
         deadline = time.monotonic() + timeout
         chunks: list[bytes] = []
         with self.connect(timeout) as sock:
@@ -158,8 +212,10 @@ class ServerPool:
         work_dir: Path,
         env: dict[str, str],
         versions: dict[str, str | None],
+        max_restarts: int = MAX_RESTARTS,
     ) -> None:
         self._configs = configs
+        self._max_restarts = max_restarts
         self._python = python
         self._app_root = app_root
         self._work_dir = work_dir
@@ -167,7 +223,8 @@ class ServerPool:
         self._versions = versions
         self._processes: dict[str, ServerProcess] = {}
         self._ready: dict[str, Server] = {}
-        self._failed: dict[str, ServerError] = {}
+        # a server given up on (never ready, or too many exits): raised again, never restarted
+        self._failed_again: dict[str, ServerError] = {}
         self._generation = 0
         self._exits: dict[str, int] = {}
         self._reported: set[str] = set()
@@ -188,13 +245,17 @@ class ServerPool:
             config = self.config_of(name)
             self._generation += 1
             work = self._work_dir / f"{name}.{self._generation}"
-            work.mkdir()
+            tmp = work / "tmp"
+            tmp.mkdir(parents=True)
+            # the app's temporary fixture folders live in the run's folder, removed at the end
+            # even when the server dies by a signal before its atexit handlers run
+            env = dict(self._env, CONFORMANCE_STATE_DIR=str(work), TMPDIR=str(tmp))
             process = ServerProcess(
                 config,
                 python=self._python,
                 app_root=self._app_root,
                 log_path=work / "server.log",
-                env=dict(self._env, CONFORMANCE_STATE_DIR=str(work)),
+                env=env,
             )
             self._processes[name] = process
             process.start()
@@ -203,14 +264,16 @@ class ServerPool:
     def get(self, name: str) -> Server:
         """A ready server; a failed start is remembered so later cases fail at once.
 
-        A server that exited mid-run is restarted (at most :data:`MAX_RESTARTS` times): the
+        A server that exited mid-run is restarted (at most ``max_restarts`` times): the
         case that saw it die fails (see :meth:`take_exit`), later cases get a fresh process.
         An exit nobody reported yet fails the asking case instead of being restarted silently.
+        A server that never became ready raises :class:`ServerDidNotStart` whose ``problem`` is
+        one line, ``did not start: <reason>``; it is remembered and raised again, never retried.
 
         :raises ServerError: the server is not ready, exited, or exited mid-run.
         """
-        if name in self._failed:
-            raise self._failed[name]
+        if name in self._failed_again:
+            raise self._failed_again[name]
         server = self._ready.get(name)
         if server is not None and server._process.exit_code() is not None:
             error = self._forget_exited(name, server._process)
@@ -222,9 +285,13 @@ class ServerPool:
             try:
                 process.wait_ready()
             except ServerError as error:
-                self._failed[name] = error
+                failure = process.start_failure(error)
                 process.stop()
-                raise
+                self._processes.pop(name, None)
+                self._failed_again[name] = ServerDidNotStart(
+                    name, f"{failure.problem} (not started again)", failure.log_tail
+                )
+                raise failure from None
             server = Server(process, self._versions.get(self.config_of(name).base_name))
             self._ready[name] = server
         return server
@@ -239,13 +306,14 @@ class ServerPool:
         self._processes.pop(name, None)
         self._ready.pop(name, None)
         process.stop()  # reap the leader, kill what is left of its group
-        if self._exits[name] > MAX_RESTARTS:
-            self._failed[name] = ServerExited(
-                name,
-                f"{error.problem}; exited {self._exits[name]} times, not restarted again",
-                error.log_tail,
+        if self._exits[name] > self._max_restarts:
+            restarts = self._exits[name] - 1
+            problem = (
+                f"gave up after {restarts} restart{'s' * (restarts != 1)} "
+                f"(--max-restarts {self._max_restarts}): {error.problem}"
             )
-            return self._failed[name]
+            self._failed_again[name] = ServerExited(name, problem, error.log_tail)
+            return ServerExited(name, problem, error.log_tail)
         if name in self._reported:
             self._reported.discard(name)
             return None

@@ -14,7 +14,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 SocketKind = Literal["fd", "port"]
-PLACEHOLDERS = ("python", "fd", "host", "port", "app")
+PLACEHOLDERS = ("python", "fd", "host", "port", "app", "app_file", "app_attr", "servers_dir")
+#: Placeholders an ``[env]`` value may use (known before the process gets its socket).
+ENV_PLACEHOLDERS = ("python", "host", "app", "app_file", "app_attr", "servers_dir")
 ROOTPATH_PLACEHOLDER = "root_path"
 DEFAULT_READY_TIMEOUT = 20.0
 DEFAULT_STOP_TIMEOUT = 5.0
@@ -55,7 +57,10 @@ class ServerConfig:
     """One server configuration.
 
     ``command`` items may contain ``{python}``, ``{fd}`` (``socket = "fd"``), ``{host}``,
-    ``{port}`` and ``{app}``; the harness fills them in.
+    ``{port}``, ``{app}`` (``module:attr``), ``{app_file}`` (the same app as a file path),
+    ``{app_attr}`` (its attribute) and ``{servers_dir}`` (the folder of the TOML file, where a
+    server's own config file can live); the harness fills them in. ``[env]`` sets environment
+    variables of the process (the same placeholders but ``{fd}`` and ``{port}``).
     """
 
     name: str
@@ -73,16 +78,29 @@ class ServerConfig:
     stop_timeout: float = DEFAULT_STOP_TIMEOUT
     rootpath_args: tuple[str, ...] = ()
     root_path: str = ""
+    #: ``[env]``: environment variables of the process (placeholders filled at start)
+    env: Mapping[str, str] = field(default_factory=dict)
+    #: The folder the TOML file came from (``{servers_dir}``: a server's own config file).
+    servers_dir: str = ""
 
     @property
     def base_name(self) -> str:
         """The configuration's own name (without ``+rootpath``)."""
         return self.name.removesuffix(ROOTPATH_SUFFIX)
 
+    @property
+    def module(self) -> str | None:
+        """The module the command runs (the item after ``-m``), None if it names none."""
+        command = list(self.command)
+        if "-m" in command[:-1]:
+            return command[command.index("-m") + 1]
+        return None
+
     def with_root_path(self, root_path: str = ROOT_PATH) -> ServerConfig:
         """The same configuration with its root-path option on, named ``NAME+rootpath``.
 
-        ``[rootpath] args`` are inserted before the ``{app}`` item, ``{root_path}`` filled in.
+        ``[rootpath] args`` are inserted before the ``{app}`` (or ``{app_file}``) item,
+        ``{root_path}`` filled in.
 
         :raises ValueError: the configuration declares no ``[rootpath]``.
         """
@@ -90,7 +108,10 @@ class ServerConfig:
             raise ValueError(f"server {self.name!r} declares no [rootpath] args")
         args = [item.replace("{root_path}", root_path) for item in self.rootpath_args]
         command = list(self.command)
-        at = next((i for i, item in enumerate(command) if "{app}" in item), len(command))
+        at = next(
+            (i for i, item in enumerate(command) if "{app}" in item or "{app_file}" in item),
+            len(command),
+        )
         command[at:at] = args
         return replace(
             self,
@@ -109,7 +130,7 @@ class ServerConfig:
 
         known = {"name", "distribution", "command", "socket", "description", "offers"}
         known |= {"deviations", "known-crashes", "ready_timeout", "stop_timeout", "rootpath"}
-        known.add("deviation_links")
+        known |= {"deviation_links", "env"}
         unknown = sorted(set(data) - known)
         if unknown:
             raise fail(f"unknown keys {unknown}")
@@ -127,6 +148,15 @@ class ServerConfig:
             problem = placeholder_problem(item, PLACEHOLDERS)
             if problem:
                 raise fail(f"command item {item!r}: {problem}")
+        env = data.get("env", {})
+        if not isinstance(env, dict) or not all(
+            isinstance(k, str) and k and "=" not in k and isinstance(v, str) for k, v in env.items()
+        ):
+            raise fail("'[env]' maps variable names to strings")
+        for value in env.values():
+            problem = placeholder_problem(value, ENV_PLACEHOLDERS)
+            if problem:
+                raise fail(f"[env] value {value!r}: {problem}")
         socket = data.get("socket", "fd")
         if socket not in ("fd", "port"):
             raise fail('\'socket\' must be "fd" (inherited listening socket) or "port"')
@@ -191,6 +221,7 @@ class ServerConfig:
             rootpath_args=tuple(rootpath_args),
             ready_timeout=timeouts["ready_timeout"],
             stop_timeout=timeouts["stop_timeout"],
+            env=dict(env),
         )
 
     def known_crash(self, log_tail: str) -> str | None:
@@ -202,7 +233,13 @@ class ServerConfig:
 
     def render_command(self, **values: str) -> list[str]:
         """Fill the placeholders of ``command``."""
+        values.setdefault("servers_dir", self.servers_dir)
         return [item.format(**values) for item in self.command]
+
+    def render_env(self, **values: str) -> dict[str, str]:
+        """The ``[env]`` variables with their placeholders filled."""
+        values.setdefault("servers_dir", self.servers_dir)
+        return {name: value.format(**values) for name, value in self.env.items()}
 
 
 def placeholder_problem(item: str, allowed: Iterable[str]) -> str | None:
@@ -263,7 +300,7 @@ def load_server(path: Path) -> ServerConfig:
     config = ServerConfig.from_mapping(data, str(path))
     if config.name != path.stem:
         raise ServerConfigError(f"{path}: name {config.name!r} differs from the file name")
-    return config
+    return replace(config, servers_dir=str(path.resolve().parent))
 
 
 def load_servers(directories: Path | Iterable[Path]) -> dict[str, ServerConfig]:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from conformance.harness.transport import add_transport_option
 
 SERVER_DESC = "server configuration to run (repeatable; default: every installed one)"
 IMPL_DESC = "import name of the implementation under test (default: baize)"
@@ -32,6 +35,11 @@ REQUIREMENT_DESC = (
 LIST_DESC = "print the requirement catalogue (id, level, clause, text) and exit"
 REPORT_NAME_DESC = "base name of the report files: NAME.json/.md/.html (default: conformance)"
 CASE_TIMEOUT = 30.0
+MAX_RESTARTS_DESC = (
+    "restarts of a server that exits mid-run before its later cases fail at once "
+    "with 'gave up after N restarts' (default: 2)"
+)
+DEFAULT_MAX_RESTARTS = 2
 
 
 @dataclass(frozen=True)
@@ -45,6 +53,7 @@ class Settings:
     servers_dirs: tuple[Path, ...]  # the shipped folder first, then each --servers-dir
     requirements: tuple[str, ...] = ()
     report_name: str = "conformance"
+    max_restarts: int = DEFAULT_MAX_RESTARTS
 
     def selects(self, requirement: str) -> bool:
         """Whether ``--requirement`` keeps ``requirement`` (no option keeps everything)."""
@@ -71,6 +80,25 @@ def add_options(parser: pytest.Parser) -> None:
     )
     group.addoption("--list-requirements", action="store_true", default=False, help=LIST_DESC)
     group.addoption("--report-name", default="conformance", metavar="NAME", help=REPORT_NAME_DESC)
+    group.addoption(
+        "--max-restarts",
+        type=_non_negative,
+        default=DEFAULT_MAX_RESTARTS,
+        metavar="N",
+        help=MAX_RESTARTS_DESC,
+    )
+    add_transport_option(parser)
+
+
+def _non_negative(text: str) -> int:
+    """``--max-restarts`` value: a whole number >= 0 (argparse turns the error into usage)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number >= 0")
+    return value
 
 
 def from_checkout(config: pytest.Config) -> bool:
@@ -99,4 +127,5 @@ def resolve(config: pytest.Config) -> Settings:
         servers_dirs=(*builtin, *extra_dirs),
         requirements=tuple(dict.fromkeys(config.getoption("requirement"))),
         report_name=config.getoption("report_name"),
+        max_restarts=config.getoption("max_restarts"),
     )

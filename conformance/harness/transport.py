@@ -1,0 +1,83 @@
+"""The transport dimension: which (server, transport) columns a case runs on.
+
+A column is ``NAME`` (HTTP/1.1, every configuration) or ``NAME/h2c`` (HTTP/2 over cleartext
+with prior knowledge, where ``[offers] http2 = true``). Both columns of a configuration share
+one server process. A case runs on the h2c column when it reaches the server only through
+``server.http()`` (an httpx client speaking h2c) or the strict client ``server.h2()``:
+
+* ``@pytest.mark.h1_only``: never on an h2c column (the case is about HTTP/1.1 bytes);
+* ``@pytest.mark.h2_only``: only on h2c columns (``SRV-H2-*``); on a configuration without
+  HTTP/2 it runs once on the plain column and ends ``not-applicable``;
+* unmarked: on both. Under h2c, ``server.raw()``, ``.connect()``, ``.ws()``, ``.port``,
+  ``.base_url``, ``.ws_url``, the ``rootpath_server``, ``server_pool`` and ``asgi_violations``
+  fixtures end the case with :class:`NotThisTransport`: that case is HTTP/1.1-only by what
+  it does, and its h2c run leaves no result (it is skipped, never a verdict).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import pytest
+
+Transport = Literal["h1", "h2c"]
+TRANSPORTS: tuple[Transport, ...] = ("h1", "h2c")
+SEPARATOR = "/"
+H1_ONLY_MARKER = "h1_only: the case reads HTTP/1.1 bytes; it never runs over h2c"
+H2_ONLY_MARKER = "h2_only: the case checks HTTP/2 duties; it runs only over h2c"
+
+
+class NotThisTransport(pytest.skip.Exception):  # type: ignore[name-defined,misc]
+    """An h2c run of a case that needs HTTP/1.1 (raw bytes, WebSocket, a private instance)."""
+
+
+def not_this_transport(what: str) -> NotThisTransport:
+    return NotThisTransport(f"HTTP/1.1-only case: it uses {what}", _use_item_location=True)
+
+
+def add_transport_option(parser: pytest.Parser) -> None:
+    parser.getgroup("conformance").addoption(
+        "--transport",
+        action="append",
+        choices=TRANSPORTS,
+        default=None,
+        help="run over this transport only (repeatable; default: every transport a server "
+        "offers: h1 always, h2c where [offers] http2 = true)",
+    )
+
+
+def selected_transports(config: pytest.Config) -> tuple[Transport, ...]:
+    chosen = config.getoption("transport", None) or TRANSPORTS
+    return tuple(t for t in TRANSPORTS if t in chosen)
+
+
+def column(server: str, transport: Transport) -> str:
+    """The report column of ``server`` over ``transport``."""
+    return server if transport == "h1" else f"{server}{SEPARATOR}{transport}"
+
+
+def split_column(name: str) -> tuple[str, Transport]:
+    """``NAME/h2c`` → (``NAME``, ``"h2c"``); ``NAME`` → (``NAME``, ``"h1"``)."""
+    base, sep, transport = name.rpartition(SEPARATOR)
+    if sep and transport in TRANSPORTS:
+        return base, transport
+    return name, "h1"
+
+
+def columns_for(
+    item_markers: set[str],
+    servers: list[str],
+    offers_h2: dict[str, bool],
+    transports: tuple[Transport, ...],
+) -> list[str]:
+    """The columns a case with ``item_markers`` runs on, h1 columns first."""
+    h1_only = "h1_only" in item_markers
+    h2_only = "h2_only" in item_markers
+    plain: list[str] = []
+    h2c: list[str] = []
+    for name in servers:
+        if "h2c" in transports and offers_h2[name] and not h1_only:
+            h2c.append(column(name, "h2c"))
+        if "h1" in transports and not (h2_only and offers_h2[name]):
+            plain.append(name)
+    return plain + h2c
