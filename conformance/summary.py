@@ -33,7 +33,7 @@ from conformance.harness.reportgrid import (
     split_detail,
 )
 from conformance.harness.serverconfig import ServerConfigError, load_servers
-from conformance.harness.verdicts import NOT_PROVIDED, aggregate, category, is_outcome
+from conformance.harness.verdicts import EXTENSION_LEVEL, NOT_PROVIDED, aggregate, is_outcome
 
 DETAIL_WIDTH = 160
 
@@ -186,7 +186,7 @@ def _notes(data: Mapping[str, Any], grid: Grid, name: str, reasons: Mapping[str,
             result = grid.worst.get((rid, name))
             if result is None:
                 continue
-            shown = category(result["outcome"], grid.rows[rid]["level"])
+            shown = grid.counts_as(rid, name, result["outcome"])
             if shown == "deviation":
                 notes.append(f"`{rid}`: {_reason(result, reasons)}")
             elif shown == "fail":
@@ -194,7 +194,7 @@ def _notes(data: Mapping[str, Any], grid: Grid, name: str, reasons: Mapping[str,
             elif shown == "error":
                 notes.append(f"`{rid}`: harness error ({_cell_text(_what_happened(result))})")
             elif shown == NOT_PROVIDED:
-                notes.append(f"`{rid}`: extension not provided")
+                notes.append(f"`{rid}`: {grid.why_not_provided(rid, name)}")
             elif shown == "unexpected-pass":
                 notes.append(f"`{rid}`: declared but passes")
     return notes
@@ -275,7 +275,7 @@ def impl_summary(data: Mapping[str, Any], title: str | None = None, table: bool 
         if rid not in implementation:
             continue
         tested.setdefault(rid, set()).add(server)
-        shown = category(result["outcome"], grid.rows[rid]["level"])
+        shown = grid.counts_as(rid, server, result["outcome"])
         if shown == "fail":
             failing.setdefault(rid, []).append(result)
         elif shown == NOT_PROVIDED:
@@ -301,8 +301,15 @@ def impl_summary(data: Mapping[str, Any], title: str | None = None, table: bool 
         detail = f"{servers[0]}: {_what_happened(results[0])}"
         out.append(f"| `{rid}` | {source} | {where} | {_cell_text(detail)} |")
     if missing:
-        listed = ", ".join(f"`{rid}`" for rid in sorted(missing))
-        out += ["", f"Extensions not provided (EXT requirements, never API failures): {listed}."]
+        listed = ", ".join(
+            f"`{rid}`" + ("" if grid.rows[rid]["level"] == EXTENSION_LEVEL else " (trio)")
+            for rid in sorted(missing)
+        )
+        out += [
+            "",
+            "Extensions not provided (EXT requirements, and failures under trio: trio "
+            f"(extension) not provided; never API failures): {listed}.",
+        ]
     return "\n".join(out) + "\n"
 
 

@@ -356,3 +356,40 @@ def test_open_behaviours_are_facts_not_verdicts() -> None:
     summary = text.split("## Summary", 1)[1].split("## ", 1)[0]
     assert "root_path" not in summary  # never counted as pass or fail
     assert "what the root-path option does" in report.render_html(data()).lower()
+
+
+def trio_document(trio: bool | None) -> dict[str, Any]:
+    """The fixed report plus a configuration ``tri`` (``trio`` as given; ``None``: an old
+    report without the field) where an implementation and a server requirement fail."""
+    tri: dict[str, Any] = {"name": "tri", "version": "3.0", "command": "{python} -m tri {app}"}
+    if trio is not None:
+        tri["trio"] = trio
+    results = [
+        *RESULTS,
+        Result("X-ONE", "tri", "c.py::test_one[tri]", "fail", 0.01, "sniffio: asyncio"),
+        Result("S-ONE", "tri", "c.py::test_s[tri]", "fail", 0.01, "bare LF"),
+    ]
+    run = {**RUN, "servers": [*RUN["servers"], tri]}
+    return {**report.build(run, [], results, OPEN), "requirements": REQUIREMENTS}
+
+
+def test_an_implementation_failure_under_trio_is_the_trio_extension_not_provided() -> None:
+    text = report.render_markdown(trio_document(True))
+    # X-ONE fails on beta (asyncio): a failure; on tri (trio): the trio extension not provided.
+    assert "| `X-ONE` | MUST | RFC 1 §1 | pass | **FAIL** | **no ext** |" in text
+    assert "| `S-ONE` | MUST | RFC 9 §9 | pass | **FAIL** | **FAIL** |" in text  # server duty
+    failures = section(text, "## Failures and unexpected passes")
+    assert "`X-ONE` on beta" in failures and "`X-ONE` on tri" not in failures
+    assert "`S-ONE` on tri" in failures
+    assert "| `X-ONE` | tri | trio (extension) not provided: sniffio: asyncio |" in section(
+        text, "## Extensions not provided"
+    )
+    page = report.render_html(trio_document(True))
+    assert '<span class="tag not-provided">no ext</span> <code>X-ONE</code> on <b>tri</b>' in page
+
+
+@pytest.mark.parametrize("trio", [False, None])
+def test_the_same_failure_on_an_asyncio_or_unmarked_server_is_a_failure(trio: bool | None) -> None:
+    text = report.render_markdown(trio_document(trio))
+    assert "| `X-ONE` | MUST | RFC 1 §1 | pass | **FAIL** | **FAIL** |" in text
+    assert "`X-ONE` on tri" in section(text, "## Failures and unexpected passes")

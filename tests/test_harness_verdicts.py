@@ -79,3 +79,26 @@ def test_an_ext_failure_counts_as_not_provided_only() -> None:
     assert verdicts.category("error", "EXT") == "error"
     assert verdicts.category("deviation", "EXT") == "deviation"
     assert verdicts.category(None, "EXT") is None
+
+
+def test_an_implementation_failure_under_trio_is_the_trio_extension_not_provided() -> None:
+    assert verdicts.category("fail", "MUST", "implementation", trio=True) == verdicts.NOT_PROVIDED
+    assert verdicts.category("fail", "API", "implementation", trio=True) == verdicts.NOT_PROVIDED
+    assert verdicts.category("fail", "MUST", "server", trio=True) == "fail"  # the server's duty
+    assert verdicts.category("fail", "MUST", "implementation", trio=False) == "fail"  # asyncio
+    assert verdicts.category("error", "API", "implementation", trio=True) == "error"
+    assert verdicts.category("deviation", "MUST", "implementation", trio=True) == "deviation"
+    assert verdicts.category("pass", "API", "implementation", trio=True) == "pass"
+
+
+@pytest.mark.parametrize(
+    ("entry", "trio"),
+    [
+        ({"name": "hypercorn-trio", "trio": True}, True),
+        ({"name": "hypercorn", "trio": False}, False),
+        ({"name": "hypercorn-trio"}, False),  # an old report: the name is no evidence
+        ({"name": "x", "trio": "yes"}, False),
+    ],
+)
+def test_a_server_runs_trio_only_when_its_entry_says_so(entry: dict[str, Any], trio: bool) -> None:
+    assert verdicts.runs_trio(entry) is trio

@@ -84,6 +84,7 @@ def test_merged_shards_equal_one_run_of_both(tmp_path: Path) -> None:
         assert merged["run"][field] == both["run"][field]
     assert merged["run"]["requirements_selected"] == both["run"]["requirements_selected"]
     assert [s["name"] for s in merged["run"]["servers"]] == ["uvicorn", "hypercorn"]
+    assert [s.get("trio") for s in merged["run"]["servers"]] == [False, False]  # kept
     facts = merged["open_behaviours"]["root_path"]["servers"]
     assert set(facts) == {"uvicorn", "hypercorn"}
     shard_facts = read(reports["hypercorn"])["open_behaviours"]["root_path"]["servers"]

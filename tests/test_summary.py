@@ -155,7 +155,8 @@ tested fail on at least one server; 1 extension not provided.
 | `R-ONE` | RFC 1 §1 | 1 of 2 (alpha) | alpha: requirement: second case |
 | `R-TWO` | RFC 1 §2 | 1 of 2 (beta) | beta: expected 'a\\|b' {"x" * 138}… |
 
-Extensions not provided (EXT requirements, never API failures): `R-EXT`.
+Extensions not provided (EXT requirements, and failures under trio: trio (extension) not provided; \
+never API failures): `R-EXT`.
 """
 
 
@@ -311,3 +312,37 @@ def test_glance_leaves_out_the_notes_and_output_writes_a_page(files: tuple[Path,
     written = page.read_text(encoding="utf-8")
     assert written.startswith("<!-- generated from conformance.json")
     assert written.endswith(COMPARISON.split("\n", 2)[2])
+
+
+def with_trio_server(trio: bool | None) -> dict[str, Any]:
+    """REPORT plus a configuration ``tri`` (``trio`` as given; ``None``: an old report without
+    the field) where R-ONE (implementation) and S-TWO (server) fail."""
+    tri: dict[str, Any] = {"name": "tri", "version": "3.0", "offers": {"trio": True}}
+    if trio is not None:
+        tri["trio"] = trio
+    failures = [
+        {"requirement": "R-ONE", "server": "tri", "outcome": "fail", "detail": "sniffio: asyncio"},
+        {"requirement": "S-TWO", "server": "tri", "outcome": "fail", "detail": "bare LF"},
+    ]
+    run = {**REPORT["run"], "servers": [*REPORT["run"]["servers"], tri]}
+    return {**REPORT, "run": run, "results": [*REPORT["results"], *failures]}
+
+
+def test_an_implementation_failure_under_trio_is_the_trio_extension_not_provided(
+    files: tuple[Path, Path],
+) -> None:
+    text = summary.impl_summary(with_trio_server(True))
+    # R-ONE still fails on alpha (asyncio); on tri it is the trio extension not provided.
+    assert "| `R-ONE` | RFC 1 §1 | 1 of 3 (alpha) |" in text
+    assert "`R-EXT`, `R-ONE` (trio)." in text
+    page = summary.server_comparison(with_trio_server(True), files[1])
+    tri_row = next(line for line in page.splitlines() if line.startswith("| `tri`"))
+    assert "`R-ONE`: trio (extension) not provided" in tri_row
+    assert "`S-TWO`: **fails** (bare LF)" in tri_row  # a server duty still fails under trio
+
+
+@pytest.mark.parametrize("trio", [False, None])
+def test_the_same_failure_on_an_asyncio_or_unmarked_server_is_a_failure(trio: bool | None) -> None:
+    text = summary.impl_summary(with_trio_server(trio))
+    assert "| `R-ONE` | RFC 1 §1 | 2 of 3 (alpha, tri) |" in text
+    assert "(trio)" not in text

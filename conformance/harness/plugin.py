@@ -452,6 +452,7 @@ class ConformancePlugin:
             "name": name,
             "version": self.version_of(name),
             "command": " ".join(config.command),
+            "trio": config.offers.trio,  # the application runs under trio (an extension)
         }
         handle = self.pool().ready(name)
         if handle is not None and handle.live is not None:

@@ -31,7 +31,7 @@ from conformance.harness.reportgrid import (
     short,
     split_detail,
 )
-from conformance.harness.verdicts import NOT_PROVIDED, category
+from conformance.harness.verdicts import NOT_PROVIDED
 
 CSS = """
 body{font:14px/1.4 system-ui,sans-serif;margin:1.5em 2em;color:#222}
@@ -218,7 +218,7 @@ def _results(
         anchored.add(anchor)
         main, heading, log = split_detail(result)
         first = reason(result)
-        shown = category(outcome, grid.rows.get(rid, {}).get("level"))
+        shown = grid.counts_as(rid, server, outcome)
         label = LABELS[shown]
         out.append(
             f'<details class="result"{id_attr}><summary title="{_e(first)}">'

@@ -16,6 +16,7 @@ from conformance.harness.reportgrid import (
     PART_INTROS,
     PART_TITLES,
     SUMMARY_ORDER,
+    TRIO_NOT_PROVIDED,
     Grid,
     Part,
     build_grid,
@@ -145,8 +146,17 @@ def _not_provided(data: dict[str, Any], grid: Grid) -> list[str]:
     if not found:
         return [*out, "None.", ""]
     out += ["| requirement | server | what happened |", "|---|---|---|"]
-    out += [f"| `{r['requirement']}` | {r['server']} | {md(reason(r))} |" for r in found]
+    out += [
+        f"| `{r['requirement']}` | {r['server']} | {md(_lacking(grid, r) + reason(r))} |"
+        for r in found
+    ]
     return [*out, ""]
+
+
+def _lacking(grid: Grid, result: dict[str, Any]) -> str:
+    """``trio (extension) not provided: `` for a failure counted so because of trio, else ``""``."""
+    why = grid.why_not_provided(result["requirement"], result["server"])
+    return f"{why}: " if why == TRIO_NOT_PROVIDED else ""
 
 
 def _deviations(data: dict[str, Any], grid: Grid) -> list[str]:

@@ -14,7 +14,9 @@ from conformance.harness.verdicts import (
     SUBJECTS,
     aggregate,
     category,
+    runs_trio,
     subject_of,
+    trio_not_provided,
 )
 
 # Short labels for grid and summary cells; the full name goes in a tooltip.
@@ -29,6 +31,7 @@ LABELS: dict[str | None, str] = {
     None: "–",
 }
 NO_RESULT = "no result"
+TRIO_NOT_PROVIDED = "trio (extension) not provided"
 # Summary columns, most alarming first after pass.
 SUMMARY_ORDER = (
     "pass",
@@ -52,7 +55,8 @@ PART_INTROS = {
     "a failure here is the server's.",
     "implementation": "The implementation under test, run on each server (the implementation "
     "catalogue). A failure of an EXT requirement is an extension not provided (no ext), "
-    "never an API failure.",
+    "never an API failure; so is a failure on a configuration running under trio (trio "
+    "(extension) not provided).",
 }
 # Reports written by harness 0.2 packed the server log into ``detail`` after this line.
 LEGACY_LOG_MARKER = re.compile(r"^--- last lines of .* ---$", re.MULTILINE)
@@ -80,6 +84,19 @@ class Grid:
     parts: list[Part]
     worst: dict[tuple[str, str], dict[str, Any]]  # (requirement, server) -> worst result
     rows: dict[str, dict[str, Any]]  # requirement id -> its catalogue row (with defaults)
+    trio: frozenset[str] = frozenset()  # configurations that ran the application under trio
+
+    def counts_as(self, requirement: str, server: str, outcome: str | None) -> str | None:
+        """How ``outcome`` of ``requirement`` on ``server`` counts (:func:`verdicts.category`)."""
+        row = self.rows.get(requirement, {})
+        return category(outcome, row.get("level"), row.get("subject"), server in self.trio)
+
+    def why_not_provided(self, requirement: str, server: str) -> str:
+        """Which extension a ``not-provided`` cell lacks, in words."""
+        subject = self.rows.get(requirement, {}).get("subject")
+        if trio_not_provided(subject, server in self.trio):
+            return TRIO_NOT_PROVIDED
+        return "extension not provided"
 
     def outcome(self, requirement: str, server: str) -> str | None:
         result = self.worst.get((requirement, server))
@@ -87,8 +104,7 @@ class Grid:
 
     def cell(self, requirement: str, server: str) -> str | None:
         """How the cell counts (:func:`verdicts.category`); ``None``: no result."""
-        level = self.rows.get(requirement, {}).get("level")
-        return category(self.outcome(requirement, server), level)
+        return self.counts_as(requirement, server, self.outcome(requirement, server))
 
     def counts(self, server: str, ids: list[str]) -> dict[str, int]:
         """Requirements of ``ids`` per category on ``server``, plus ``no result``."""
@@ -147,7 +163,8 @@ def build_grid(data: dict[str, Any]) -> Grid:
                 areas.setdefault(row["area"], []).append(row)
         if areas:
             parts.append(Part(subject, list(areas.items())))
-    return Grid(names, parts, aggregate(data["results"]), {row["id"]: row for row in rows})
+    trio = frozenset(s["name"] for s in data["run"]["servers"] if runs_trio(s))
+    return Grid(names, parts, aggregate(data["results"]), {row["id"]: row for row in rows}, trio)
 
 
 def notable(data: dict[str, Any], grid: Grid, categories: tuple[str, ...]) -> list[dict[str, Any]]:
@@ -156,7 +173,7 @@ def notable(data: dict[str, Any], grid: Grid, categories: tuple[str, ...]) -> li
     found = [
         r
         for r in data["results"]
-        if category(r["outcome"], grid.rows.get(r["requirement"], {}).get("level")) in categories
+        if grid.counts_as(r["requirement"], r["server"], r["outcome"]) in categories
     ]
     return sorted(found, key=lambda r: order[grid.rows[r["requirement"]]["subject"]])
 

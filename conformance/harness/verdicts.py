@@ -10,7 +10,9 @@ Every renderer (``report``, ``summary``, ``compare``) imports these; nothing els
 - A requirement binds a ``subject``: the ``server`` (its duties, whatever app runs) or the
   ``implementation`` under test. Its ``level`` (MUST, SHOULD, API, EXT) says how a failure
   counts: the failure of an ``EXT`` requirement is an extension not provided, never an API
-  failure.
+  failure. Running on trio is an extension too: on a configuration that runs the application
+  under trio (``[offers] trio = true``), the failure of an ``implementation`` requirement is
+  the trio extension not provided; server duties and the asyncio configurations count as usual.
 """
 
 from __future__ import annotations
@@ -110,9 +112,27 @@ def subject_of(requirement: Mapping[str, Any]) -> Subject:
     )
 
 
-def category(outcome: str | None, level: str | None) -> str | None:
-    """How a cell counts: ``not-provided`` for the failure of an ``EXT`` requirement, else its
-    outcome (``None``: no result)."""
-    if outcome == "fail" and level == EXTENSION_LEVEL:
+def category(
+    outcome: str | None,
+    level: str | None,
+    subject: str | None = None,
+    trio: bool = False,
+) -> str | None:
+    """How a cell counts: ``not-provided`` for the failure of an ``EXT`` requirement, or of an
+    ``implementation`` requirement on a configuration running under ``trio`` (trio is an
+    extension); else its outcome (``None``: no result)."""
+    if outcome == "fail" and (level == EXTENSION_LEVEL or trio_not_provided(subject, trio)):
         return NOT_PROVIDED
     return outcome
+
+
+def trio_not_provided(subject: str | None, trio: bool) -> bool:
+    """Whether a failure of a requirement binding ``subject`` counts as the trio extension not
+    provided: an ``implementation`` requirement on a configuration running under trio."""
+    return trio and subject == "implementation"
+
+
+def runs_trio(server: Mapping[str, Any]) -> bool:
+    """Whether a ``run.servers`` entry ran the application under trio: its ``trio`` field;
+    reports that predate the field count as asyncio (a name is no evidence)."""
+    return server.get("trio") is True
