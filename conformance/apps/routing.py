@@ -81,6 +81,7 @@ def report(name: str) -> App:
 
     async def endpoint(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
+            await receive()  # websocket.connect: the handshake's request, answered by accept
             await send({"type": "websocket.accept"})
             await send({"type": "websocket.send", "text": json.dumps(seen(name, scope))})
             await send({"type": "websocket.close", "code": 1000})
