@@ -1,3 +1,5 @@
+# Over 700 lines on purpose: one case per FileResponse requirement (ranges live in
+# test_file_ranges.py), sharing the file fixtures.
 """FileResponse requirements (conformance/requirements/file.toml): full answers, headers, errors.
 
 The ranges cases are in ``test_file_ranges.py`` and use the helpers here. The scenario app

@@ -1,3 +1,5 @@
+# Over 700 lines on purpose: one case per requirement of the Request area (108 ids), in catalogue
+# order, sharing the scenario-app helpers at the top.
 """HTTPConnection and Request (conformance/requirements/request.toml) through real servers.
 
 The scenario apps (conformance/apps/request.py) answer what the implementation computed;

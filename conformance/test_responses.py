@@ -1,3 +1,5 @@
+# Over 700 lines on purpose: one case per requirement of the Responses area, in catalogue order,
+# sharing the raw-response helpers.
 """Responses (conformance/requirements/responses.toml): the implementation's response classes,
 read byte by byte with the raw-socket client where framing matters."""
 

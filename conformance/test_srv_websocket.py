@@ -1,3 +1,5 @@
+# Over 700 lines on purpose: one case per SRV-WS requirement (79 ids), grouped like RFC 6455's
+# sections, sharing the raw-frame helpers at the top.
 """The server's RFC 6455 duties (requirements/srv-websocket.toml), on the wire.
 
 Every case speaks through :mod:`conformance.harness.wsframes`, a raw-frame client whose decoder

@@ -1,3 +1,5 @@
+# Over 700 lines on purpose: one case per WebSocket requirement of the implementation, in
+# catalogue order, sharing the result-polling helpers.
 """WebSocket requirements (conformance/requirements/websocket.toml) through real servers.
 
 Clients: the ``websockets`` sync client (every ``recv`` bounded) and, where the bytes of a frame

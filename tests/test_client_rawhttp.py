@@ -1,3 +1,5 @@
+# Over 700 lines on purpose: the tests of one strict client, run whole, byte by byte and with
+# trailing junk.
 """Tests of the raw-socket HTTP/1.1 client: the sans-IO parser byte by byte,
 and the I/O helpers against tiny socket servers started here."""
 

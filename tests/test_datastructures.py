@@ -1,3 +1,5 @@
+# Over 700 lines on purpose: the unit tests of one module, baize/datastructures.py, mirrored one
+# to one.
 """Tests of baize.datastructures: URL, headers, multi-value mappings, uploads, negotiation."""
 
 from __future__ import annotations

@@ -1,3 +1,5 @@
+# Over 700 lines on purpose: the unit tests of one module, baize/asgi/requests.py, mirrored one to
+# one.
 """Tests of baize.asgi.requests: HTTPConnection, Request and ClientDisconnect through ASGI calls."""
 
 from __future__ import annotations

@@ -1,3 +1,5 @@
+# Over 700 lines on purpose: the unit tests of one module, baize/asgi/staticfiles.py, mirrored one
+# to one.
 """Files and Pages through real ASGI calls, and the pure helpers of baize.staticfiles."""
 
 from __future__ import annotations
