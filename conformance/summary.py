@@ -33,6 +33,7 @@ from conformance.harness.reportgrid import (
     split_detail,
 )
 from conformance.harness.serverconfig import ServerConfigError, load_servers
+from conformance.harness.transport import split_column
 from conformance.harness.verdicts import EXTENSION_LEVEL, NOT_PROVIDED, aggregate, is_outcome
 
 DETAIL_WIDTH = 160
@@ -98,8 +99,9 @@ def server_info(data: Mapping[str, Any], servers_dir: Path | None) -> dict[str, 
     recorded = {s["name"]: s for s in data["run"]["servers"]}
     info: dict[str, ServerInfo] = {}
     for name in server_names(data):
-        entry = recorded.get(name, {})
-        config = configs.get(name)
+        base, transport = split_column(name)  # an h2c column shares its server's configuration
+        entry = recorded.get(name) or recorded.get(base, {})
+        config = configs.get(base)
         if "offers" in entry:
             offers = describe_offers(entry["offers"])
         elif config is not None:
@@ -116,9 +118,20 @@ def server_info(data: Mapping[str, Any], servers_dir: Path | None) -> dict[str, 
                 f"server {name!r}: the report records no offers and {where} does not exist "
                 "(pass --servers-dir)"
             )
-        reasons = dict(config.deviations) if config is not None else {}
+        reasons = transport_reasons(config.deviations, transport) if config is not None else {}
         info[name] = ServerInfo(str(entry.get("version") or "?"), offers, reasons)
     return info
+
+
+def transport_reasons(deviations: Mapping[str, str], transport: str) -> dict[str, str]:
+    """Deviation reasons of one transport's column: ``ID`` applies to every transport,
+    ``ID@TRANSPORT`` to that one only (and wins)."""
+    reasons = {rid: why for rid, why in deviations.items() if "@" not in rid}
+    for key, why in deviations.items():
+        rid, _, only = key.partition("@")
+        if only == transport:
+            reasons[rid] = why
+    return reasons
 
 
 def _cell_text(text: str) -> str:
