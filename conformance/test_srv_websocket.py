@@ -25,7 +25,7 @@ import pytest
 
 from conformance.harness import expect_equal, expect_in, expect_true, require_offer
 from conformance.harness.facts import record_fact
-from conformance.harness.server import Server
+from conformance.harness.server import Server, ServerPool
 from conformance.harness.wsframes import (
     OP_BINARY,
     OP_CLOSE,
@@ -933,8 +933,17 @@ def test_huge_frame_close_code_1009(server: Server) -> None:
 # -- the application ----------------------------------------------------------------------------
 
 
+def fresh_instance(server: Server, server_pool: ServerPool) -> Server:
+    """A new process of ``server``'s configuration, so the verdict does not depend on what
+    earlier cases did to the shared one (daphne's application checker stops for good once an
+    app raised after ``http.response.start``, which SRV-APPERR cases provoke)."""
+    server_pool.stop(server.name)
+    return server_pool.get(server.name)
+
+
 @pytest.mark.requirement("SRV-WS-APP-RAISES-CLOSES")
-def test_app_raising_after_accept_closes(server: Server) -> None:
+def test_app_raising_after_accept_closes(server: Server, server_pool: ServerPool) -> None:
+    server = fresh_instance(server, server_pool)
     with ws(server, "/srv_ws/raise") as conn:
         conn.send_frame(OP_TEXT, b"make it raise")
         expect_failed(conn, "the application raised", probe=False)
@@ -942,8 +951,9 @@ def test_app_raising_after_accept_closes(server: Server) -> None:
 
 @pytest.mark.requirement("SRV-WS-APP-RAISES-1011")
 def test_app_raising_after_accept_close_code(
-    server: Server, request: pytest.FixtureRequest
+    server: Server, server_pool: ServerPool, request: pytest.FixtureRequest
 ) -> None:
+    server = fresh_instance(server, server_pool)
     with ws(server, "/srv_ws/raise") as conn:
         conn.send_frame(OP_TEXT, b"make it raise")
         close = expect_failed(conn, "the application raised", probe=False)
