@@ -33,7 +33,7 @@ from conformance.harness.reportgrid import (
     split_detail,
 )
 from conformance.harness.serverconfig import ServerConfigError, load_servers
-from conformance.harness.transport import split_column
+from conformance.harness.transport import declared_deviation, split_column
 from conformance.harness.verdicts import EXTENSION_LEVEL, NOT_PROVIDED, aggregate, is_outcome
 
 DETAIL_WIDTH = 160
@@ -124,14 +124,9 @@ def server_info(data: Mapping[str, Any], servers_dir: Path | None) -> dict[str, 
 
 
 def transport_reasons(deviations: Mapping[str, str], transport: str) -> dict[str, str]:
-    """Deviation reasons of one transport's column: ``ID`` applies to every transport,
-    ``ID@TRANSPORT`` to that one only (and wins)."""
-    reasons = {rid: why for rid, why in deviations.items() if "@" not in rid}
-    for key, why in deviations.items():
-        rid, _, only = key.partition("@")
-        if only == transport:
-            reasons[rid] = why
-    return reasons
+    """Deviation reasons of one transport's column (:func:`transport.declared_deviation`)."""
+    ids = {key.partition("@")[0] for key in deviations}
+    return {rid: why for rid in ids if (why := declared_deviation(deviations, rid, transport))}
 
 
 def _cell_text(text: str) -> str:

@@ -53,6 +53,7 @@ from conformance.harness.transport import (
     H2_ONLY_MARKER,
     NotThisTransport,
     columns_for,
+    declared_deviation,
     not_this_transport,
     selected_transports,
     split_column,
@@ -428,10 +429,8 @@ class ConformancePlugin:
         for requirement in ids:
             if exited is not None:  # a crash: only a declared known crash excuses it
                 declared = None if crash is None else f"known crash of {name}: {crash}"
-            else:  # "ID@h2c" declares a deviation of one transport, "ID" of every one
-                declared = config.deviations.get(
-                    f"{requirement}@{transport}", config.deviations.get(requirement)
-                )
+            else:
+                declared = declared_deviation(config.deviations, requirement, transport)
             outcome = apply_deviation(base, declared)
             results.append(
                 Result(

@@ -16,6 +16,7 @@ one server process. A case runs on the h2c column when it reaches the server onl
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Literal
 
 import pytest
@@ -54,6 +55,14 @@ def selected_transports(config: pytest.Config) -> tuple[Transport, ...]:
 def column(server: str, transport: Transport) -> str:
     """The report column of ``server`` over ``transport``."""
     return server if transport == "h1" else f"{server}{SEPARATOR}{transport}"
+
+
+def declared_deviation(
+    deviations: Mapping[str, str], requirement: str, transport: str
+) -> str | None:
+    """The reason declared for ``requirement`` on ``transport``: ``ID@TRANSPORT`` (that transport
+    only) wins over ``ID`` (every transport); None when neither is declared."""
+    return deviations.get(f"{requirement}@{transport}", deviations.get(requirement))
 
 
 def split_column(name: str) -> tuple[str, Transport]:
