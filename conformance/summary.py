@@ -34,7 +34,13 @@ from conformance.harness.reportgrid import (
 )
 from conformance.harness.serverconfig import ServerConfigError, load_servers
 from conformance.harness.transport import declared_deviation, split_column
-from conformance.harness.verdicts import EXTENSION_LEVEL, NOT_PROVIDED, aggregate, is_outcome
+from conformance.harness.verdicts import (
+    EXTENSION_LEVEL,
+    FLAKY_LABEL,
+    NOT_PROVIDED,
+    aggregate,
+    is_outcome,
+)
 
 DETAIL_WIDTH = 160
 
@@ -118,7 +124,11 @@ def server_info(data: Mapping[str, Any], servers_dir: Path | None) -> dict[str, 
                 f"server {name!r}: the report records no offers and {where} does not exist "
                 "(pass --servers-dir)"
             )
-        reasons = transport_reasons(config.deviations, transport) if config is not None else {}
+        reasons = {}
+        if config is not None:
+            flaky = transport_reasons(config.flaky, transport)
+            reasons = {rid: FLAKY_LABEL + why for rid, why in flaky.items()}
+            reasons.update(transport_reasons(config.deviations, transport))
         info[name] = ServerInfo(str(entry.get("version") or "?"), offers, reasons)
     return info
 
@@ -205,6 +215,9 @@ def _notes(data: Mapping[str, Any], grid: Grid, name: str, reasons: Mapping[str,
                 notes.append(f"`{rid}`: {grid.why_not_provided(rid, name)}")
             elif shown == "unexpected-pass":
                 notes.append(f"`{rid}`: declared but passes")
+            elif shown == "pass" and result.get("flaky") is True:
+                why = _cell_text(declared_reason(dict(result)).removeprefix(FLAKY_LABEL))
+                notes.append(f"`{rid}`: flaky, passed this run ({why})")
     return notes
 
 

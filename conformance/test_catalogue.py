@@ -18,6 +18,9 @@ from conformance.harness.catalogue import (
     load_catalogue,
     load_files,
 )
+from conformance.harness.serverconfig import load_servers, unknown_declarations
+from conformance.harness.settings import BUILTIN_SERVERS_DIR
+from conformance.harness.transport import TRANSPORTS
 
 HERE = Path(__file__).resolve().parent
 
@@ -62,6 +65,18 @@ def test_every_requirement_has_a_case() -> None:
     named = {i for ids in marked_ids().values() for i in ids}
     orphans = sorted(set(load_catalogue()) - named)
     assert not orphans, f"catalogue ids no case checks: {orphans}"
+
+
+def test_server_declarations_name_known_requirements() -> None:
+    """``[deviations]`` and ``[flaky]`` of the shipped configurations name catalogue ids (and
+    known transports after ``@``): a renamed id would otherwise silently stop excusing."""
+    catalogue = load_catalogue()
+    unknown = {
+        name: found
+        for name, config in load_servers(BUILTIN_SERVERS_DIR).items()
+        if (found := unknown_declarations(config, catalogue, TRANSPORTS))
+    }
+    assert not unknown, f"declarations naming no requirement: {unknown}"
 
 
 @pytest.mark.parametrize("name", ["requirement"])

@@ -197,6 +197,20 @@ def test_declared_deviation_and_unexpected_pass(tmp_path: Path) -> None:
     assert token_processes(token) == []
 
 
+def test_a_flaky_failure_is_a_deviation_and_a_flaky_pass_a_pass(tmp_path: Path) -> None:
+    """``[flaky]``: the run stays green whichever way the intermittent case goes."""
+    flaky = '[flaky]\n"FAKE-1" = "fails on some runs"\n"FAKE-2" = "passes this time"\n'
+    done, token = run_suite(tmp_path, "ok", "failing", deviations=flaky)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "1 passed, 1 xfailed" in done.stdout
+    found = {r["requirement"]: (r["outcome"], r["reason"], r["flaky"]) for r in results(tmp_path)}
+    assert found == {
+        "FAKE-1": ("deviation", "flaky: fails on some runs", True),
+        "FAKE-2": ("pass", "flaky: passes this time", True),
+    }
+    assert token_processes(token) == []
+
+
 def test_stubborn_server_is_killed(tmp_path: Path) -> None:
     done, token = run_suite(tmp_path, "stubborn", "normal")
     assert done.returncode == 0, done.stdout + done.stderr

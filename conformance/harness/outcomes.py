@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from conformance.harness.verdicts import OUTCOMES, Outcome
+from conformance.harness.verdicts import FLAKY_LABEL, OUTCOMES, Outcome
 
 __all__ = ["OUTCOMES", "HarnessError", "NotApplicable", "Outcome", "Result", "not_applicable"]
 
@@ -71,6 +71,8 @@ class Result:
     link: str = ""
     #: "h1" or "h2c"; ``server`` is then the report column (``NAME`` or ``NAME/h2c``).
     transport: str = "h1"
+    #: Declared in ``[flaky]`` (a fault seen on some runs only); ``reason`` starts "flaky: ".
+    flaky: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -88,6 +90,7 @@ class Result:
             log_tail=str(data.get("log_tail", "")),
             link=str(data.get("link", "")),
             transport=str(data.get("transport", "h1")),
+            flaky=data.get("flaky") is True,
         )
 
 
@@ -103,3 +106,26 @@ def apply_deviation(outcome: Outcome, declared: str | None) -> Outcome:
     if outcome == "pass":
         return "unexpected-pass"
     return outcome
+
+
+def apply_flaky(outcome: Outcome, flaky: str | None) -> Outcome:
+    """A requirement declared in ``[flaky]``: ``fail`` becomes ``deviation`` (the known,
+    intermittent fault), ``pass`` stays ``pass`` (never an unexpected pass: the fault shows on
+    some runs only), ``error`` and ``not-applicable`` stay what they are."""
+    if flaky is not None and outcome == "fail":
+        return "deviation"
+    return outcome
+
+
+def declared_outcome(
+    outcome: Outcome, deviation: str | None, flaky: str | None
+) -> tuple[Outcome, str]:
+    """The verdict of a case's ``outcome`` under its server's declarations, and the reason
+    the report shows (``flaky: ...`` for a ``[flaky]`` entry, also on a pass; ``""`` when
+    nothing is declared). A configuration never declares one id in both tables
+    (:func:`serverconfig.declared_twice`); a deviation would win."""
+    if deviation is not None:
+        return apply_deviation(outcome, deviation), deviation
+    if flaky is not None:
+        return apply_flaky(outcome, flaky), FLAKY_LABEL + flaky
+    return outcome, ""

@@ -37,7 +37,12 @@ from conformance.harness.catalogue import (
 )
 from conformance.harness.classify import base_outcome
 from conformance.harness.facts import FACT_PROPERTY, merge_fact
-from conformance.harness.outcomes import HarnessError, Result, apply_deviation, not_applicable
+from conformance.harness.outcomes import (
+    HarnessError,
+    Result,
+    declared_outcome,
+    not_applicable,
+)
 from conformance.harness.process import ServerError, stop_all
 from conformance.harness.reportfiles import write_reports
 from conformance.harness.server import Server, ServerPool
@@ -58,6 +63,7 @@ from conformance.harness.transport import (
     selected_transports,
     split_column,
 )
+from conformance.harness.verdicts import FLAKY_LABEL
 from conformance.harness.workers import apply_default_workers
 
 RESULTS_KEY = "conformance.results"
@@ -368,6 +374,7 @@ class ConformancePlugin:
             self._case_starts.get(name, []),
             self.configs[name].deviations,
             self.violations.setdefault(name, []),
+            self.configs[name].flaky,
         )
 
     @pytest.hookimpl(wrapper=True)
@@ -427,11 +434,13 @@ class ConformancePlugin:
             log_tail = log_tail or tail
         results = []
         for requirement in ids:
+            flaky = None
             if exited is not None:  # a crash: only a declared known crash excuses it
                 declared = None if crash is None else f"known crash of {name}: {crash}"
             else:
                 declared = declared_deviation(config.deviations, requirement, transport)
-            outcome = apply_deviation(base, declared)
+                flaky = declared_deviation(config.flaky, requirement, transport)
+            outcome, why = declared_outcome(base, declared, flaky)
             results.append(
                 Result(
                     requirement,
@@ -440,17 +449,19 @@ class ConformancePlugin:
                     outcome,
                     round(test_report.duration, 4),
                     detail,
-                    reason=declared or "",
+                    reason=why,
                     log_tail=log_tail,
-                    link=config.deviation_links.get(requirement, "") if declared else "",
+                    link=config.deviation_links.get(requirement, "") if why else "",
                     transport=transport,
+                    flaky=declared is None and flaky is not None,
                 )
             )
         outcomes = {r.outcome for r in results}
         if base == "fail" and outcomes == {"deviation"}:
             test_report.outcome = "skipped"
-            reasons = crash or "; ".join(r.reason for r in results)
-            test_report.wasxfail = f"deviation: {reasons}"
+            flaky_only = all(r.flaky for r in results)
+            reasons = crash or "; ".join(r.reason.removeprefix(FLAKY_LABEL) for r in results)
+            test_report.wasxfail = f"{'flaky' if flaky_only else 'deviation'}: {reasons}"
         elif "unexpected-pass" in outcomes:
             test_report.outcome = "failed"
             test_report.longrepr = (

@@ -20,6 +20,7 @@ from conformance.harness.reportgrid import (
     build_grid,
     declared_reason,
     deviation_link,
+    flaky_passes,
     glance,
     notable,
     overview_parts,
@@ -31,7 +32,7 @@ from conformance.harness.reportgrid import (
     short,
     split_detail,
 )
-from conformance.harness.verdicts import NOT_PROVIDED
+from conformance.harness.verdicts import FLAKY_LABEL, NOT_PROVIDED
 
 CSS = """
 body{font:14px/1.4 system-ui,sans-serif;margin:1.5em 2em;color:#222}
@@ -269,6 +270,21 @@ def _deviations(data: dict[str, Any], grid: Grid, anchored: set[str]) -> list[st
     return out
 
 
+def _flaky_passes(data: dict[str, Any], grid: Grid) -> list[str]:
+    """Requirements declared ``[flaky]`` that passed this run, with the declared reason."""
+    found = flaky_passes(data, grid)
+    if not found:
+        return []
+    out = [f"<p>Declared flaky, passed this run ({len(found)}):</p><ul>"]
+    for result in found:
+        text = declared_reason(result).removeprefix(FLAKY_LABEL)
+        out.append(
+            f"<li><code>{_e(result['requirement'])}</code> on <b>{_e(result['server'])}</b>: "
+            f"{_e(text)}</li>"
+        )
+    return [*out, "</ul>"]
+
+
 def _grid(data: dict[str, Any], grid: Grid, part: Part, linked: set[tuple[str, str]]) -> list[str]:
     servers = {s["name"]: s for s in data["run"]["servers"]}
     title = f"{PART_TITLES[part.subject]} by area"
@@ -370,6 +386,7 @@ def render_html(data: dict[str, Any]) -> str:
         data, grid, anchored, "Extensions not provided", "not-provided", (NOT_PROVIDED,)
     )
     out += _deviations(data, grid, anchored)
+    out += _flaky_passes(data, grid)
     for part in grid.parts:
         out += _grid(data, grid, part, linked)
     fact_rows = root_path_rows(data)

@@ -22,6 +22,7 @@ from conformance.harness.reportgrid import (
     build_grid,
     declared_reason,
     deviation_link,
+    flaky_passes,
     glance,
     notable,
     overview_parts,
@@ -33,7 +34,7 @@ from conformance.harness.reportgrid import (
     short,
     split_detail,
 )
-from conformance.harness.verdicts import NOT_PROVIDED
+from conformance.harness.verdicts import FLAKY_LABEL, NOT_PROVIDED
 
 SOURCE_WIDTH = 40  # characters of source/clause shown in a Markdown cell
 ANCHORS = {
@@ -176,6 +177,18 @@ def _deviations(data: dict[str, Any], grid: Grid) -> list[str]:
     return out
 
 
+def _flaky_passes(data: dict[str, Any], grid: Grid) -> list[str]:
+    """Requirements declared ``[flaky]`` that passed this run, with the declared reason."""
+    found = flaky_passes(data, grid)
+    if not found:
+        return []
+    out = ["", f"Declared flaky, passed this run ({len(found)}):", ""]
+    for result in found:
+        text = md(declared_reason(result).removeprefix(FLAKY_LABEL))
+        out.append(f"- `{result['requirement']}` on {result['server']}: {text}")
+    return out
+
+
 def render_markdown(data: dict[str, Any]) -> str:
     """The report as Markdown."""
     grid = build_grid(data)
@@ -204,6 +217,7 @@ def render_markdown(data: dict[str, Any]) -> str:
     out += _listed(data, grid, "Harness errors", ("error",), "None: every case reached a verdict.")
     out += _not_provided(data, grid)
     out += _deviations(data, grid)
+    out += _flaky_passes(data, grid)
     for part in grid.parts:
         out += ["", f"## {PART_TITLES[part.subject]} by area", ""]
         out += _area_grid(grid, part)

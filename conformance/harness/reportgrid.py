@@ -178,6 +178,19 @@ def notable(data: dict[str, Any], grid: Grid, categories: tuple[str, ...]) -> li
     return sorted(found, key=lambda r: order[grid.rows[r["requirement"]]["subject"]])
 
 
+def flaky_passes(data: dict[str, Any], grid: Grid) -> list[dict[str, Any]]:
+    """Cells declared ``[flaky]`` whose requirement passed this run (one result per cell,
+    server duties first): the reports name them so the intermittent fault stays visible."""
+    order = {s: i for i, s in enumerate(SUBJECTS)}
+    found = [
+        r
+        for (rid, server), r in grid.worst.items()
+        if r.get("flaky") is True and r["outcome"] == "pass" and rid in grid.rows
+    ]
+    subject = {rid: order[row["subject"]] for rid, row in grid.rows.items()}
+    return sorted(found, key=lambda r: (subject[r["requirement"]], r["requirement"], r["server"]))
+
+
 def split_detail(result: dict[str, Any]) -> tuple[str, str, str]:
     """(what happened, the log heading, the server log tail) of a result."""
     detail = str(result.get("detail", ""))

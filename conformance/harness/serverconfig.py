@@ -74,6 +74,9 @@ class ServerConfig:
     known_crashes: Mapping[str, str] = field(default_factory=dict)
     # requirement id -> the server's issue-tracker entry for its declared deviation
     deviation_links: Mapping[str, str] = field(default_factory=dict)
+    #: ``[flaky]``: requirement id (or ``ID@TRANSPORT``) -> why and how often it fails: a
+    #: fault seen on some runs only; a fail is a ``deviation`` labelled flaky, a pass a pass
+    flaky: Mapping[str, str] = field(default_factory=dict)
     ready_timeout: float = DEFAULT_READY_TIMEOUT
     stop_timeout: float = DEFAULT_STOP_TIMEOUT
     rootpath_args: tuple[str, ...] = ()
@@ -130,7 +133,7 @@ class ServerConfig:
 
         known = {"name", "distribution", "command", "socket", "description", "offers"}
         known |= {"deviations", "known-crashes", "ready_timeout", "stop_timeout", "rootpath"}
-        known |= {"deviation_links", "env"}
+        known |= {"deviation_links", "env", "flaky"}
         unknown = sorted(set(data) - known)
         if unknown:
             raise fail(f"unknown keys {unknown}")
@@ -173,12 +176,24 @@ class ServerConfig:
         deviations = data.get("deviations", {})
         if not all(isinstance(v, str) and v.strip() for v in deviations.values()):
             raise fail("every '[deviations]' value must be a one-line reason")
+        flaky = data.get("flaky", {})
+        if not isinstance(flaky, dict) or not all(
+            isinstance(v, str) and v.strip() for v in flaky.values()
+        ):
+            raise fail("every '[flaky]' value must be a one-line reason (what was seen, how)")
+        both = sorted(declared_twice(deviations, flaky))
+        if both:
+            raise fail(f"declared both in [deviations] and in [flaky]: {', '.join(both)}")
         links = data.get("deviation_links", {})
         if not isinstance(links, dict) or not all(
-            k in deviations and isinstance(v, str) and v.startswith(("https://", "http://"))
+            (k in deviations or k in flaky)
+            and isinstance(v, str)
+            and v.startswith(("https://", "http://"))
             for k, v in links.items()
         ):
-            raise fail("'[deviation_links]' maps a declared deviation's id to an http(s) URL")
+            raise fail(
+                "'[deviation_links]' maps a declared deviation's (or flaky) id to an http(s) URL"
+            )
         known_crashes = data.get("known-crashes", {})
         if not isinstance(known_crashes, dict) or not all(
             isinstance(k, str) and k.strip() and isinstance(v, str) and v.strip()
@@ -218,6 +233,7 @@ class ServerConfig:
             deviations=dict(deviations),
             known_crashes=dict(known_crashes),
             deviation_links=dict(links),
+            flaky=dict(flaky),
             rootpath_args=tuple(rootpath_args),
             ready_timeout=timeouts["ready_timeout"],
             stop_timeout=timeouts["stop_timeout"],
@@ -240,6 +256,43 @@ class ServerConfig:
         """The ``[env]`` variables with their placeholders filled."""
         values.setdefault("servers_dir", self.servers_dir)
         return {name: value.format(**values) for name, value in self.env.items()}
+
+
+def declared_twice(deviations: Mapping[str, str], flaky: Mapping[str, str]) -> set[str]:
+    """Keys of ``[deviations]`` and ``[flaky]`` that overlap on some transport: the same
+    ``ID``, or ``ID`` in one table and ``ID@TRANSPORT`` in the other (a requirement may be a
+    deviation over one transport and flaky over another only when both name their transport).
+    """
+
+    def split(key: str) -> tuple[str, str]:
+        requirement, _, transport = key.partition("@")
+        return requirement, transport
+
+    found = set()
+    for dev_key in deviations:
+        dev_id, dev_transport = split(dev_key)
+        for flaky_key in flaky:
+            flaky_id, flaky_transport = split(flaky_key)
+            if dev_id == flaky_id and (
+                not dev_transport or not flaky_transport or dev_transport == flaky_transport
+            ):
+                found.add(flaky_key)
+    return found
+
+
+def unknown_declarations(
+    config: ServerConfig, requirements: Iterable[str], transports: Iterable[str]
+) -> list[str]:
+    """Keys of ``config``'s ``[deviations]`` and ``[flaky]`` naming no requirement of the
+    catalogue, or a transport (``ID@TRANSPORT``) that is not one of ``transports``."""
+    known, allowed = set(requirements), set(transports)
+    unknown = []
+    for table, keys in (("deviations", config.deviations), ("flaky", config.flaky)):
+        for key in keys:
+            requirement, at, transport = key.partition("@")
+            if requirement not in known or (at and transport not in allowed):
+                unknown.append(f"[{table}] {key}")
+    return unknown
 
 
 def placeholder_problem(item: str, allowed: Iterable[str]) -> str | None:

@@ -62,6 +62,9 @@ SERVER_PREFIXES = (
     "SRV-",
 )
 EXTENSION_LEVEL = "EXT"
+#: The reason of a result declared in a server's ``[flaky]`` table starts with this label (a
+#: fault seen on some runs only: its ``fail`` is a ``deviation``, its ``pass`` stays a pass).
+FLAKY_LABEL = "flaky: "
 
 ResultT = TypeVar("ResultT", bound=Mapping[str, Any])
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from conformance.harness.outcomes import Result, apply_deviation
+from conformance.harness.outcomes import Result, declared_outcome
 from conformance.harness.server import ServerPool
 from conformance.harness.serverconfig import ROOTPATH_SUFFIX
 
@@ -20,11 +20,14 @@ def collect(
     starts: list[tuple[float, str]],
     deviations: Mapping[str, str],
     store: list[dict[str, Any]],
+    flaky: Mapping[str, str] | None = None,
 ) -> list[Result]:
     """Read new violations of ``name``'s instances; one ``fail`` row per violation.
 
     Each is attributed to the case of ``starts`` ((monotonic time, node id) of each case's
     setup) that was running when its connection began, and appended to ``store``.
+    ``deviations`` and ``flaky`` are the server's declarations (a declared id's row is a
+    ``deviation``).
     """
     rows: list[Result] = []
     for instance in (name, name + ROOTPATH_SUFFIX):
@@ -38,9 +41,19 @@ def collect(
             store.append(violation)
             requirement = ASGI_APP_PREFIX + violation["rule"]
             declared = deviations.get(requirement)
-            outcome = apply_deviation("fail", declared)
+            intermittent = (flaky or {}).get(requirement)
+            outcome, why = declared_outcome("fail", declared, intermittent)
             rows.append(
-                Result(requirement, name, case, outcome, 0.0, describe(violation), declared or "")
+                Result(
+                    requirement,
+                    name,
+                    case,
+                    outcome,
+                    0.0,
+                    describe(violation),
+                    why,
+                    flaky=declared is None and intermittent is not None,
+                )
             )
     return rows
 
