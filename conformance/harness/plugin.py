@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 
 from conformance.harness import __version__ as HARNESS_VERSION
-from conformance.harness import environment, report, rootpath_facts, violations
+from conformance.harness import environment, idle, report, rootpath_facts, violations
 from conformance.harness.catalogue import (
     CatalogueError,
     Requirement,
@@ -81,6 +81,7 @@ SWEEP_MARKER = (
 )
 DEFAULT_WORKERS_KEY = pytest.StashKey[int]()
 DETAIL_LOG_LINES = 20
+IDLE_OUTPUT_KEY = "conformance_idle_keep_alive"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -512,9 +513,28 @@ class ConformancePlugin:
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         if self._pool is not None:
             self._pool.stop_all()
+            self._record_idle(self._pool.idle_facts)
         if _is_worker(self.config) or not self.results:
             return
         self._write_reports()
+
+    def _record_idle(self, facts: dict[str, dict[str, Any]]) -> None:
+        """The idle keep-alive facts (:mod:`idle`) of the configurations that ran here; a
+        worker hands them to the controller (``workeroutput``, see :meth:`pytest_testnodedown`).
+        """
+        if _is_worker(self.config):
+            self.config.workeroutput[IDLE_OUTPUT_KEY] = facts  # type: ignore[attr-defined]
+            return
+        for name, value in facts.items():
+            merge_fact(
+                self.measured,
+                {"topic": idle.TOPIC, "question": idle.QUESTION, "server": name, "value": value},
+            )
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        """xdist: a worker finished; keep the idle keep-alive facts it measured."""
+        self._record_idle(dict(getattr(node, "workeroutput", {}).get(IDLE_OUTPUT_KEY, {})))
 
     def _write_reports(self) -> None:
         selects = self.settings.selects

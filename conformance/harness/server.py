@@ -17,6 +17,7 @@ import httpx
 from websockets.sync.client import ClientConnection, connect
 
 from conformance.harness.h2client import H2Client
+from conformance.harness.idle import IdleWatcher, longest_idle
 from conformance.harness.process import (
     HOST,
     ServerDidNotStart,
@@ -228,6 +229,10 @@ class ServerPool:
         self._generation = 0
         self._exits: dict[str, int] = {}
         self._reported: set[str] = set()
+        self._idle: dict[str, IdleWatcher] = {}
+        #: What the idle keep-alive connection of each configuration showed (:mod:`idle`):
+        #: measured on its first instance in this process, filled in when it stops.
+        self.idle_facts: dict[str, dict[str, Any]] = {}
 
     def config_of(self, name: str) -> ServerConfig:
         """The configuration ``name``, or ``BASE+rootpath``: BASE with its root-path option.
@@ -294,7 +299,27 @@ class ServerPool:
                 raise failure from None
             server = Server(process, self._versions.get(self.config_of(name).base_name))
             self._ready[name] = server
+            self._watch_idle(name, process)
         return server
+
+    def _watch_idle(self, name: str, process: ServerProcess) -> None:
+        """Leave one keep-alive connection idle on the first instance of a configuration."""
+        if process.config.root_path or name in self._idle:
+            return
+        if self.idle_facts.get(name, {}).get("closed"):
+            return  # measured: a later instance (after a stop) would only repeat it
+        watcher = IdleWatcher(HOST, process.port, "/__ready__")
+        self._idle[name] = watcher
+        watcher.start()
+
+    def _finish_idle(self, name: str, exited: bool = False) -> None:
+        """Close the idle connection of ``name`` before its server stops; keep the fact."""
+        watcher = self._idle.pop(name, None)
+        if watcher is not None:
+            fact = watcher.finish()
+            if exited and fact.get("closed"):
+                fact["text"] += " (the server exited during the run: perhaps that close)"
+            self.idle_facts[name] = longest_idle(self.idle_facts.get(name), fact)
 
     def _forget_exited(self, name: str, process: ServerProcess) -> ServerError | None:
         """Drop an exited instance so the next :meth:`get` restarts it; the error to raise.
@@ -302,6 +327,7 @@ class ServerPool:
         None when :meth:`take_exit` already failed a case for this exit and a restart is due.
         """
         error = _exited(process)
+        self._finish_idle(name, exited=True)
         self._exits[name] = self._exits.get(name, 0) + 1
         self._processes.pop(name, None)
         self._ready.pop(name, None)
@@ -346,6 +372,7 @@ class ServerPool:
 
         For cases that observe shutdown; mark them ``stops_server`` so they run last.
         """
+        self._finish_idle(name)
         process = self._processes.pop(name)
         self._ready.pop(name, None)
         process.stop()
@@ -353,6 +380,8 @@ class ServerPool:
 
     def stop_all(self) -> None:
         """Stop every server this pool spawned, all at once (each has its own grace period)."""
+        for name in list(self._idle):
+            self._finish_idle(name)
         processes = list(self._processes.values())
         if not processes:
             return
