@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from conformance.harness import expect_true
+from conformance.harness.facts import note_answer
 from conformance.harness.server import Server
 from conformance.srv_wire import (
     CANARY,
@@ -59,10 +60,27 @@ def with_canary(server: Server, data: bytes, hint: str = "POST", bound: float = 
     return roundtrip(server, data + CANARY, (hint, "GET"), bound=bound)
 
 
+def answer_of(exchange: Exchange) -> str:
+    """Which answer the server chose, in words: its first status or a close without one,
+    then whether the connection was closed (or the pipelined canary answered)."""
+    first = exchange.first
+    if first is None:
+        if not exchange.closed:
+            return "no response, connection left open"
+        return "closed without a response" + (" (reset)" if exchange.reset else "")
+    if exchange.canary():
+        return f"{first.status}, connection kept (the pipelined request answered)"
+    if exchange.closed:
+        return f"{first.status}, then closed"
+    return f"{first.status}, connection left open"
+
+
 def refused_and_closed(server: Server, data: bytes, statuses: Sequence[int] = (400,)) -> Exchange:
     """One of ``statuses``, then a close before the canary; nothing smuggled."""
     exchange = with_canary(server, data)
     expect_rejected(exchange, statuses, close=True)
+    if len(statuses) > 1:
+        note_answer(server.name, answer_of(exchange))
     return exchange
 
 
@@ -70,6 +88,7 @@ def refused(server: Server, data: bytes, statuses: Sequence[int] = (400,)) -> Ex
     """One of ``statuses``; nothing smuggled (the connection may stay open)."""
     exchange = with_canary(server, data)
     expect_rejected(exchange, statuses, close=False)
+    note_answer(server.name, answer_of(exchange))
     return exchange
 
 
@@ -77,6 +96,7 @@ def refused_or_closed(server: Server, data: bytes) -> Exchange:
     """A 400 or a close without response; canary not answered; nothing smuggled."""
     exchange = with_canary(server, data)
     expect_rejected(exchange, (400,), close=True, silent_close=True)
+    note_answer(server.name, answer_of(exchange))
     return exchange
 
 
@@ -89,8 +109,10 @@ def refused_or_value(server: Server, data: bytes, name: bytes, accepted: Sequenc
         expect_true(
             exchange.closed, "the request is refused", "a 400 or a close", exchange.summary()
         )
+        note_answer(server.name, answer_of(exchange))
         return
     if 400 <= first.status < 500:
+        note_answer(server.name, answer_of(exchange))
         return
     values = header_values(scope_of(exchange), name)
     expect_true(
@@ -99,6 +121,7 @@ def refused_or_value(server: Server, data: bytes, name: bytes, accepted: Sequenc
         f"one value among {list(accepted)!r}",
         f"{values!r}; {exchange.summary()}",
     )
+    note_answer(server.name, f"served, {name.decode()} arrives as {values[0]!r}")
 
 
 def not_read_as(server: Server, data: bytes, bound: float = 0.3) -> Exchange:
@@ -106,6 +129,7 @@ def not_read_as(server: Server, data: bytes, bound: float = 0.3) -> Exchange:
     exchange = with_canary(server, data, bound=bound)
     expect_no_smuggling(exchange)
     expect_clean(exchange)
+    note_answer(server.name, answer_of(exchange))
     return exchange
 
 

@@ -36,7 +36,7 @@ from conformance.harness.catalogue import (
     unknown_prefixes,
 )
 from conformance.harness.classify import base_outcome
-from conformance.harness.facts import FACT_PROPERTY, merge_fact
+from conformance.harness.facts import FACT_PROPERTY, answer_facts, merge_fact, take_answers
 from conformance.harness.outcomes import (
     HarnessError,
     Result,
@@ -362,6 +362,7 @@ class ConformancePlugin:
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
         name = _server_of(item)
+        take_answers()  # nothing noted by an earlier case belongs to this one
         if name is not None:
             self._case_starts.setdefault(name, []).append((time.monotonic(), item.nodeid))
 
@@ -488,6 +489,10 @@ class ConformancePlugin:
             (RESULTS_KEY, [r.to_json() for r in results]),
             (SERVER_KEY, server_info),
         ]
+        if call.when == "call":
+            answers = take_answers()
+            if not any(r.outcome in ("fail", "error") for r in results):
+                properties += [(FACT_PROPERTY, fact) for fact in answer_facts(answers, ids)]
         if name in self.facts and name not in self._facts_sent:
             self._facts_sent.add(name)
             properties.append((FACTS_KEY, {name: self.facts[name]}))
