@@ -26,6 +26,8 @@ from conformance.harness.serverconfig import ROOTPATH_SUFFIX
 from conformance.harness.verify import ExpectationFailed
 from conformance.harness.violations import ASGI_APP_PREFIX, describe_violations
 
+pytestmark = pytest.mark.h1_only  # every case needs HTTP/1.1 (raw bytes, WebSocket, own instance)
+
 
 def exercised_rules(server: Server) -> set[str]:
     """Rules any instance of ``server`` (every restart, the root-path one too) exercised."""

@@ -38,6 +38,8 @@ from conformance.test_file import (
     with_crlf_framing,
 )
 
+pytestmark = pytest.mark.h1_only  # every case needs HTTP/1.1 (raw bytes, WebSocket, own instance)
+
 SMALL = "small.txt"
 SIZE = SIZES[SMALL]
 #: Bytes a 200/416 answer to an abusive Range may carry beyond the file itself.

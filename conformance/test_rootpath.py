@@ -14,6 +14,8 @@ import pytest
 from conformance.harness import expect_equal, expect_in, not_applicable
 from conformance.harness.server import Server
 
+pytestmark = pytest.mark.h1_only  # every case needs HTTP/1.1 (raw bytes, WebSocket, own instance)
+
 ROOT = "/mount"
 STATIC_TEXT = b"static file under root_path\n"
 _FORMS: dict[str, list[tuple[str, dict[str, Any]]]] = {}

@@ -17,6 +17,8 @@ from conformance.harness import expect_equal, expect_true, not_applicable
 from conformance.harness.server import Server
 from conformance.srv_wire import CANARY, Exchange, parse_all, request, roundtrip
 
+pytestmark = pytest.mark.h1_only  # every case needs HTTP/1.1 (raw bytes, WebSocket, own instance)
+
 BOUND = 1.0
 STATUS_LINE = re.compile(rb"HTTP/1\.[01] \d{3}")
 

@@ -22,6 +22,8 @@ from conformance.srv_wire import (
     roundtrip,
 )
 
+pytestmark = pytest.mark.h1_only  # every case needs HTTP/1.1 (raw bytes, WebSocket, own instance)
+
 
 def paths(exchange: Exchange) -> list[str]:
     found = []

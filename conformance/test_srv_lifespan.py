@@ -23,6 +23,8 @@ from conformance.harness.facts import record_fact
 from conformance.harness.process import HOST, ServerError, ServerProcess
 from conformance.harness.server import Server, ServerPool
 
+pytestmark = pytest.mark.h1_only  # every case needs HTTP/1.1 (raw bytes, WebSocket, own instance)
+
 APPS = {
     "complete": "complete_app",
     "startup-failed": "startup_failed_app",

@@ -26,6 +26,8 @@ from conformance.srv_checks import (
 )
 from conformance.srv_wire import SMUGGLED, Exchange, expect_no_smuggling, request, roundtrip
 
+pytestmark = pytest.mark.h1_only  # every case needs HTTP/1.1 (raw bytes, WebSocket, own instance)
+
 CHUNKED = "Transfer-Encoding: chunked"
 
 

@@ -12,6 +12,8 @@ from conformance.harness.rawhttp import RawResponse
 from conformance.harness.server import Server
 from conformance.srv_wire import CANARY, Exchange, expect_clean, request, roundtrip
 
+pytestmark = pytest.mark.h1_only  # every case needs HTTP/1.1 (raw bytes, WebSocket, own instance)
+
 STREAM_BODY = b"alpha;beta;gamma;"
 HEAD_BODY_LENGTH = 29
 IMF_FIXDATE = re.compile(

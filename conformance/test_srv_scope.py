@@ -15,6 +15,8 @@ from conformance.harness.server import Server
 from conformance.srv_checks import header_values, scope_of, untag
 from conformance.srv_wire import Exchange, parse_all, request, roundtrip
 
+pytestmark = pytest.mark.h1_only  # every case needs HTTP/1.1 (raw bytes, WebSocket, own instance)
+
 RESULT_BOUND = 3.0
 STR_KEYS = ("type", "http_version", "method", "scheme", "path", "root_path")
 

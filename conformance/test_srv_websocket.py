@@ -49,6 +49,8 @@ from conformance.harness.wsframes import (
     read_handshake_response,
 )
 
+pytestmark = pytest.mark.h1_only  # every case needs HTTP/1.1 (raw bytes, WebSocket, own instance)
+
 TIMEOUT = 5.0
 #: How long a server may take to end a connection it must fail (a local one needs ms).
 FAIL_BOUND = 2.0

@@ -33,6 +33,8 @@ from conformance.harness.rawhttp import (
 from conformance.harness.server import Server
 from conformance.harness.sse import Event, EventStreamParser, EventStreamResult, read_events
 
+pytestmark = pytest.mark.h1_only  # every case needs HTTP/1.1 (raw bytes, WebSocket, own instance)
+
 RESULT_DEADLINE = 5.0
 RESULT_POLL = 0.02
 ACCEPTED_ERRORS = ("ValueError", "RuntimeError", "HTTPException")

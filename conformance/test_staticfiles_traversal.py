@@ -36,6 +36,8 @@ from conformance.test_staticfiles import (
     content,
 )
 
+pytestmark = pytest.mark.h1_only  # every case needs HTTP/1.1 (raw bytes, WebSocket, own instance)
+
 REFUSED = (400, 404)
 #: What /etc/passwd starts with on every Unix: must never come back either.
 PASSWD_MARKER = b"root:"

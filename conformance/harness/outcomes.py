@@ -75,7 +75,11 @@ class Result:
     flaky: bool = False
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        """The row as JSON; ``flaky`` only when true (rows of undeclared ids stay as before)."""
+        data = asdict(self)
+        if not self.flaky:
+            del data["flaky"]
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Result:

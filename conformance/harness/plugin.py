@@ -7,6 +7,7 @@ the latter registers one :class:`ConformancePlugin` holding every other hook. Pl
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import platform
 import shutil
@@ -82,6 +83,7 @@ SWEEP_MARKER = (
 DEFAULT_WORKERS_KEY = pytest.StashKey[int]()
 DETAIL_LOG_LINES = 20
 IDLE_OUTPUT_KEY = "conformance_idle_keep_alive"
+ENV_INPUT_KEY = "conformance_environment"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -178,13 +180,18 @@ class ConformancePlugin:
         if not name or "/" in name or name.startswith("."):
             raise pytest.UsageError(f"--report-name {name!r}: a plain file name is needed")
         self.work_dir = Path(tempfile.mkdtemp(prefix="conformance-"))
-        try:
-            self.env_info = environment.probe(
-                self.settings.impl_python,
-                self.settings.impl,
-                sorted({c.distribution for c in self.configs.values()}),
-                self.work_dir,
-                sorted({c.module for c in self.configs.values() if c.module}),
+        shared = getattr(config, "workerinput", {}).get(ENV_INPUT_KEY)
+        try:  # an xdist worker takes what the controller probed (pytest_configure_node)
+            self.env_info = (
+                environment.ImplEnvironment(**shared)
+                if shared
+                else environment.probe(
+                    self.settings.impl_python,
+                    self.settings.impl,
+                    sorted({c.distribution for c in self.configs.values()}),
+                    self.work_dir,
+                    sorted({c.module for c in self.configs.values() if c.module}),
+                )
             )
         except environment.EnvironmentError_ as error:
             raise pytest.UsageError(str(error)) from error
@@ -214,6 +221,11 @@ class ConformancePlugin:
                 raise pytest.UsageError(f"--server not runnable: {'; '.join(broken)}")
             return wanted, {}
         return [name for name in self.configs if name not in missing], missing
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_configure_node(self, node: Any) -> None:
+        """xdist controller: give each worker the probed environment (one probe per run)."""
+        node.workerinput[ENV_INPUT_KEY] = dataclasses.asdict(self.env_info)
 
     def version_of(self, name: str) -> str | None:
         return self.env_info.server_version(self.configs[name])
@@ -314,15 +326,29 @@ class ConformancePlugin:
         if transport == "h1" and request.node.get_closest_marker("h2_only") is not None:
             not_applicable(f"servers/{name}.toml does not offer HTTP/2 ([offers] http2)")
         pool = self.pool()
-        if name not in self._spawned:  # an xdist worker: start its root-path twin alongside
-            self._spawned.add(name)
-            for instance in self._instances.get(name, []):
-                pool.spawn(instance)
+        self._spawn_instances(name)  # an xdist worker: its root-path twin alongside
         try:
             handle = pool.get(name)
         except ServerError as error:
             raise HarnessError(f"server {error.name!r} {error.problem}", error.log_tail) from None
         yield handle.over(transport)
+
+    def _spawn_instances(self, name: str) -> None:
+        """Spawn the instances the collected cases of ``name`` use, once (no readiness wait)."""
+        if name in self._spawned:
+            return
+        self._spawned.add(name)
+        pool = self.pool()
+        for instance in self._instances.get(name, []):
+            pool.spawn(instance)
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_protocol(self, item: pytest.Item, nextitem: pytest.Item | None) -> None:
+        """When the next case needs another configuration (an xdist worker moving on to its
+        next one), spawn it now: it starts while this case runs instead of after it."""
+        following = None if nextitem is None else _server_of(nextitem)
+        if following is not None and following != _server_of(item):
+            self._spawn_instances(following)
 
     @pytest.fixture
     def rootpath_server(self, server: Server) -> Server:
