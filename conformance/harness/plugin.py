@@ -277,13 +277,17 @@ class ConformancePlugin:
         items.sort(key=_run_order)
         timeout_given = config.getoption("timeout", None) is not None
         needed: list[str] = []
+        timeout = pytest.mark.timeout(CASE_TIMEOUT)  # one marker object each, not one per case
+        groups: dict[str, pytest.MarkDecorator] = {}
         for item in items:
             name = _server_of(item)
             if name is None:
                 continue
-            item.add_marker(pytest.mark.xdist_group(name))
+            if name not in groups:
+                groups[name] = pytest.mark.xdist_group(name)
+            item.add_marker(groups[name])
             if not timeout_given and item.get_closest_marker("timeout") is None:
-                item.add_marker(pytest.mark.timeout(CASE_TIMEOUT))
+                item.add_marker(timeout)
             wanted = self._instances.setdefault(name, [name])
             if "rootpath_server" in getattr(item, "fixturenames", ()):
                 twin = name + ROOTPATH_SUFFIX
