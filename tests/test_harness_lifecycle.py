@@ -211,6 +211,19 @@ def test_a_flaky_failure_is_a_deviation_and_a_flaky_pass_a_pass(tmp_path: Path) 
     assert token_processes(token) == []
 
 
+def test_under_xdist_the_worker_hands_over_its_idle_keep_alive_fact(tmp_path: Path) -> None:
+    """The worker takes the controller's environment probe (workerinput) and gives back what
+    its idle keep-alive watch saw (workeroutput); the fake server closes after each answer."""
+    done, token = run_suite(tmp_path, "ok", "normal", "-n", "2")
+    assert done.returncode == 0, done.stdout + done.stderr
+    data = json.loads((tmp_path / "reports" / "conformance.json").read_text())
+    fact = data["open_behaviours"]["idle_keep_alive"]["servers"]["fake"]
+    assert fact["closed"] is True and fact["seconds"] == 0.0
+    assert fact["text"] == "the server closed the connection after the first response"
+    assert data["run"]["python"].startswith("CPython")  # the probe's answer reached the run
+    assert token_processes(token) == []
+
+
 def test_stubborn_server_is_killed(tmp_path: Path) -> None:
     done, token = run_suite(tmp_path, "stubborn", "normal")
     assert done.returncode == 0, done.stdout + done.stderr
