@@ -31,6 +31,8 @@ from conformance.harness.polling import poll_result
 from conformance.harness.rawhttp import Connection, RawResponse, build_request, exchange
 from conformance.harness.server import Server
 
+pytestmark = pytest.mark.h1_only  # every case needs HTTP/1.1 (raw bytes, WebSocket, own instance)
+
 FILES = "/staticfiles/files"
 PRIVATE = "/staticfiles/private"
 CUSTOM404 = "/staticfiles/custom404"
