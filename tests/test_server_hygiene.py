@@ -189,3 +189,45 @@ def test_the_reason_is_the_exception_of_the_log(tmp_path: Path) -> None:
     pool = _pool(tmp_path, ["{python}", "-c", code, "{fd}"])
     with pytest.raises(ServerDidNotStart, match='ModuleNotFoundError: No module named "mount"'):
         pool.get("s")
+
+
+# Answers every connection with 200 and closes it, until stopped.
+SERVE_FOREVER = (
+    "import socket, sys\n"
+    "listener = socket.socket(fileno=int(sys.argv[1]))\n"
+    "while True:\n"
+    "    connection, _ = listener.accept()\n"
+    "    connection.recv(65536)\n"
+    "    connection.sendall(b'HTTP/1.1 200 OK\\r\\ncontent-length: 0\\r\\n'\n"
+    "                       b'connection: close\\r\\n\\r\\n')\n"
+    "    connection.close()\n"
+)
+
+
+def test_a_restarted_configuration_gets_a_spare_for_its_next_restart(tmp_path: Path) -> None:
+    pool = _pool(tmp_path, ["{python}", "-c", SERVE_FOREVER, "{fd}"])
+    pool.warm_spares()
+    assert pool._spares == {}  # nothing was stopped yet: no spare
+    pool.get("s")
+    pool.stop("s")
+    pool.get("s")
+    pool.warm_spares()
+    spare = pool._spares["s"]
+    stopped = pool.stop("s")
+    assert pool.get("s")._process is spare  # the restart takes the spare, already started
+    assert stopped is not spare and stopped.exit_code() is not None
+    pool.warm_spares()
+    unused = pool._spares["s"]
+    pool.stop_all()
+    assert unused.exit_code() is not None and spare.exit_code() is not None  # all reaped
+
+
+def test_a_spare_that_died_is_replaced_by_a_new_process(tmp_path: Path) -> None:
+    pool = _pool(tmp_path, ["{python}", "-c", SERVE_FOREVER, "{fd}"])
+    pool.get("s")
+    pool.stop("s")
+    pool.warm_spares()
+    dead = pool._spares["s"]
+    dead.stop()
+    assert pool.get("s")._process is not dead
+    pool.stop_all()

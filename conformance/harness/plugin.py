@@ -389,6 +389,13 @@ class ConformancePlugin:
         self._collect_violations(server.name)
         return list(self.violations.get(server.name, []))
 
+    @pytest.hookimpl(trylast=True)
+    def pytest_runtest_teardown(self, item: pytest.Item) -> None:
+        """After a case that restarted its server, start a spare for the next restart (a
+        ``stops_server`` case runs last: nothing would use it)."""
+        if self._pool is not None and item.get_closest_marker("stops_server") is None:
+            self._pool.warm_spares()
+
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
         name = _server_of(item)

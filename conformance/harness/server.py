@@ -230,6 +230,8 @@ class ServerPool:
         self._exits: dict[str, int] = {}
         self._reported: set[str] = set()
         self._idle: dict[str, IdleWatcher] = {}
+        self._stopped: set[str] = set()  # configurations a case stopped: they get spares
+        self._spares: dict[str, ServerProcess] = {}
         #: What the idle keep-alive connection of each configuration showed (:mod:`idle`):
         #: measured on its first instance in this process, filled in when it stops.
         self.idle_facts: dict[str, dict[str, Any]] = {}
@@ -245,26 +247,47 @@ class ServerPool:
         return self._configs[name]
 
     def spawn(self, name: str) -> ServerProcess:
-        """Spawn ``name`` if not yet spawned (no readiness wait: several start in parallel)."""
+        """Spawn ``name`` if not yet spawned (no readiness wait: several start in parallel);
+        a spare instance started ahead (:meth:`warm_spares`) is taken when there is one."""
         if name not in self._processes:
-            config = self.config_of(name)
-            self._generation += 1
-            work = self._work_dir / f"{name}.{self._generation}"
-            tmp = work / "tmp"
-            tmp.mkdir(parents=True)
-            # the app's temporary fixture folders live in the run's folder, removed at the end
-            # even when the server dies by a signal before its atexit handlers run
-            env = dict(self._env, CONFORMANCE_STATE_DIR=str(work), TMPDIR=str(tmp))
-            process = ServerProcess(
-                config,
-                python=self._python,
-                app_root=self._app_root,
-                log_path=work / "server.log",
-                env=env,
-            )
-            self._processes[name] = process
-            process.start()
+            spare = self._spares.pop(name, None)
+            if spare is not None and spare.exit_code() is None:
+                self._processes[name] = spare
+                return spare
+            if spare is not None:
+                spare.stop()  # died before use: start a new one as usual
+            self._processes[name] = self._start_process(name)
         return self._processes[name]
+
+    def warm_spares(self) -> None:
+        """Start one spare instance of each configuration a case has stopped (a fresh
+        instance, a lifespan shutdown), so that its next restart finds one already starting.
+
+        The plugin calls it between cases, so a spare never starts during the case that
+        asked for the restart."""
+        for name in self._stopped:
+            if name not in self._spares and name not in self._failed_again:
+                self._spares[name] = self._start_process(name)
+
+    def _start_process(self, name: str) -> ServerProcess:
+        """A new, started process of ``name`` in a work folder of its own."""
+        config = self.config_of(name)
+        self._generation += 1
+        work = self._work_dir / f"{name}.{self._generation}"
+        tmp = work / "tmp"
+        tmp.mkdir(parents=True)
+        # the app's temporary fixture folders live in the run's folder, removed at the end
+        # even when the server dies by a signal before its atexit handlers run
+        env = dict(self._env, CONFORMANCE_STATE_DIR=str(work), TMPDIR=str(tmp))
+        process = ServerProcess(
+            config,
+            python=self._python,
+            app_root=self._app_root,
+            log_path=work / "server.log",
+            env=env,
+        )
+        process.start()
+        return process
 
     def get(self, name: str) -> Server:
         """A ready server; a failed start is remembered so later cases fail at once.
@@ -375,6 +398,7 @@ class ServerPool:
         self._finish_idle(name)
         process = self._processes.pop(name)
         self._ready.pop(name, None)
+        self._stopped.add(name)
         process.stop()
         return process
 
@@ -382,7 +406,8 @@ class ServerPool:
         """Stop every server this pool spawned, all at once (each has its own grace period)."""
         for name in list(self._idle):
             self._finish_idle(name)
-        processes = list(self._processes.values())
+        processes = [*self._processes.values(), *self._spares.values()]
+        self._spares.clear()
         if not processes:
             return
         with ThreadPoolExecutor(max_workers=len(processes)) as executor:
