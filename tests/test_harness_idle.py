@@ -119,3 +119,15 @@ def test_the_kept_fact_is_the_first_close_else_the_longest_watch() -> None:
     assert longest_idle(closed_5, open_9) == closed_5
     assert longest_idle(unknown, open_2) == open_2
     assert longest_idle(open_2, unknown) == open_2
+
+
+def test_a_close_by_the_exiting_process_is_no_idle_timeout(serve: Serve) -> None:
+    port = serve(OK, 0.2)
+    watcher = IdleWatcher("127.0.0.1", port, alive=lambda: False)  # the process has ended
+    watcher.start()
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and watcher._exited_after is None:
+        time.sleep(0.02)
+    fact = watcher.finish()
+    assert fact["closed"] is False
+    assert str(fact["text"]).endswith("(until the server exited)")

@@ -17,6 +17,7 @@ import http.client
 import socket
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 TOPIC = "idle_keep_alive"
@@ -28,15 +29,26 @@ QUESTION = (
 )
 CONNECT_TIMEOUT = 5.0
 READ_CHUNK = 4096
+EXIT_GRACE = 0.5  # after a close, how long to wait before asking whether the process exited
 
 
 class IdleWatcher:
     """One idle keep-alive connection to a server, watched by a daemon thread."""
 
-    def __init__(self, host: str, port: int, path: str = "/__ready__") -> None:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        path: str = "/__ready__",
+        alive: Callable[[], bool] | None = None,
+    ) -> None:
+        """:param alive: whether the server process still runs; a close followed by its exit
+        is the process ending, not an idle timeout."""
         self._host = host
         self._port = port
         self._path = path
+        self._alive = alive
+        self._exited_after: float | None = None
         self._lock = threading.Lock()
         self._sock: socket.socket | None = None
         self._idle_since = 0.0
@@ -76,13 +88,20 @@ class IdleWatcher:
                 data = sock.recv(READ_CHUNK)
             except OSError:
                 data = b""  # reset by the server, or closed by finish()
+            closed_after = time.monotonic() - self._idle_since
+            if not data and self._alive is not None:
+                time.sleep(EXIT_GRACE)
+                if not self._alive():
+                    with self._lock:
+                        self._exited_after = closed_after
+                    return
             with self._lock:
                 if self._finished:
                     return
                 if data:
                     self._extra = (self._extra + data)[:200]
                     continue
-                self._closed_after = time.monotonic() - self._idle_since
+                self._closed_after = closed_after
                 return
 
     def finish(self) -> dict[str, Any]:
@@ -91,6 +110,8 @@ class IdleWatcher:
             self._finished = True
             ran = time.monotonic() - self._idle_since if self._idle_since else 0.0
             closed_after = self._closed_after
+            if self._exited_after is not None:  # open until the process ended
+                return describe(None, self._exited_after, b"", "", "until the server exited")
         if self._sock is not None:
             try:
                 self._sock.shutdown(socket.SHUT_RDWR)
@@ -100,7 +121,13 @@ class IdleWatcher:
         return describe(closed_after, ran, self._extra, self._problem)
 
 
-def describe(closed_after: float | None, ran: float, extra: bytes, problem: str) -> dict[str, Any]:
+def describe(
+    closed_after: float | None,
+    ran: float,
+    extra: bytes,
+    problem: str,
+    until: str = "as long as the server ran",
+) -> dict[str, Any]:
     """The fact: ``closed`` with ``seconds`` (and what the server sent first, if anything), or
     still ``open`` after ``seconds``; ``text`` says it in words."""
     if problem and closed_after is None:
@@ -109,7 +136,7 @@ def describe(closed_after: float | None, ran: float, extra: bytes, problem: str)
         return {
             "closed": False,
             "seconds": round(ran, 1),
-            "text": f"still open after {ran:.1f} s (as long as the server ran)",
+            "text": f"still open after {ran:.1f} s ({until})",
         }
     fact: dict[str, Any] = {
         "closed": True,

@@ -331,18 +331,15 @@ class ServerPool:
             return
         if self.idle_facts.get(name, {}).get("closed"):
             return  # measured: a later instance (after a stop) would only repeat it
-        watcher = IdleWatcher(HOST, process.port, "/__ready__")
+        watcher = IdleWatcher(HOST, process.port, "/__ready__", lambda: process.exit_code() is None)
         self._idle[name] = watcher
         watcher.start()
 
-    def _finish_idle(self, name: str, exited: bool = False) -> None:
+    def _finish_idle(self, name: str) -> None:
         """Close the idle connection of ``name`` before its server stops; keep the fact."""
         watcher = self._idle.pop(name, None)
         if watcher is not None:
-            fact = watcher.finish()
-            if exited and fact.get("closed"):
-                fact["text"] += " (the server exited during the run: perhaps that close)"
-            self.idle_facts[name] = longest_idle(self.idle_facts.get(name), fact)
+            self.idle_facts[name] = longest_idle(self.idle_facts.get(name), watcher.finish())
 
     def _forget_exited(self, name: str, process: ServerProcess) -> ServerError | None:
         """Drop an exited instance so the next :meth:`get` restarts it; the error to raise.
@@ -350,7 +347,7 @@ class ServerPool:
         None when :meth:`take_exit` already failed a case for this exit and a restart is due.
         """
         error = _exited(process)
-        self._finish_idle(name, exited=True)
+        self._finish_idle(name)
         self._exits[name] = self._exits.get(name, 0) + 1
         self._processes.pop(name, None)
         self._ready.pop(name, None)
