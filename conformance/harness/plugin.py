@@ -554,8 +554,10 @@ class ConformancePlugin:
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         if self._pool is not None:
-            self._pool.stop_all()
-            self._record_idle(self._pool.idle_facts)
+            try:
+                self._pool.stop_all()
+            finally:
+                self._record_idle(self._pool.idle_facts)
         if _is_worker(self.config) or not self.results:
             return
         self._write_reports()
