@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import BinaryIO
 
+import anyio.lowlevel
 import anyio.to_thread
 
 #: Bytes read per worker-thread call (unless ``chunk_size`` is larger: one chunk then).
@@ -60,7 +61,12 @@ class SegmentReader:
                 batch, self._first = self._first, None
             else:
                 batch = await anyio.to_thread.run_sync(self._read, *item)
-            for chunk in batch:
+            for index, chunk in enumerate(batch):
+                if index:
+                    # Let the event loop run between the messages of one batch, as a thread
+                    # hop would: a server without backpressure (daphne) writes what it has
+                    # buffered before more arrives, and its memory stays flat.
+                    await anyio.lowlevel.checkpoint()
                 yield chunk
 
     def close(self) -> None:
