@@ -204,19 +204,17 @@ SERVE_FOREVER = (
 )
 
 
-def test_a_restarted_configuration_gets_a_spare_for_its_next_restart(tmp_path: Path) -> None:
+def test_a_restart_takes_the_spare_started_ahead(tmp_path: Path) -> None:
     pool = _pool(tmp_path, ["{python}", "-c", SERVE_FOREVER, "{fd}"])
-    pool.warm_spares()
-    assert pool._spares == {}  # nothing was stopped yet: no spare
-    pool.get("s")
-    pool.stop("s")
-    pool.get("s")
-    pool.warm_spares()
+    first = pool.get("s")._process
+    pool.warm_spare("s")
     spare = pool._spares["s"]
+    pool.warm_spare("s")
+    assert pool._spares["s"] is spare  # one spare at most
     stopped = pool.stop("s")
     assert pool.get("s")._process is spare  # the restart takes the spare, already started
-    assert stopped is not spare and stopped.exit_code() is not None
-    pool.warm_spares()
+    assert stopped is first and first.exit_code() is not None
+    pool.warm_spare("s")
     unused = pool._spares["s"]
     pool.stop_all()
     assert unused.exit_code() is not None and spare.exit_code() is not None  # all reaped
@@ -225,9 +223,9 @@ def test_a_restarted_configuration_gets_a_spare_for_its_next_restart(tmp_path: P
 def test_a_spare_that_died_is_replaced_by_a_new_process(tmp_path: Path) -> None:
     pool = _pool(tmp_path, ["{python}", "-c", SERVE_FOREVER, "{fd}"])
     pool.get("s")
-    pool.stop("s")
-    pool.warm_spares()
+    pool.warm_spare("s")
     dead = pool._spares["s"]
     dead.stop()
+    pool.stop("s")
     assert pool.get("s")._process is not dead
     pool.stop_all()

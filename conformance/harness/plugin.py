@@ -208,6 +208,8 @@ class ConformancePlugin:
         #: The instances the collected cases of each configuration use (itself, its root-path twin).
         self._instances: dict[str, list[str]] = {}
         self._spawned: set[str] = set()  # configurations whose instances were all spawned
+        #: Collected cases per configuration that may restart it, not yet run (see teardown).
+        self._restarts_left: dict[str, int] = {}
         self._previous_sigterm: Any = None
 
     def _select(self) -> tuple[list[str], dict[str, str]]:
@@ -288,6 +290,8 @@ class ConformancePlugin:
             item.add_marker(groups[name])
             if not timeout_given and item.get_closest_marker("timeout") is None:
                 item.add_marker(timeout)
+            if _restarts(item):
+                self._restarts_left[name] = self._restarts_left.get(name, 0) + 1
             wanted = self._instances.setdefault(name, [name])
             if "rootpath_server" in getattr(item, "fixturenames", ()):
                 twin = name + ROOTPATH_SUFFIX
@@ -391,10 +395,15 @@ class ConformancePlugin:
 
     @pytest.hookimpl(trylast=True)
     def pytest_runtest_teardown(self, item: pytest.Item) -> None:
-        """After a case that restarted its server, start a spare for the next restart (a
-        ``stops_server`` case runs last: nothing would use it)."""
-        if self._pool is not None and item.get_closest_marker("stops_server") is None:
-            self._pool.warm_spares()
+        """Between cases: while cases that may restart this configuration (those taking the
+        ``server_pool`` fixture) remain, keep a spare instance of it starting."""
+        name = _server_of(item)
+        if name is None or self._pool is None:
+            return
+        if _restarts(item):
+            self._restarts_left[name] = self._restarts_left.get(name, 1) - 1
+        if self._restarts_left.get(name, 0) > 0:
+            self._pool.warm_spare(name)
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
@@ -639,6 +648,13 @@ def _server_of(item: pytest.Item) -> str | None:
     """The configuration (server process) the case runs against, whatever its transport."""
     found = _column_of(item)
     return None if found is None else split_column(found)[0]
+
+
+def _restarts(item: pytest.Item) -> bool:
+    """Whether the case may restart its configuration: it takes ``server_pool`` on the
+    HTTP/1.1 column (elsewhere the fixture ends it at once)."""
+    uses_pool = "server_pool" in getattr(item, "fixturenames", ())
+    return uses_pool and _column_of(item) == _server_of(item)
 
 
 def _ids_of(item: pytest.Item) -> list[str]:

@@ -230,8 +230,7 @@ class ServerPool:
         self._exits: dict[str, int] = {}
         self._reported: set[str] = set()
         self._idle: dict[str, IdleWatcher] = {}
-        self._stopped: set[str] = set()  # configurations a case stopped: they get spares
-        self._spares: dict[str, ServerProcess] = {}
+        self._spares: dict[str, ServerProcess] = {}  # started ahead, taken by the next start
         #: What the idle keep-alive connection of each configuration showed (:mod:`idle`):
         #: measured on its first instance in this process, filled in when it stops.
         self.idle_facts: dict[str, dict[str, Any]] = {}
@@ -259,15 +258,13 @@ class ServerPool:
             self._processes[name] = self._start_process(name)
         return self._processes[name]
 
-    def warm_spares(self) -> None:
-        """Start one spare instance of each configuration a case has stopped (a fresh
-        instance, a lifespan shutdown), so that its next restart finds one already starting.
-
-        The plugin calls it between cases, so a spare never starts during the case that
-        asked for the restart."""
-        for name in self._stopped:
-            if name not in self._spares and name not in self._failed_again:
-                self._spares[name] = self._start_process(name)
+    def warm_spare(self, name: str) -> None:
+        """Start a spare instance of ``name`` unless one is there: a case that restarts the
+        configuration (a fresh instance, a lifespan shutdown) then takes a process already
+        starting (:meth:`spawn`). The plugin asks for one between cases, while restarting
+        cases of ``name`` remain; :meth:`stop_all` stops an unused one."""
+        if name not in self._spares and name not in self._failed_again:
+            self._spares[name] = self._start_process(name)
 
     def _start_process(self, name: str) -> ServerProcess:
         """A new, started process of ``name`` in a work folder of its own."""
@@ -395,7 +392,6 @@ class ServerPool:
         self._finish_idle(name)
         process = self._processes.pop(name)
         self._ready.pop(name, None)
-        self._stopped.add(name)
         process.stop()
         return process
 
