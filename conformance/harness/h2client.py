@@ -82,10 +82,14 @@ class H2Response:
 class H2Client:
     """One HTTP/2 connection; use as a context manager (closes the socket)."""
 
-    def __init__(self, sock: socket.socket, authority: str, timeout: float) -> None:
+    def __init__(
+        self, sock: socket.socket, authority: str, timeout: float, scheme: str = "http"
+    ) -> None:
         self.sock = sock
         self.authority = authority
         self.timeout = timeout
+        #: ``:scheme`` of every request: ``https`` over TLS
+        self.scheme = scheme
         config = h2.config.H2Configuration(client_side=True, header_encoding=None)
         self.conn = h2.connection.H2Connection(config=config)
         self.responses: dict[int, H2Response] = {}
@@ -106,25 +110,28 @@ class H2Client:
         *,
         tls: bool = False,
         timeout: float = DEFAULT_TIMEOUT,
+        context: ssl.SSLContext | None = None,
     ) -> H2Client:
-        """Open a connection: h2c with prior knowledge, or TLS with ALPN ``h2`` (unverified:
-        test certificates).
+        """Open a connection: h2c with prior knowledge, or TLS with ALPN ``h2``: verified by
+        ``context`` (ALPN set to ``h2`` on it), unverified without one.
 
-        :raises H2ProtocolError: TLS negotiated something other than ``h2``.
+        :raises H2ProtocolError: TLS negotiated something other than ``h2`` (or nothing).
+        :raises ssl.SSLError: the handshake failed (a certificate ``context`` refuses).
         """
         sock = socket.create_connection((host, port), timeout=timeout)
         try:
             if tls:
-                context = ssl.create_default_context()
-                context.check_hostname = False
-                context.verify_mode = ssl.CERT_NONE
+                if context is None:
+                    context = ssl.create_default_context()
+                    context.check_hostname = False
+                    context.verify_mode = ssl.CERT_NONE
                 context.set_alpn_protocols(["h2"])
                 sock = context.wrap_socket(sock, server_hostname=host)
                 if sock.selected_alpn_protocol() != "h2":
                     raise H2ProtocolError(
                         f"ALPN selected {sock.selected_alpn_protocol()!r}, not 'h2'"
                     )
-            return cls(sock, f"{host}:{port}", timeout)
+            return cls(sock, f"{host}:{port}", timeout, "https" if tls else "http")
         except BaseException:
             sock.close()
             raise
@@ -169,7 +176,7 @@ class H2Client:
         stream_id = self.conn.get_next_available_stream_id()
         fields: list[tuple[str, str]] = [
             (":method", method),
-            (":scheme", "http"),
+            (":scheme", self.scheme),
             (":authority", authority if authority is not None else self.authority),
             (":path", path),
         ]

@@ -44,11 +44,13 @@ from conformance.harness.server import Server, ServerPool
 from conformance.harness.serverconfig import (
     ROOT_PATH,
     ROOTPATH_SUFFIX,
+    TLS_SUFFIX,
     ServerConfigError,
     load_servers,
 )
 from conformance.harness.settings import CASE_TIMEOUT, Settings, add_options, resolve
 from conformance.harness.transport import (
+    H1_ONLY_FIXTURES,
     H1_ONLY_MARKER,
     H2_ONLY_MARKER,
     NotThisTransport,
@@ -238,9 +240,12 @@ class ConformancePlugin:
     def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
         if "server" in metafunc.fixturenames:
             markers = {m.name for m in metafunc.definition.iter_markers()}
+            if H1_ONLY_FIXTURES & set(metafunc.fixturenames):
+                markers.add("h1_only")
             offers_h2 = {name: self.configs[name].offers.http2 for name in self.selected}
+            offers_tls = {name: self.configs[name].offers_h2_tls for name in self.selected}
             transports = selected_transports(self.config)
-            columns = columns_for(markers, self.selected, offers_h2, transports)
+            columns = columns_for(markers, self.selected, offers_h2, transports, offers_tls)
             metafunc.parametrize("server", columns, indirect=True, ids=columns)
 
     def pytest_collection_modifyitems(
@@ -266,6 +271,9 @@ class ConformancePlugin:
             if not timeout_given and item.get_closest_marker("timeout") is None:
                 item.add_marker(pytest.mark.timeout(CASE_TIMEOUT))
             wanted = self._instances.setdefault(name, [name])
+            over_tls = split_column(_column_of(item) or name)[1] == "h2"
+            if over_tls and name + TLS_SUFFIX not in wanted:
+                wanted.append(name + TLS_SUFFIX)  # the TLS instance, started with the others
             if "rootpath_server" in getattr(item, "fixturenames", ()):
                 twin = name + ROOTPATH_SUFFIX
                 if self.configs[name].rootpath_args and twin not in wanted:
@@ -302,7 +310,7 @@ class ConformancePlugin:
     @pytest.fixture
     def server(self, request: pytest.FixtureRequest) -> Iterator[Server]:
         """The running server configuration this case is parametrised with, seen over the
-        transport of its column (``NAME`` or ``NAME/h2c``)."""
+        transport of its column (``NAME``, ``NAME/h2c``, or ``NAME/h2``: the TLS instance)."""
         name, transport = split_column(str(request.param))
         if transport == "h1" and request.node.get_closest_marker("h2_only") is not None:
             not_applicable(f"servers/{name}.toml does not offer HTTP/2 ([offers] http2)")
@@ -312,7 +320,7 @@ class ConformancePlugin:
             for instance in self._instances.get(name, []):
                 pool.spawn(instance)
         try:
-            handle = pool.get(name)
+            handle = pool.get(name + TLS_SUFFIX if transport == "h2" else name)
         except ServerError as error:
             raise HarnessError(f"server {error.name!r} {error.problem}", error.log_tail) from None
         yield handle.over(transport)
@@ -420,7 +428,7 @@ class ConformancePlugin:
                 base, detail = "error", f"the server exited during the case: {happened}"
             else:
                 base, detail = "fail", f"the server crashed during the case: {happened}"
-        process = self.pool().process(name)
+        process = self.pool().process(name + TLS_SUFFIX if transport == "h2" else name)
         if base in ("fail", "error") and process is not None:
             tail = process.log_tail(DETAIL_LOG_LINES)
             test_report.sections.append((f"{name} server log (last lines)", tail))
