@@ -141,8 +141,10 @@ class ServerConfig:
             raise ValueError(f"server {self.name!r} declares no [tls] args")
         args = []
         for item in self.tls_args:
-            for key in TLS_PLACEHOLDERS:
-                item = item.replace("{" + key + "}", files[key])
+            for key in TLS_PLACEHOLDERS:  # a path's braces stay literal in the command
+                item = item.replace(
+                    "{" + key + "}", files[key].replace("{", "{{").replace("}", "}}")
+                )
             args.append(item)
         return replace(
             self,
