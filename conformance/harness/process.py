@@ -372,10 +372,12 @@ class ServerProcess:
 
 @functools.cache
 def _probe_tls_context() -> ssl.SSLContext:
-    """TLS for the readiness probe: no verification, no CA loading (built once)."""
+    """TLS for the readiness probe: no verification, no CA loading (built once); ALPN offers
+    ``http/1.1``, what the probe speaks (tigrcorn refuses a handshake without ALPN)."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
+    context.set_alpn_protocols(["http/1.1"])
     return context
 
 
