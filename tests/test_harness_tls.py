@@ -146,6 +146,15 @@ def test_h2_columns_come_last_and_only_where_tls_is_configured() -> None:
     assert split_column("hypercorn/h2") == ("hypercorn", "h2")
 
 
+def test_h2_twins_run_on_http2_columns_only() -> None:
+    assert columns_for({"h2_twin"}, SERVERS, HTTP2, ALL, TLS_OFFERS) == [
+        "hypercorn/h2c",
+        "granian/h2c",
+        "hypercorn/h2",
+    ]
+    assert columns_for({"h2_twin"}, ["uvicorn"], HTTP2, ALL, TLS_OFFERS) == []
+
+
 def test_transport_option_selects_h2(pytestconfig: pytest.Config) -> None:
     class Options:
         def getoption(self, name: str, default: object = None) -> object:

@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import socket
 import ssl
+import struct
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -211,9 +213,22 @@ class H2Client:
         self.conn.reset_stream(stream_id, error_code=code)
         self._flush()
 
-    def send_goaway(self, code: int = h2.errors.ErrorCodes.NO_ERROR) -> None:
-        self.conn.close_connection(error_code=code)
+    def send_goaway(
+        self, code: int = h2.errors.ErrorCodes.NO_ERROR, last_stream_id: int = 0
+    ) -> None:
+        """Send GOAWAY, written by hand so that ``h2`` keeps reading the streams already open
+        (its own ``close_connection`` ends the state machine: later frames would be refused).
+
+        A client's GOAWAY names the last *server*-initiated stream it processed (0: none); the
+        streams the client opened are not affected by it.
+        """
+        payload = struct.pack(">II", last_stream_id & 0x7FFFFFFF, int(code))
+        frame = struct.pack(">I", len(payload))[1:] + bytes([0x7, 0]) + b"\0\0\0\0" + payload
         self._flush()
+        try:
+            self.sock.sendall(frame)
+        except OSError as error:
+            raise H2ConnectionClosed(f"sending GOAWAY failed: {error}") from error
 
     def read_response(self, stream_id: int) -> H2Response:
         """Read until ``stream_id`` ends (END_STREAM or RST_STREAM)."""
@@ -228,6 +243,15 @@ class H2Client:
             lambda: response.status is not None or response.ended is not None,
             f"the head of stream {stream_id}",
         )
+        return response
+
+    def read_until(
+        self, stream_id: int, done: Callable[[H2Response], bool], what: str
+    ) -> H2Response:
+        """Read until ``done(response)`` holds or ``stream_id`` ends, whichever comes first
+        (to watch a body arrive piece by piece)."""
+        response = self.responses[stream_id]
+        self._pump_until(lambda: done(response) or response.ended is not None, what)
         return response
 
     def request(

@@ -53,6 +53,7 @@ from conformance.harness.transport import (
     H1_ONLY_FIXTURES,
     H1_ONLY_MARKER,
     H2_ONLY_MARKER,
+    H2_TWIN_MARKER,
     NotThisTransport,
     columns_for,
     declared_deviation,
@@ -121,6 +122,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", SWEEP_MARKER)
     config.addinivalue_line("markers", H1_ONLY_MARKER)
     config.addinivalue_line("markers", H2_ONLY_MARKER)
+    config.addinivalue_line("markers", H2_TWIN_MARKER)
     config.addinivalue_line("markers", "xdist_group(name): run in the same xdist worker")
     _default_to_loadgroup(config)
     if config.pluginmanager.has_plugin("conformance"):

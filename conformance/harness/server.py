@@ -93,7 +93,7 @@ class Server:
     @property
     def column(self) -> str:
         """The report column: ``NAME``, ``NAME/h2c`` or ``NAME/h2``."""
-        return column(self.config.name, self.transport)
+        return column(self.name, self.transport)
 
     @property
     def config(self) -> ServerConfig:

@@ -13,6 +13,9 @@ only through ``server.http()`` (an httpx client speaking HTTP/2) or the strict c
   HTTP/1.1-only too and is not generated for HTTP/2 columns (see :data:`H1_ONLY_FIXTURES`);
 * ``@pytest.mark.h2_only``: only on HTTP/2 columns (``SRV-H2-*``); on a configuration without
   HTTP/2 it runs once on the plain column and ends ``not-applicable``;
+* ``@pytest.mark.h2_twin``: the HTTP/2 twin of an HTTP/1.1 case (the same requirement ids):
+  only on HTTP/2 columns, and nowhere on a configuration without HTTP/2 (its HTTP/1.1 case
+  gives that configuration its verdict);
 * unmarked: on every column. Over HTTP/2, ``server.raw()``, ``.connect()``, ``.ws()``,
   ``.port``, ``.base_url``, ``.ws_url`` end the case with :class:`NotThisTransport`: that case
   is HTTP/1.1-only by what it does, and its HTTP/2 run leaves no result (skipped, no verdict).
@@ -32,6 +35,9 @@ HTTP2_TRANSPORTS: tuple[Transport, ...] = ("h2c", "h2")
 SEPARATOR = "/"
 H1_ONLY_MARKER = "h1_only: the case reads HTTP/1.1 bytes; it never runs over h2c or h2"
 H2_ONLY_MARKER = "h2_only: the case checks HTTP/2 duties; it runs only over h2c and h2"
+H2_TWIN_MARKER = (
+    "h2_twin: the HTTP/2 twin of an HTTP/1.1 case; it runs only over h2c and h2, nowhere else"
+)
 #: Fixtures only an HTTP/1.1 run can use: a case taking one is never generated for h2c/h2.
 H1_ONLY_FIXTURES = frozenset({"rootpath_server", "server_pool", "asgi_violations"})
 
@@ -94,7 +100,8 @@ def columns_for(
     ``offers_tls[name]``: the configuration has an ``NAME/h2`` column (HTTP/2 and ``[tls]``).
     """
     h1_only = "h1_only" in item_markers
-    h2_only = "h2_only" in item_markers
+    h2_twin = "h2_twin" in item_markers
+    h2_only = "h2_only" in item_markers or h2_twin
     tls = offers_tls or {}
     plain: list[str] = []
     h2c: list[str] = []
@@ -104,6 +111,6 @@ def columns_for(
             h2c.append(column(name, "h2c"))
         if "h2" in transports and offers_h2[name] and tls.get(name, False) and not h1_only:
             h2.append(column(name, "h2"))
-        if "h1" in transports and not (h2_only and offers_h2[name]):
+        if "h1" in transports and not (h2_only and offers_h2[name]) and not h2_twin:
             plain.append(name)
     return plain + h2c + h2
