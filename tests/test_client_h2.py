@@ -290,3 +290,42 @@ def test_a_certificate_the_context_does_not_trust_fails(
             H2Client.connect(
                 "127.0.0.1", port, tls=True, timeout=3, context=certificates.client_context()
             )
+
+
+# -- reading a body as it comes; the client's own GOAWAY ----------------------------------------
+
+
+def first_part_only(conn: h2.connection.H2Connection, sock: socket.socket, event: object) -> None:
+    """Answer with a head and b'ab', and never end the stream."""
+    if isinstance(event, h2.events.RequestReceived):
+        conn.send_headers(event.stream_id, [(b":status", b"200")])
+        conn.send_data(event.stream_id, b"ab")
+
+
+def test_read_until_returns_while_the_stream_is_open() -> None:
+    with h2_server(first_part_only) as port, connect(port) as client:
+        stream = client.start_request("GET", "/")
+        response = client.read_until(stream, lambda r: r.body == b"ab", "two bytes")
+        assert (response.status, response.body, response.ended) == (200, b"ab", None)
+        with pytest.raises(H2Timeout):
+            client.timeout = 0.3
+            client.read_response(stream)
+
+
+terminations: list[h2.events.ConnectionTerminated] = []
+
+
+def note_goaway(conn: h2.connection.H2Connection, sock: socket.socket, event: object) -> None:
+    if isinstance(event, h2.events.ConnectionTerminated):
+        terminations.append(event)
+
+
+def test_send_goaway_is_a_no_error_goaway_and_reading_goes_on() -> None:
+    terminations.clear()
+    with h2_server(note_goaway) as port, connect(port) as client:
+        client.handshake()
+        client.send_goaway()
+        client.timeout = 0.3
+        with pytest.raises(H2Timeout):  # still reading: nothing refused by the state machine
+            client.wait_closed()
+    assert [(t.error_code, t.last_stream_id) for t in terminations] == [(0, 0)]
