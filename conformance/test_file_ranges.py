@@ -38,6 +38,10 @@ from conformance.test_file import (
     with_crlf_framing,
 )
 
+# Every case reads or writes HTTP/1.1 (or WebSocket) bytes: none is generated for h2c/h2
+# columns (harness/transport.py); HTTP/2 twins live in test_h2_twins.py.
+pytestmark = pytest.mark.h1_only
+
 SMALL = "small.txt"
 SIZE = SIZES[SMALL]
 #: Bytes a 200/416 answer to an abusive Range may carry beyond the file itself.

@@ -17,6 +17,10 @@ from conformance.harness import expect_equal, expect_true, not_applicable
 from conformance.harness.server import Server
 from conformance.srv_wire import CANARY, Exchange, parse_all, request, roundtrip
 
+# Every case reads or writes HTTP/1.1 (or WebSocket) bytes: none is generated for h2c/h2
+# columns (harness/transport.py); HTTP/2 twins live in test_h2_twins.py.
+pytestmark = pytest.mark.h1_only
+
 BOUND = 1.0
 STATUS_LINE = re.compile(rb"HTTP/1\.[01] \d{3}")
 
