@@ -394,7 +394,7 @@ class ConformancePlugin:
         if call.when == "teardown" or (call.when == "setup" and test_report.passed):
             return test_report
         if call.excinfo is not None and isinstance(call.excinfo.value, NotThisTransport):
-            return test_report  # an HTTP/1.1-only case on an h2c column: no result
+            return test_report  # an HTTP/1.1-only case on an HTTP/2 column: no result
         exited = None
         if call.when == "call" and self._pool is not None:
             exited = self._pool.take_exit(name)  # the server died during this case
@@ -563,7 +563,7 @@ def _sigterm_to_interrupt(signum: int, frame: FrameType | None) -> None:
 
 
 def _column_of(item: pytest.Item) -> str | None:
-    """The case's report column: ``NAME`` or ``NAME/h2c``."""
+    """The case's report column: ``NAME``, ``NAME/h2c`` or ``NAME/h2``."""
     callspec = getattr(item, "callspec", None)
     if callspec is None or not isinstance(callspec.params.get("server"), str):
         return None  # not a server case, or no column selected (an empty parametrisation)
