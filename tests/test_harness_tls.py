@@ -215,3 +215,12 @@ def test_the_pool_starts_a_tls_instance_with_the_run_certificate(tmp_path: Path)
                 client.get(f"https://127.0.0.1:{port}/x")
     finally:
         pool.stop_all()
+
+
+def test_an_at_h2_deviation_binds_the_tls_column_only() -> None:
+    from conformance.harness.transport import declared_deviation
+
+    declared = {"SRV-X@h2": "over TLS only", "SRV-Y": "everywhere"}
+    assert declared_deviation(declared, "SRV-X", "h2") == "over TLS only"
+    assert declared_deviation(declared, "SRV-X", "h2c") is None
+    assert declared_deviation(declared, "SRV-Y", "h2") == "everywhere"
