@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from benchmarks import explanations
 from benchmarks.report import (
     CONTROL,
     CONTROL_RATIO,
@@ -82,6 +83,7 @@ def render_markdown(report: Mapping[str, Any]) -> str:
     verdicts = report.get("targets", [])
     if verdicts:
         lines += render_targets(verdicts)
+        lines += explanations.render(verdicts)
     lines += render_noise_floor(results)
     lines += render_peers(report)
     if results:

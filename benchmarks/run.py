@@ -32,7 +32,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from benchmarks import cpus, loadgen, peers, report, report_markdown
+from benchmarks import cpus, explanations, loadgen, peers, report, report_markdown
 from benchmarks import suite_timing as suite_timing_mod
 from benchmarks.apps import common
 from benchmarks.rounds import measure_round, scenario_result, scheduled_impls
@@ -450,6 +450,9 @@ def run_load(args: argparse.Namespace, command: str, tools: Tools) -> int:
         servers = report.report_servers(document)
     document["noise"] = report.noise_floor(document["results"])
     document["targets"] = report.evaluate_targets(document["results"], document["memory"], servers)
+    explanations.attach(
+        document["targets"], explanations.load(targets=[t.name for t in report.TARGETS])
+    )
     if "suite_timing" in old:
         document["suite_timing"] = old["suite_timing"]
     write_report(document, args.report_dir)

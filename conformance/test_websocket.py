@@ -693,6 +693,9 @@ def test_receive_before_accept(server: Server) -> None:
     with open_ws(server, "/websocket/ws/receive-before-accept") as ws:
         outcome = final_report(ws)
     expect_refused(outcome, "receive_text() before accept()")
+    expect_equal(
+        outcome.get("read_during_call"), [], "messages receive_text() read before refusing"
+    )
 
 
 @pytest.mark.requirement("WS-STATE-ACCEPT-TWICE")

@@ -215,3 +215,27 @@ def test_routing_reports_a_framework_that_is_not_installed(
     bench_routing.report(best, missing, 0.0, 10, out.append)
     assert out[0] == "| routes | path | baize | falcon |"
     assert "| 5 | varied | 1.00 µs | not installed |" in out
+
+
+def test_bench_routing_writes_its_table(tmp_path: Path) -> None:
+    from benchmarks import bench_routing
+
+    out = tmp_path / "routing.md"
+    bench_routing.main(
+        [
+            "--rounds",
+            "1",
+            "--calls",
+            "5",
+            "--distinct",
+            "10",
+            "--framework",
+            "baize",
+            "--out",
+            str(out),
+        ]
+    )
+    text = out.read_text()
+    assert text.startswith("# Routing: baize's Router beside every peer's, in-process")
+    assert "--framework baize" in text
+    assert "| 500 | varied |" in text

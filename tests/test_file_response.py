@@ -860,3 +860,102 @@ def test_parse_range_upstream_name_rfc_semantics(
 def test_parse_range_refusals(value: str, error: type[Exception]) -> None:
     with pytest.raises(error):
         FileResponseMixin.parse_range(value, 4623)
+
+
+# -- the streamed path: batches of reads per worker-thread call (_filereader.py) ------------------
+
+
+async def test_a_large_file_is_read_in_batches_and_sent_in_chunks(
+    tmp_path: Path, thread_calls: list[str]
+) -> None:
+    from baize.asgi.responses._filereader import READ_BATCH
+
+    content = os.urandom(READ_BATCH * 2 + 12345)
+    path = tmp_path / "large.bin"
+    path.write_bytes(content)
+    status, _, body, sent = await call(FileResponse(str(path), stat_result=os.stat(path)))
+    assert (status, body) == (200, content)
+    assert thread_calls == ["_read"] * 3  # open with the first batch, close with the last
+    bodies = [m for m in sent if m["type"] == "http.response.body"]
+    assert all(len(m["body"]) <= 256 * 1024 for m in bodies)
+    assert [m.get("more_body", False) for m in bodies] == [True] * (len(bodies) - 1) + [False]
+    assert bodies[-1]["body"]  # the last chunk ends the body: no empty message after it
+
+
+async def test_a_chunk_size_above_the_batch_reads_one_chunk_per_call(
+    tmp_path: Path, thread_calls: list[str]
+) -> None:
+    from baize.asgi.responses._filereader import READ_BATCH
+
+    content = os.urandom(READ_BATCH * 3)
+    path = tmp_path / "large.bin"
+    path.write_bytes(content)
+    response = FileResponse(str(path), stat_result=os.stat(path), chunk_size=READ_BATCH * 2)
+    _, _, body, sent = await call(response)
+    assert body == content
+    assert len(thread_calls) == 2
+    assert [len(m["body"]) for m in sent[1:]] == [READ_BATCH * 2, READ_BATCH]
+
+
+async def test_a_large_file_removed_after_building_fails_before_the_answer_starts(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "large.bin"
+    path.write_bytes(b"x" * 600_000)
+    response = FileResponse(str(path))
+    path.unlink()
+    sent: list[Message] = []
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "method": "GET", "path": "/", "headers": []}
+    with pytest.raises(FileNotFoundError):
+        await response(scope, never_disconnects, send)
+    assert sent == []  # the server can still answer 500
+
+
+async def test_the_file_is_closed_when_the_client_goes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from baize.asgi.responses import _filereader
+
+    opened: list[Any] = []
+    real_open = open
+
+    def recording_open(*args: Any, **kwargs: Any) -> Any:
+        file = real_open(*args, **kwargs)
+        opened.append(file)
+        return file
+
+    monkeypatch.setattr(_filereader, "open", recording_open, raising=False)
+    path = tmp_path / "large.bin"
+    path.write_bytes(b"x" * 3_000_000)
+    calls = 0
+
+    async def send(message: Message) -> None:
+        nonlocal calls
+        calls += 1
+        if calls > 3:
+            raise OSError("client gone")
+
+    scope = {"type": "http", "method": "GET", "path": "/", "headers": []}
+    await FileResponse(str(path), chunk_size=1000)(scope, never_disconnects, send)
+    assert len(opened) == 1 and opened[0].closed
+
+
+async def test_a_file_that_shrinks_while_streamed_is_an_error(tmp_path: Path) -> None:
+    from baize.asgi.responses._filereader import READ_BATCH
+
+    path = tmp_path / "large.bin"
+    path.write_bytes(b"x" * (READ_BATCH * 2))
+    response = FileResponse(str(path))
+
+    async def send(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            with open(path, "r+b") as file:
+                file.truncate(READ_BATCH + 10)
+
+    scope = {"type": "http", "method": "GET", "path": "/", "headers": []}
+    with pytest.raises(RuntimeError, match="shrank while being sent"):
+        await response(scope, never_disconnects, send)

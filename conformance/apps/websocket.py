@@ -337,9 +337,19 @@ async def ws_send_before_accept(scope: Scope, receive: Receive, send: Send) -> N
 
 
 async def ws_receive_before_accept(scope: Scope, receive: Receive, send: Send) -> None:
-    """``receive_text()`` before ``accept()``; then accept and report."""
-    websocket = _websocket(scope, receive, send)
+    """``receive_text()`` before ``accept()``; then accept and report, with the message types
+    the refused call took from ``receive`` (a refusal reads nothing: the connect message is
+    still there for ``accept()``)."""
+    taken: list[str] = []
+
+    async def recording_receive() -> Message:
+        message = await receive()
+        taken.append(str(message.get("type")))
+        return message
+
+    websocket = _websocket(scope, recording_receive, send)
     outcome = await _try_async(websocket.receive_text)
+    outcome["read_during_call"] = list(taken)
     await websocket.accept()
     await _report_and_close(websocket, outcome)
 

@@ -15,6 +15,7 @@ import anyio
 import anyio.to_thread
 
 from baize.asgi.responses._base import Response, _send_body, _until_disconnect
+from baize.asgi.responses._filereader import SegmentReader
 from baize.datastructures import Headers, MutableHeaders
 from baize.exceptions import RangeNotSatisfiable
 from baize.ranges import byteranges_frames, content_range
@@ -78,7 +79,8 @@ class FileResponse(Response, FileResponseMixin):
     ``Content-Disposition: attachment`` is set when ``download_name`` is given or the type
     is ``application/octet-stream``. The file is never read whole: the server's
     ``http.response.pathsend`` (whole file) or ``http.response.zerocopysend`` is used
-    when offered, else ``chunk_size`` reads in a worker thread.
+    when offered, else it is read in a worker thread, up to 1 MiB per thread call, and sent
+    in body messages of at most ``chunk_size`` bytes.
 
     Without ``stat_result`` the file is looked at when the response is built (to raise
     the errors below, as upstream) and again on each later call of a response that is
@@ -326,27 +328,22 @@ class FileResponse(Response, FileResponseMixin):
     async def _send_chunks(
         self, segments: list[bytes | tuple[int, int]], receive: Receive, send: Send
     ) -> None:
-        async with await anyio.open_file(self.filepath, "rb") as file:
+        reader = SegmentReader(self.filepath, segments, self.chunk_size)
+        try:
+            await reader.open()
             await send(self._start())
 
             async def stream() -> None:
-                for segment in segments:
-                    if isinstance(segment, bytes):
-                        await _send_body(send, segment, True)
-                        continue
-                    start, stop = segment
-                    await file.seek(start)
-                    while start < stop:
-                        chunk = await file.read(min(self.chunk_size, stop - start))
-                        if not chunk:
-                            raise RuntimeError(
-                                f"FileResponse: {self.filepath!r} shrank while being sent"
-                            )
-                        start += len(chunk)
-                        await _send_body(send, chunk, True)
-                await _send_body(send, b"", False)
+                previous = None  # held back one chunk: the last one ends the body
+                async for chunk in reader.chunks():
+                    if previous is not None:
+                        await _send_body(send, previous, True)
+                    previous = chunk
+                await _send_body(send, previous or b"", False)
 
             await _until_disconnect(receive, stream)
+        finally:
+            reader.close()
 
 
 __all__ = ["FileResponse"]
