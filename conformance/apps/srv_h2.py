@@ -62,10 +62,16 @@ async def size_view(scope: Scope, receive: Receive, send: Send) -> None:
 
 
 async def bytes_view(scope: Scope, receive: Receive, send: Send) -> None:
-    """``bytes/N``: N bytes of a repeating pattern, in 64 KiB body messages."""
+    """``bytes/N``: N bytes of a repeating pattern, in 64 KiB body messages (``?once``: in one
+    message, larger than any initial flow-control window)."""
     count = min(int(scope["path"].rsplit("/", 1)[-1] or "0"), MAX_BYTES)
     pattern = bytes(range(256)) * 256
     await send({"type": "http.response.start", "status": 200, "headers": []})
+    if scope["query_string"] == b"once":
+        await send(
+            {"type": "http.response.body", "body": (pattern * (count // len(pattern) + 1))[:count]}
+        )
+        return
     sent = 0
     while sent < count:
         chunk = pattern[: min(len(pattern), count - sent)]
