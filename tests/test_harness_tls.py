@@ -224,3 +224,22 @@ def test_an_at_h2_deviation_binds_the_tls_column_only() -> None:
     assert declared_deviation(declared, "SRV-X", "h2") == "over TLS only"
     assert declared_deviation(declared, "SRV-X", "h2c") is None
     assert declared_deviation(declared, "SRV-Y", "h2") == "everywhere"
+
+
+def test_reports_show_h2c_columns_then_h2_columns() -> None:
+    from conformance.harness.reportgrid import build_grid
+
+    servers = ["uvicorn", "hypercorn", "granian"]
+    columns = ["granian/h2", "hypercorn/h2c", "hypercorn/h2", "granian/h2c", "uvicorn"]
+    data = {
+        "run": {"servers": [{"name": n} for n in servers]},
+        "requirements": [],
+        "results": [{"requirement": "X", "server": c, "outcome": "pass"} for c in columns],
+    }
+    assert build_grid(data).servers == [
+        *servers,
+        "hypercorn/h2c",
+        "granian/h2c",
+        "hypercorn/h2",
+        "granian/h2",
+    ]
