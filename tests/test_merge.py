@@ -96,7 +96,7 @@ def test_merged_shards_equal_one_run_of_both(tmp_path: Path) -> None:
     assert facts["hypercorn"] == shard_facts["hypercorn"]
     assert [s["servers"] for s in merged["run"]["merged_from"]] == [
         ["uvicorn"],
-        ["hypercorn", "hypercorn/h2c"],
+        ["hypercorn", "hypercorn/h2", "hypercorn/h2c"],
     ]
     markdown = (out / "conformance.md").read_text()
     html = (out / "conformance.html").read_text()
