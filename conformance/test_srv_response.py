@@ -147,7 +147,11 @@ def test_204_no_content_length_added(server: Server) -> None:
 
 @pytest.mark.requirement("SRV-RESP-204-NO-TRANSFER-ENCODING")
 def test_204_no_transfer_encoding(server: Server) -> None:
-    response = first(one(server, "/srvhttp/status/204?cl=0&body=0"))
+    # Parsed leniently: a Content-Length on the 204 is SRV-RESP-204-NO-CONTENT-LENGTH's fault.
+    data = request("GET", "/srvhttp/status/204?cl=0&body=0", close=True)
+    exchange = roundtrip(server, data, ("GET",), strict=False)
+    expect_true(exchange.first is not None, "a response", "one response", exchange.summary())
+    response = first(exchange)
     expect_equal(response.header_values("transfer-encoding"), [], "Transfer-Encoding on a 204")
 
 
