@@ -105,7 +105,7 @@ def server_info(data: Mapping[str, Any], servers_dir: Path | None) -> dict[str, 
     recorded = {s["name"]: s for s in data["run"]["servers"]}
     info: dict[str, ServerInfo] = {}
     for name in server_names(data):
-        base, transport = split_column(name)  # an h2c column shares its server's configuration
+        base, transport = split_column(name)  # an h2c/h2 column takes its server's configuration
         entry = recorded.get(name) or recorded.get(base, {})
         config = configs.get(base)
         if "offers" in entry:

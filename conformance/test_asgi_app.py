@@ -22,7 +22,7 @@ from conformance.apps._validator import read_exercised
 from conformance.harness import not_applicable
 from conformance.harness.catalogue import load_catalogue
 from conformance.harness.server import Server
-from conformance.harness.serverconfig import ROOTPATH_SUFFIX
+from conformance.harness.serverconfig import INSTANCE_SUFFIXES
 from conformance.harness.verify import ExpectationFailed
 from conformance.harness.violations import ASGI_APP_PREFIX, describe_violations
 
@@ -35,7 +35,7 @@ def exercised_rules(server: Server) -> set[str]:
     if state_dir is None:
         return set()
     found: set[str] = set()
-    for instance in (server.name, server.name + ROOTPATH_SUFFIX):
+    for instance in (server.name, *(server.name + suffix for suffix in INSTANCE_SUFFIXES)):
         for directory in Path(state_dir).parent.glob(f"{instance}.*"):
             found |= read_exercised(str(directory))
     return found

@@ -17,7 +17,9 @@ from conformance.harness import expect_equal, expect_in, expect_true, not_applic
 from conformance.harness.server import Server
 from conformance.srv_wire import CANARY, Exchange, parse_all, request, roundtrip
 
-pytestmark = pytest.mark.h1_only  # every case needs HTTP/1.1 (raw bytes, WebSocket, own instance)
+# Every case reads or writes HTTP/1.1 (or WebSocket) bytes: none is generated for h2c/h2
+# columns (harness/transport.py); HTTP/2 twins live in test_h2_twins.py.
+pytestmark = pytest.mark.h1_only
 
 BOUND = 1.0
 STATUS_LINE = re.compile(rb"HTTP/1\.[01] \d{3}")

@@ -15,6 +15,7 @@ import pytest
 from conformance.harness import expect_equal, expect_true, not_applicable, require_offer
 from conformance.harness.rawhttp import Informational, parse_response
 from conformance.harness.server import Server
+from conformance.harness.transport import not_this_transport
 from conformance.harness.wsframes import (
     OP_TEXT,
     HandshakeError,
@@ -47,6 +48,8 @@ def get(server: Server, path: str, version: str = "HTTP/1.1") -> bytes:
 
 @pytest.mark.requirement("SRV-EXT-TLS-NOT-ON-HTTP")
 def test_no_tls_extension_over_plain_http(server: Server) -> None:
+    if server.scheme == "https":  # the TLS instance of an NAME/h2 column: not plain TCP
+        raise not_this_transport("a TLS connection")
     with server.http() as client:
         names = client.get("/srv_ext/scope").json()["extensions"]
     expect_true("tls" not in names, "no 'tls' extension over plain TCP", "absent", repr(names))

@@ -26,7 +26,9 @@ from conformance.srv_checks import (
 )
 from conformance.srv_wire import SMUGGLED, Exchange, expect_no_smuggling, request, roundtrip
 
-pytestmark = pytest.mark.h1_only  # every case needs HTTP/1.1 (raw bytes, WebSocket, own instance)
+# Every case reads or writes HTTP/1.1 (or WebSocket) bytes: none is generated for h2c/h2
+# columns (harness/transport.py); HTTP/2 twins live in test_h2_twins.py.
+pytestmark = pytest.mark.h1_only
 
 CHUNKED = "Transfer-Encoding: chunked"
 

@@ -12,7 +12,9 @@ from conformance.harness.rawhttp import RawResponse
 from conformance.harness.server import Server
 from conformance.srv_wire import CANARY, Exchange, expect_clean, request, roundtrip
 
-pytestmark = pytest.mark.h1_only  # every case needs HTTP/1.1 (raw bytes, WebSocket, own instance)
+# Every case reads or writes HTTP/1.1 (or WebSocket) bytes: none is generated for h2c/h2
+# columns (harness/transport.py); HTTP/2 twins live in test_h2_twins.py.
+pytestmark = pytest.mark.h1_only
 
 STREAM_BODY = b"alpha;beta;gamma;"
 HEAD_BODY_LENGTH = 29

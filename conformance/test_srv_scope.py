@@ -15,7 +15,9 @@ from conformance.harness.server import Server
 from conformance.srv_checks import header_values, scope_of, untag
 from conformance.srv_wire import Exchange, parse_all, request, roundtrip
 
-pytestmark = pytest.mark.h1_only  # every case needs HTTP/1.1 (raw bytes, WebSocket, own instance)
+# Every case reads or writes HTTP/1.1 (or WebSocket) bytes: none is generated for h2c/h2
+# columns (harness/transport.py); HTTP/2 twins live in test_h2_twins.py.
+pytestmark = pytest.mark.h1_only
 
 RESULT_BOUND = 3.0
 STR_KEYS = ("type", "http_version", "method", "scheme", "path", "root_path")

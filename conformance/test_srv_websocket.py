@@ -49,7 +49,9 @@ from conformance.harness.wsframes import (
     read_handshake_response,
 )
 
-pytestmark = pytest.mark.h1_only  # every case needs HTTP/1.1 (raw bytes, WebSocket, own instance)
+# Every case reads or writes HTTP/1.1 (or WebSocket) bytes: none is generated for h2c/h2
+# columns (harness/transport.py); HTTP/2 twins live in test_h2_twins.py.
+pytestmark = pytest.mark.h1_only
 
 TIMEOUT = 5.0
 #: How long a server may take to end a connection it must fail (a local one needs ms).

@@ -33,7 +33,9 @@ from conformance.harness.rawhttp import (
 from conformance.harness.server import Server
 from conformance.harness.sse import Event, EventStreamParser, EventStreamResult, read_events
 
-pytestmark = pytest.mark.h1_only  # every case needs HTTP/1.1 (raw bytes, WebSocket, own instance)
+# Every case reads or writes HTTP/1.1 (or WebSocket) bytes: none is generated for h2c/h2
+# columns (harness/transport.py); HTTP/2 twins live in test_h2_twins.py.
+pytestmark = pytest.mark.h1_only
 
 RESULT_DEADLINE = 5.0
 RESULT_POLL = 0.02

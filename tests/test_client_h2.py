@@ -1,12 +1,15 @@
 """Tests of the strict HTTP/2 client against a tiny real h2c server (``h2``, server side) in a
-thread: every misbehaviour the client must report is produced on a real socket."""
+thread, also over TLS with ALPN (a test certificate of the run's kind): every misbehaviour the
+client must report is produced on a real socket."""
 
 from __future__ import annotations
 
 import socket
+import ssl
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import h2.config
 import h2.connection
@@ -14,6 +17,7 @@ import h2.errors
 import h2.events
 import pytest
 
+from conformance.harness.certificates import RunCertificates, generate
 from conformance.harness.h2client import (
     H2Client,
     H2ConnectionClosed,
@@ -25,9 +29,17 @@ from conformance.harness.h2client import (
 Behaviour = Callable[[h2.connection.H2Connection, socket.socket, h2.events.Event], None]
 
 
-def _serve(listener: socket.socket, behaviour: Behaviour, raw_reply: bytes | None) -> None:
+def _serve(
+    listener: socket.socket,
+    behaviour: Behaviour,
+    raw_reply: bytes | None,
+    tls: ssl.SSLContext | None,
+) -> None:
     try:
         sock, _ = listener.accept()
+        if tls is not None:
+            sock.settimeout(5)
+            sock = tls.wrap_socket(sock, server_side=True)
     except OSError:
         return
     with sock:
@@ -39,7 +51,10 @@ def _serve(listener: socket.socket, behaviour: Behaviour, raw_reply: bytes | Non
         config = h2.config.H2Configuration(client_side=False, header_encoding=None)
         conn = h2.connection.H2Connection(config=config)
         conn.initiate_connection()
-        sock.sendall(conn.data_to_send())
+        try:
+            sock.sendall(conn.data_to_send())
+        except OSError:  # the client went away at once (a refused ALPN or certificate)
+            return
         while True:
             try:
                 data = sock.recv(65536)
@@ -62,10 +77,13 @@ def _serve(listener: socket.socket, behaviour: Behaviour, raw_reply: bytes | Non
 
 
 @contextmanager
-def h2_server(behaviour: Behaviour, raw_reply: bytes | None = None) -> Iterator[int]:
-    """Serve one connection with ``behaviour``; yield the port."""
+def h2_server(
+    behaviour: Behaviour, raw_reply: bytes | None = None, tls: ssl.SSLContext | None = None
+) -> Iterator[int]:
+    """Serve one connection with ``behaviour`` (over TLS with ``tls``); yield the port."""
     listener = socket.create_server(("127.0.0.1", 0))
-    thread = threading.Thread(target=_serve, args=(listener, behaviour, raw_reply), daemon=True)
+    args = (listener, behaviour, raw_reply, tls)
+    thread = threading.Thread(target=_serve, args=args, daemon=True)
     thread.start()
     try:
         yield listener.getsockname()[1]
@@ -211,3 +229,103 @@ def test_a_server_not_speaking_http2_fails_the_preface() -> None:
     with h2_server(silent, raw_reply=reply) as port, connect(port) as client:
         with pytest.raises((H2ProtocolError, H2ConnectionClosed)):
             client.handshake()
+
+
+# -- TLS with ALPN ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def certificates(tmp_path_factory: pytest.TempPathFactory) -> RunCertificates:
+    return generate(tmp_path_factory.mktemp("certificates"))
+
+
+def server_tls(files: RunCertificates, alpn: list[str] | None) -> ssl.SSLContext:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(files.certfile, files.keyfile)
+    if alpn is not None:
+        context.set_alpn_protocols(alpn)
+    return context
+
+
+def scheme_echo(conn: h2.connection.H2Connection, sock: socket.socket, event: object) -> None:
+    """Answer each request with its ``:scheme``."""
+    if isinstance(event, h2.events.RequestReceived):
+        scheme = dict(event.headers)[b":scheme"]
+        conn.send_headers(event.stream_id, [(b":status", b"200")])
+        conn.send_data(event.stream_id, scheme, end_stream=True)
+
+
+def test_tls_with_alpn_h2_verified_against_the_run_ca(certificates: RunCertificates) -> None:
+    tls = server_tls(certificates, ["h2", "http/1.1"])
+    with h2_server(scheme_echo, tls=tls) as port:
+        context = certificates.client_context()
+        with H2Client.connect("127.0.0.1", port, tls=True, timeout=3, context=context) as client:
+            client.handshake()
+            response = client.request("GET", "/")
+    assert (response.status, response.body) == (200, b"https")
+
+
+def test_h2c_requests_say_scheme_http() -> None:
+    with h2_server(scheme_echo) as port, connect(port) as client:
+        assert client.request("GET", "/").body == b"http"
+
+
+@pytest.mark.parametrize("alpn", [["http/1.1"], None])
+def test_a_tls_server_not_selecting_h2_fails_alpn(
+    certificates: RunCertificates, alpn: list[str] | None
+) -> None:
+    with h2_server(silent, tls=server_tls(certificates, alpn)) as port:
+        with pytest.raises(H2ProtocolError, match=r"ALPN selected .*, not 'h2'"):
+            H2Client.connect(
+                "127.0.0.1", port, tls=True, timeout=3, context=certificates.client_context()
+            )
+
+
+def test_a_certificate_the_context_does_not_trust_fails(
+    certificates: RunCertificates, tmp_path: Path
+) -> None:
+    stranger = generate(tmp_path / "stranger")
+    with h2_server(silent, tls=server_tls(stranger, ["h2"])) as port:
+        with pytest.raises(ssl.SSLCertVerificationError):
+            H2Client.connect(
+                "127.0.0.1", port, tls=True, timeout=3, context=certificates.client_context()
+            )
+
+
+# -- reading a body as it comes; the client's own GOAWAY ----------------------------------------
+
+
+def first_part_only(conn: h2.connection.H2Connection, sock: socket.socket, event: object) -> None:
+    """Answer with a head and b'ab', and never end the stream."""
+    if isinstance(event, h2.events.RequestReceived):
+        conn.send_headers(event.stream_id, [(b":status", b"200")])
+        conn.send_data(event.stream_id, b"ab")
+
+
+def test_read_until_returns_while_the_stream_is_open() -> None:
+    with h2_server(first_part_only) as port, connect(port) as client:
+        stream = client.start_request("GET", "/")
+        response = client.read_until(stream, lambda r: r.body == b"ab", "two bytes")
+        assert (response.status, response.body, response.ended) == (200, b"ab", None)
+        with pytest.raises(H2Timeout):
+            client.timeout = 0.3
+            client.read_response(stream)
+
+
+terminations: list[h2.events.ConnectionTerminated] = []
+
+
+def note_goaway(conn: h2.connection.H2Connection, sock: socket.socket, event: object) -> None:
+    if isinstance(event, h2.events.ConnectionTerminated):
+        terminations.append(event)
+
+
+def test_send_goaway_is_a_no_error_goaway_and_reading_goes_on() -> None:
+    terminations.clear()
+    with h2_server(note_goaway) as port, connect(port) as client:
+        client.handshake()
+        client.send_goaway()
+        client.timeout = 0.3
+        with pytest.raises(H2Timeout):  # still reading: nothing refused by the state machine
+            client.wait_closed()
+    assert [(t.error_code, t.last_stream_id) for t in terminations] == [(0, 0)]

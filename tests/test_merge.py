@@ -75,7 +75,12 @@ def test_merged_shards_equal_one_run_of_both(tmp_path: Path) -> None:
     merged, both = read(out / "conformance.json"), read(reports["both"])
 
     assert cells(merged) == cells(both)
-    assert {server for server, _ in cells(merged)} == {"uvicorn", "hypercorn", "hypercorn/h2c"}
+    assert {server for server, _ in cells(merged)} == {
+        "uvicorn",
+        "hypercorn",
+        "hypercorn/h2c",
+        "hypercorn/h2",
+    }
     assert rows(merged) == rows(both)
     assert {"pass", "not-applicable"} <= {outcome for *_, outcome in rows(merged)}
     assert [r["id"] for r in merged["requirements"]] == [r["id"] for r in both["requirements"]]
@@ -91,7 +96,7 @@ def test_merged_shards_equal_one_run_of_both(tmp_path: Path) -> None:
     assert facts["hypercorn"] == shard_facts["hypercorn"]
     assert [s["servers"] for s in merged["run"]["merged_from"]] == [
         ["uvicorn"],
-        ["hypercorn", "hypercorn/h2c"],
+        ["hypercorn", "hypercorn/h2", "hypercorn/h2c"],
     ]
     markdown = (out / "conformance.md").read_text()
     html = (out / "conformance.html").read_text()

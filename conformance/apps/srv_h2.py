@@ -3,7 +3,8 @@
 Routes under ``/srv_h2/``: ``scope`` (what the scope says), ``connection-fields`` (the app
 sets HTTP/1.1 connection-specific fields), ``wait/TOKEN`` and ``result/TOKEN`` (what reaches
 the app after its stream is reset), ``size`` (the request body's length), ``bytes/N`` (an
-N-byte body), ``head`` (a body whatever the method).
+N-byte body), ``head`` (a body whatever the method), ``trailers`` (a body and trailer fields
+where the scope offers ``http.response.trailers``).
 """
 
 from __future__ import annotations
@@ -61,10 +62,16 @@ async def size_view(scope: Scope, receive: Receive, send: Send) -> None:
 
 
 async def bytes_view(scope: Scope, receive: Receive, send: Send) -> None:
-    """``bytes/N``: N bytes of a repeating pattern, in 64 KiB body messages."""
+    """``bytes/N``: N bytes of a repeating pattern, in 64 KiB body messages (``?once``: in one
+    message, larger than any initial flow-control window)."""
     count = min(int(scope["path"].rsplit("/", 1)[-1] or "0"), MAX_BYTES)
     pattern = bytes(range(256)) * 256
     await send({"type": "http.response.start", "status": 200, "headers": []})
+    if scope["query_string"] == b"once":
+        await send(
+            {"type": "http.response.body", "body": (pattern * (count // len(pattern) + 1))[:count]}
+        )
+        return
     sent = 0
     while sent < count:
         chunk = pattern[: min(len(pattern), count - sent)]
@@ -82,6 +89,30 @@ async def head_view(scope: Scope, receive: Receive, send: Send) -> None:
     await send({"type": "http.response.body", "body": HEAD_BODY})
 
 
+TRAILERS = "http.response.trailers"
+
+
+async def trailers_view(scope: Scope, receive: Receive, send: Send) -> None:
+    """Where the scope offers ``http.response.trailers``: a two-message body, then the trailer
+    fields ``x-checksum`` and ``x-count``; else a plain answer saying it is not offered."""
+    await read_body(receive)
+    offered = TRAILERS in (scope.get("extensions") or {})
+    headers = [
+        (b"content-type", b"text/plain"),
+        (b"x-trailers-offered", b"yes" if offered else b"no"),
+    ]
+    if offered:
+        headers.append((b"trailer", b"x-checksum, x-count"))
+    await send(
+        {"type": "http.response.start", "status": 200, "headers": headers, "trailers": offered}
+    )
+    await send({"type": "http.response.body", "body": b"body-", "more_body": True})
+    await send({"type": "http.response.body", "body": b"end"})
+    if offered:
+        fields = [(b"x-checksum", b"c0ffee"), (b"x-count", b"2")]
+        await send({"type": TRAILERS, "headers": fields, "more_trailers": False})
+
+
 ROUTES = {
     "scope": scope_view,
     "connection-fields": connection_fields,
@@ -90,6 +121,7 @@ ROUTES = {
     "size": size_view,
     "bytes": bytes_view,
     "head": head_view,
+    "trailers": trailers_view,
 }
 
 

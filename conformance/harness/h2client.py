@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import socket
 import ssl
+import struct
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -82,10 +84,14 @@ class H2Response:
 class H2Client:
     """One HTTP/2 connection; use as a context manager (closes the socket)."""
 
-    def __init__(self, sock: socket.socket, authority: str, timeout: float) -> None:
+    def __init__(
+        self, sock: socket.socket, authority: str, timeout: float, scheme: str = "http"
+    ) -> None:
         self.sock = sock
         self.authority = authority
         self.timeout = timeout
+        #: ``:scheme`` of every request: ``https`` over TLS
+        self.scheme = scheme
         config = h2.config.H2Configuration(client_side=True, header_encoding=None)
         self.conn = h2.connection.H2Connection(config=config)
         self.responses: dict[int, H2Response] = {}
@@ -106,25 +112,28 @@ class H2Client:
         *,
         tls: bool = False,
         timeout: float = DEFAULT_TIMEOUT,
+        context: ssl.SSLContext | None = None,
     ) -> H2Client:
-        """Open a connection: h2c with prior knowledge, or TLS with ALPN ``h2`` (unverified:
-        test certificates).
+        """Open a connection: h2c with prior knowledge, or TLS with ALPN ``h2``: verified by
+        ``context`` (ALPN set to ``h2`` on it), unverified without one.
 
-        :raises H2ProtocolError: TLS negotiated something other than ``h2``.
+        :raises H2ProtocolError: TLS negotiated something other than ``h2`` (or nothing).
+        :raises ssl.SSLError: the handshake failed (a certificate ``context`` refuses).
         """
         sock = socket.create_connection((host, port), timeout=timeout)
         try:
             if tls:
-                context = ssl.create_default_context()
-                context.check_hostname = False
-                context.verify_mode = ssl.CERT_NONE
+                if context is None:
+                    context = ssl.create_default_context()
+                    context.check_hostname = False
+                    context.verify_mode = ssl.CERT_NONE
                 context.set_alpn_protocols(["h2"])
                 sock = context.wrap_socket(sock, server_hostname=host)
                 if sock.selected_alpn_protocol() != "h2":
                     raise H2ProtocolError(
                         f"ALPN selected {sock.selected_alpn_protocol()!r}, not 'h2'"
                     )
-            return cls(sock, f"{host}:{port}", timeout)
+            return cls(sock, f"{host}:{port}", timeout, "https" if tls else "http")
         except BaseException:
             sock.close()
             raise
@@ -169,7 +178,7 @@ class H2Client:
         stream_id = self.conn.get_next_available_stream_id()
         fields: list[tuple[str, str]] = [
             (":method", method),
-            (":scheme", "http"),
+            (":scheme", self.scheme),
             (":authority", authority if authority is not None else self.authority),
             (":path", path),
         ]
@@ -204,9 +213,22 @@ class H2Client:
         self.conn.reset_stream(stream_id, error_code=code)
         self._flush()
 
-    def send_goaway(self, code: int = h2.errors.ErrorCodes.NO_ERROR) -> None:
-        self.conn.close_connection(error_code=code)
+    def send_goaway(
+        self, code: int = h2.errors.ErrorCodes.NO_ERROR, last_stream_id: int = 0
+    ) -> None:
+        """Send GOAWAY, written by hand so that ``h2`` keeps reading the streams already open
+        (its own ``close_connection`` ends the state machine: later frames would be refused).
+
+        A client's GOAWAY names the last *server*-initiated stream it processed (0: none); the
+        streams the client opened are not affected by it.
+        """
+        payload = struct.pack(">II", last_stream_id & 0x7FFFFFFF, int(code))
+        frame = struct.pack(">I", len(payload))[1:] + bytes([0x7, 0]) + b"\0\0\0\0" + payload
         self._flush()
+        try:
+            self.sock.sendall(frame)
+        except OSError as error:
+            raise H2ConnectionClosed(f"sending GOAWAY failed: {error}") from error
 
     def read_response(self, stream_id: int) -> H2Response:
         """Read until ``stream_id`` ends (END_STREAM or RST_STREAM)."""
@@ -221,6 +243,15 @@ class H2Client:
             lambda: response.status is not None or response.ended is not None,
             f"the head of stream {stream_id}",
         )
+        return response
+
+    def read_until(
+        self, stream_id: int, done: Callable[[H2Response], bool], what: str
+    ) -> H2Response:
+        """Read until ``done(response)`` holds or ``stream_id`` ends, whichever comes first
+        (to watch a body arrive piece by piece)."""
+        response = self.responses[stream_id]
+        self._pump_until(lambda: done(response) or response.ended is not None, what)
         return response
 
     def request(

@@ -69,7 +69,7 @@ class Result:
     reason: str = ""
     log_tail: str = ""
     link: str = ""
-    #: "h1" or "h2c"; ``server`` is then the report column (``NAME`` or ``NAME/h2c``).
+    #: "h1", "h2c" or "h2"; ``server`` is then the report column (``NAME``, ``NAME/h2c`` ...).
     transport: str = "h1"
     #: Declared in ``[flaky]`` (a fault seen on some runs only); ``reason`` starts "flaky: ".
     flaky: bool = False

@@ -50,13 +50,16 @@ from conformance.harness.server import Server, ServerPool
 from conformance.harness.serverconfig import (
     ROOT_PATH,
     ROOTPATH_SUFFIX,
+    TLS_SUFFIX,
     ServerConfigError,
     load_servers,
 )
 from conformance.harness.settings import CASE_TIMEOUT, Settings, add_options, resolve
 from conformance.harness.transport import (
+    H1_ONLY_FIXTURES,
     H1_ONLY_MARKER,
     H2_ONLY_MARKER,
+    H2_TWIN_MARKER,
     NotThisTransport,
     columns_for,
     declared_deviation,
@@ -128,6 +131,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", SWEEP_MARKER)
     config.addinivalue_line("markers", H1_ONLY_MARKER)
     config.addinivalue_line("markers", H2_ONLY_MARKER)
+    config.addinivalue_line("markers", H2_TWIN_MARKER)
     config.addinivalue_line("markers", "xdist_group(name): run in the same xdist worker")
     _default_to_loadgroup(config)
     if config.pluginmanager.has_plugin("conformance"):
@@ -259,9 +263,12 @@ class ConformancePlugin:
     def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
         if "server" in metafunc.fixturenames:
             markers = {m.name for m in metafunc.definition.iter_markers()}
+            if H1_ONLY_FIXTURES & set(metafunc.fixturenames):
+                markers.add("h1_only")
             offers_h2 = {name: self.configs[name].offers.http2 for name in self.selected}
+            offers_tls = {name: self.configs[name].offers_h2_tls for name in self.selected}
             transports = selected_transports(self.config)
-            columns = columns_for(markers, self.selected, offers_h2, transports)
+            columns = columns_for(markers, self.selected, offers_h2, transports, offers_tls)
             metafunc.parametrize("server", columns, indirect=True, ids=columns)
 
     def pytest_collection_modifyitems(
@@ -293,6 +300,9 @@ class ConformancePlugin:
             if _restarts(item):
                 self._restarts_left[name] = self._restarts_left.get(name, 0) + 1
             wanted = self._instances.setdefault(name, [name])
+            over_tls = split_column(_column_of(item) or name)[1] == "h2"
+            if over_tls and name + TLS_SUFFIX not in wanted:
+                wanted.append(name + TLS_SUFFIX)  # the TLS instance, started with the others
             if "rootpath_server" in getattr(item, "fixturenames", ()):
                 twin = name + ROOTPATH_SUFFIX
                 if self.configs[name].rootpath_args and twin not in wanted:
@@ -329,14 +339,14 @@ class ConformancePlugin:
     @pytest.fixture
     def server(self, request: pytest.FixtureRequest) -> Iterator[Server]:
         """The running server configuration this case is parametrised with, seen over the
-        transport of its column (``NAME`` or ``NAME/h2c``)."""
+        transport of its column (``NAME``, ``NAME/h2c``, or ``NAME/h2``: the TLS instance)."""
         name, transport = split_column(str(request.param))
         if transport == "h1" and request.node.get_closest_marker("h2_only") is not None:
             not_applicable(f"servers/{name}.toml does not offer HTTP/2 ([offers] http2)")
         pool = self.pool()
         self._spawn_instances(name)  # an xdist worker: its root-path twin alongside
         try:
-            handle = pool.get(name)
+            handle = pool.get(name + TLS_SUFFIX if transport == "h2" else name)
         except ServerError as error:
             raise HarnessError(f"server {error.name!r} {error.problem}", error.log_tail) from None
         yield handle.over(transport)
@@ -439,7 +449,7 @@ class ConformancePlugin:
         if call.when == "teardown" or (call.when == "setup" and test_report.passed):
             return test_report
         if call.excinfo is not None and isinstance(call.excinfo.value, NotThisTransport):
-            return test_report  # an HTTP/1.1-only case on an h2c column: no result
+            return test_report  # an HTTP/1.1-only case on an HTTP/2 column: no result
         exited = None
         if call.when == "call" and self._pool is not None:
             exited = self._pool.take_exit(name)  # the server died during this case
@@ -475,7 +485,7 @@ class ConformancePlugin:
                 base, detail = "error", f"the server exited during the case: {happened}"
             else:
                 base, detail = "fail", f"the server crashed during the case: {happened}"
-        process = self.pool().process(name)
+        process = self.pool().process(name + TLS_SUFFIX if transport == "h2" else name)
         if base in ("fail", "error") and process is not None:
             tail = process.log_tail(DETAIL_LOG_LINES)
             test_report.sections.append((f"{name} server log (last lines)", tail))
@@ -637,7 +647,7 @@ def _sigterm_to_interrupt(signum: int, frame: FrameType | None) -> None:
 
 
 def _column_of(item: pytest.Item) -> str | None:
-    """The case's report column: ``NAME`` or ``NAME/h2c``."""
+    """The case's report column: ``NAME``, ``NAME/h2c`` or ``NAME/h2``."""
     callspec = getattr(item, "callspec", None)
     if callspec is None or not isinstance(callspec.params.get("server"), str):
         return None  # not a server case, or no column selected (an empty parametrisation)

@@ -16,12 +16,14 @@ readiness on any status) exist for them; the defaults are the conformance suite'
 from __future__ import annotations
 
 import atexit
+import functools
 import http.client
 import json
 import os
 import re
 import signal
 import socket
+import ssl
 import subprocess
 import threading
 import time
@@ -270,8 +272,17 @@ class ServerProcess:
         reason = f"{error.problem}: {last}" if last else error.problem
         return ServerDidNotStart(self.config.name, f"did not start: {reason}", error.log_tail)
 
+    def _connection(self, timeout: float) -> http.client.HTTPConnection:
+        """An HTTP/1.1 connection to the listener, over TLS on a ``+tls`` instance (the probe
+        does not verify the test certificate: it only waits for the server)."""
+        if self.config.tls:
+            return http.client.HTTPSConnection(
+                HOST, self.port, timeout=timeout, context=_probe_tls_context()
+            )
+        return http.client.HTTPConnection(HOST, self.port, timeout=timeout)
+
     def _probe(self, timeout: float) -> bool:
-        connection = http.client.HTTPConnection(HOST, self.port, timeout=timeout)
+        connection = self._connection(timeout)
         try:
             connection.request("GET", self.config.root_path + "/__ready__")
             status = connection.getresponse().status
@@ -283,7 +294,7 @@ class ServerProcess:
 
     def get_json(self, path: str, timeout: float = 5.0) -> Any:
         """``GET path`` answered as JSON, or None on any failure (provenance, never a verdict)."""
-        connection = http.client.HTTPConnection(HOST, self.port, timeout=timeout)
+        connection = self._connection(timeout)
         try:
             connection.request("GET", path)
             response = connection.getresponse()
@@ -357,6 +368,17 @@ class ServerProcess:
                         self.log_tail(),
                     ) from error
         _kill_group(popen.pid)
+
+
+@functools.cache
+def _probe_tls_context() -> ssl.SSLContext:
+    """TLS for the readiness probe: no verification, no CA loading (built once); ALPN offers
+    ``http/1.1``, what the probe speaks (tigrcorn refuses a handshake without ALPN)."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    context.set_alpn_protocols(["http/1.1"])
+    return context
 
 
 def _kill_group(pgid: int) -> None:

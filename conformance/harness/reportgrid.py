@@ -5,9 +5,11 @@ every (requirement, server), counts, and the texts shared by both renderings."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from conformance.harness.transport import TRANSPORTS, split_column
 from conformance.harness.verdicts import (
     CATEGORIES,
     NOT_PROVIDED,
@@ -148,9 +150,21 @@ def requirement_row(entry: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
+def _column_order(servers: list[str]) -> Callable[[str], tuple[int, int, str]]:
+    """Sort key of a column: its transport (h1, h2c, h2), then its server's place in the run."""
+
+    def key(name: str) -> tuple[int, int, str]:
+        base, transport = split_column(name)
+        place = servers.index(base) if base in servers else len(servers)
+        return TRANSPORTS.index(transport), place, name
+
+    return key
+
+
 def build_grid(data: dict[str, Any]) -> Grid:
     names = [s["name"] for s in data["run"]["servers"]]
-    names += sorted({r["server"] for r in data["results"]} - set(names))
+    # then the HTTP/2 columns: every NAME/h2c, then every NAME/h2 (run order within each)
+    names += sorted({r["server"] for r in data["results"]} - set(names), key=_column_order(names))
     rows = [requirement_row(r) for r in data["requirements"]]
     known = {r["id"] for r in rows}
     for rid in sorted({r["requirement"] for r in data["results"]} - known):

@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 from websockets.sync.client import ClientConnection, connect
 
+from conformance.harness.certificates import CertificateStore
 from conformance.harness.h2client import H2Client
 from conformance.harness.idle import IdleWatcher, longest_idle
 from conformance.harness.process import (
@@ -25,7 +26,12 @@ from conformance.harness.process import (
     ServerExited,
     ServerProcess,
 )
-from conformance.harness.serverconfig import ROOTPATH_SUFFIX, ServerConfig
+from conformance.harness.serverconfig import (
+    INSTANCE_SUFFIXES,
+    ROOTPATH_SUFFIX,
+    TLS_SUFFIX,
+    ServerConfig,
+)
 from conformance.harness.transport import Transport, column, not_this_transport
 
 HTTP_TIMEOUT = 10.0
@@ -45,16 +51,24 @@ def _ssl_context() -> ssl.SSLContext:
 class Server:
     """A ready server; client factories all carry timeouts.
 
-    ``transport`` is what :meth:`http` speaks: ``"h1"``, or ``"h2c"`` (HTTP/2 with prior
-    knowledge; see :mod:`conformance.harness.transport`), where the HTTP/1.1-only accessors
-    end the case as not run on this transport.
+    ``transport`` is what :meth:`http` speaks: ``"h1"``, ``"h2c"`` (HTTP/2 with prior
+    knowledge) or ``"h2"`` (HTTP/2 over TLS with ALPN, on the ``NAME+tls`` instance; see
+    :mod:`conformance.harness.transport`), where the HTTP/1.1-only accessors end the case as
+    not run on this transport.
     """
 
     transport: Transport = "h1"
 
-    def __init__(self, process: ServerProcess, version: str | None) -> None:
+    def __init__(
+        self,
+        process: ServerProcess,
+        version: str | None,
+        tls_context: ssl.SSLContext | None = None,
+    ) -> None:
         self._process = process
         self.version = version
+        #: On a ``+tls`` instance: a client context trusting the run's CA, offering ALPN h2.
+        self.tls_context = tls_context
         #: What a live scope advertised (``GET /__scope__``): extensions, asgi; None if unknown.
         self.live: dict[str, Any] | None = process.get_json(process.config.root_path + "/__scope__")
         self._violation_offset = 0
@@ -73,12 +87,14 @@ class Server:
 
     @property
     def name(self) -> str:
-        return self.config.name
+        """The configuration's name (``NAME+rootpath`` for a root-path instance; a TLS
+        instance answers its configuration's ``NAME``)."""
+        return self.config.name.removesuffix(TLS_SUFFIX)
 
     @property
     def column(self) -> str:
-        """The report column: ``NAME`` or ``NAME/h2c``."""
-        return column(self.config.name, self.transport)
+        """The report column: ``NAME``, ``NAME/h2c`` or ``NAME/h2``."""
+        return column(self.name, self.transport)
 
     @property
     def config(self) -> ServerConfig:
@@ -134,24 +150,35 @@ class Server:
         """:raises ServerExited: the process died."""
         self._process.check_alive()
 
+    @property
+    def scheme(self) -> str:
+        """``https`` on the TLS instance, else ``http``."""
+        return "https" if self.config.tls else "http"
+
     @contextlib.contextmanager
     def http(self, timeout: float = HTTP_TIMEOUT) -> Iterator[httpx.Client]:
-        """An ``httpx.Client`` on ``base_url`` with a timeout on every call, speaking this
-        server's transport (h2c: HTTP/2 with prior knowledge, ``http1=False``)."""
-        h2c = self.transport == "h2c"
+        """An ``httpx.Client`` with a timeout on every call, speaking this server's transport:
+        h2c (HTTP/2 with prior knowledge, ``http1=False``), or h2 (``https``, ALPN ``h2`` only,
+        the certificate verified against the run's CA)."""
+        http2 = self.transport != "h1"
+        verify = self.tls_context if self.config.tls and self.tls_context else _ssl_context()
         with httpx.Client(
-            base_url=f"http://{HOST}:{self._process.port}",
+            base_url=f"{self.scheme}://{HOST}:{self._process.port}",
             timeout=timeout,
-            verify=_ssl_context(),
-            http1=not h2c,
-            http2=h2c,
+            verify=verify,
+            http1=not http2,
+            http2=http2,
         ) as client:
             yield client
 
     @contextlib.contextmanager
     def h2(self, timeout: float = HTTP_TIMEOUT) -> Iterator[H2Client]:
-        """The strict HTTP/2 client, h2c with prior knowledge (any transport column)."""
-        with H2Client.connect(HOST, self._process.port, timeout=timeout) as client:
+        """The strict HTTP/2 client: h2c with prior knowledge on the plain instance (any
+        column), TLS with ALPN ``h2`` (certificate verified) on the TLS instance."""
+        context = self.tls_context if self.config.tls else None
+        with H2Client.connect(
+            HOST, self._process.port, tls=self.config.tls, timeout=timeout, context=context
+        ) as client:
             yield client
 
     @contextlib.contextmanager
@@ -214,8 +241,11 @@ class ServerPool:
         env: dict[str, str],
         versions: dict[str, str | None],
         max_restarts: int = MAX_RESTARTS,
+        certificates: CertificateStore | None = None,
     ) -> None:
         self._configs = configs
+        # the run's test certificates, generated when a first TLS instance is configured
+        self._certificates = certificates or CertificateStore(work_dir / "certificates")
         self._max_restarts = max_restarts
         self._python = python
         self._app_root = app_root
@@ -236,13 +266,17 @@ class ServerPool:
         self.idle_facts: dict[str, dict[str, Any]] = {}
 
     def config_of(self, name: str) -> ServerConfig:
-        """The configuration ``name``, or ``BASE+rootpath``: BASE with its root-path option.
+        """The configuration ``name``, ``BASE+rootpath`` (BASE with its root-path option) or
+        ``BASE+tls`` (BASE with its ``[tls]`` options and the run's test certificate).
 
-        :raises ValueError: BASE has no ``[rootpath]``.
+        :raises ValueError: BASE has no ``[rootpath]`` (no ``[tls]``).
         """
         if name.endswith(ROOTPATH_SUFFIX) and name not in self._configs:
             base = self._configs[name.removesuffix(ROOTPATH_SUFFIX)]
             self._configs[name] = base.with_root_path()
+        if name.endswith(TLS_SUFFIX) and name not in self._configs:
+            base = self._configs[name.removesuffix(TLS_SUFFIX)]
+            self._configs[name] = base.with_tls(self._certificates.get().placeholders())
         return self._configs[name]
 
     def spawn(self, name: str) -> ServerProcess:
@@ -317,15 +351,17 @@ class ServerPool:
                     name, f"{failure.problem} (not started again)", failure.log_tail
                 )
                 raise failure from None
-            server = Server(process, self._versions.get(self.config_of(name).base_name))
+            config = self.config_of(name)
+            context = self._certificates.get().client_context() if config.tls else None
+            server = Server(process, self._versions.get(config.base_name), context)
             self._ready[name] = server
             self._watch_idle(name, process)
         return server
 
     def _watch_idle(self, name: str, process: ServerProcess) -> None:
         """Leave one keep-alive connection idle on the first instance of a configuration."""
-        if process.config.root_path or name in self._idle:
-            return
+        if process.config.base_name != name or name in self._idle:
+            return  # a root-path or TLS twin: the configuration's own instance is watched
         if self.idle_facts.get(name, {}).get("closed"):
             return  # measured: a later instance (after a stop) would only repeat it
         watcher = IdleWatcher(HOST, process.port, "/__ready__", lambda: process.exit_code() is None)
@@ -363,12 +399,12 @@ class ServerPool:
         return ServerExited(name, f"{error.problem} (restarted for the next case)", error.log_tail)
 
     def take_exit(self, name: str) -> ServerExited | None:
-        """If a ready instance of ``name`` (or its root-path twin) exited, say so once.
+        """If a ready instance of ``name`` (or its root-path or TLS twin) exited, say so once.
 
         The plugin calls it after each case so that the case during which a server died
         fails with its log, and the next case gets a restarted process.
         """
-        for instance in (name, name + ROOTPATH_SUFFIX):
+        for instance in (name, *(name + suffix for suffix in INSTANCE_SUFFIXES)):
             server = self._ready.get(instance)
             if server is None or instance in self._reported:
                 continue

@@ -22,6 +22,12 @@ DEFAULT_READY_TIMEOUT = 20.0
 DEFAULT_STOP_TIMEOUT = 5.0
 ROOT_PATH = "/mount"
 ROOTPATH_SUFFIX = "+rootpath"
+#: The TLS instance of a configuration (``[tls] args`` on, test certificates): ``NAME+tls``.
+TLS_SUFFIX = "+tls"
+#: Placeholders of ``[tls] args`` (the files of :mod:`conformance.harness.certificates`).
+TLS_PLACEHOLDERS = ("certfile", "keyfile", "cafile")
+#: Every instance a configuration may run besides itself (violations, sweeps, exits).
+INSTANCE_SUFFIXES = (ROOTPATH_SUFFIX, TLS_SUFFIX)
 
 
 class ServerConfigError(ValueError):
@@ -81,6 +87,10 @@ class ServerConfig:
     stop_timeout: float = DEFAULT_STOP_TIMEOUT
     rootpath_args: tuple[str, ...] = ()
     root_path: str = ""
+    #: ``[tls] args``: options serving TLS (with ALPN h2 where ``offers.http2``)
+    tls_args: tuple[str, ...] = ()
+    #: True on the ``NAME+tls`` instance: its listener speaks TLS
+    tls: bool = False
     #: ``[env]``: environment variables of the process (placeholders filled at start)
     env: Mapping[str, str] = field(default_factory=dict)
     #: The folder the TOML file came from (``{servers_dir}``: a server's own config file).
@@ -88,8 +98,13 @@ class ServerConfig:
 
     @property
     def base_name(self) -> str:
-        """The configuration's own name (without ``+rootpath``)."""
-        return self.name.removesuffix(ROOTPATH_SUFFIX)
+        """The configuration's own name (without ``+rootpath`` or ``+tls``)."""
+        return self.name.removesuffix(ROOTPATH_SUFFIX).removesuffix(TLS_SUFFIX)
+
+    @property
+    def offers_h2_tls(self) -> bool:
+        """Whether an ``NAME/h2`` column exists: HTTP/2 offered and ``[tls] args`` given."""
+        return self.offers.http2 and bool(self.tls_args)
 
     @property
     def module(self) -> str | None:
@@ -110,19 +125,48 @@ class ServerConfig:
         if not self.rootpath_args:
             raise ValueError(f"server {self.name!r} declares no [rootpath] args")
         args = [item.replace("{root_path}", root_path) for item in self.rootpath_args]
+        return replace(
+            self,
+            name=self.name + ROOTPATH_SUFFIX,
+            command=self._with_args(args),
+            rootpath_args=(),
+            root_path=root_path,
+        )
+
+    def with_tls(self, files: Mapping[str, str]) -> ServerConfig:
+        """The same configuration serving TLS, named ``NAME+tls``: ``[tls] args`` inserted
+        before the ``{app}`` item, ``{certfile}``/``{keyfile}``/``{cafile}`` filled from
+        ``files``.
+
+        :raises ValueError: the configuration declares no ``[tls]``.
+        """
+        if not self.tls_args:
+            raise ValueError(f"server {self.name!r} declares no [tls] args")
+        args = []
+        for item in self.tls_args:
+            for key in TLS_PLACEHOLDERS:  # a path's braces stay literal in the command
+                item = item.replace(
+                    "{" + key + "}", files[key].replace("{", "{{").replace("}", "}}")
+                )
+            args.append(item)
+        return replace(
+            self,
+            name=self.name + TLS_SUFFIX,
+            command=self._with_args(args),
+            rootpath_args=(),
+            tls_args=(),
+            tls=True,
+        )
+
+    def _with_args(self, args: list[str]) -> tuple[str, ...]:
+        """``command`` with ``args`` inserted before the ``{app}`` (or ``{app_file}``) item."""
         command = list(self.command)
         at = next(
             (i for i, item in enumerate(command) if "{app}" in item or "{app_file}" in item),
             len(command),
         )
         command[at:at] = args
-        return replace(
-            self,
-            name=self.name + ROOTPATH_SUFFIX,
-            command=tuple(command),
-            rootpath_args=(),
-            root_path=root_path,
-        )
+        return tuple(command)
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any], where: str) -> ServerConfig:
@@ -133,7 +177,7 @@ class ServerConfig:
 
         known = {"name", "distribution", "command", "socket", "description", "offers"}
         known |= {"deviations", "known-crashes", "ready_timeout", "stop_timeout", "rootpath"}
-        known |= {"deviation_links", "env", "flaky"}
+        known |= {"deviation_links", "env", "flaky", "tls"}
         unknown = sorted(set(data) - known)
         if unknown:
             raise fail(f"unknown keys {unknown}")
@@ -212,6 +256,18 @@ class ServerConfig:
             problem = placeholder_problem(item, (*PLACEHOLDERS, ROOTPATH_PLACEHOLDER))
             if problem:
                 raise fail(f"rootpath.args item {item!r}: {problem}")
+        tls = data.get("tls", {})
+        tls_args = tls.get("args", []) if isinstance(tls, dict) else None
+        if (
+            not isinstance(tls_args, list)
+            or not all(isinstance(a, str) for a in tls_args)
+            or (tls_args and not any("{certfile}" in a for a in tls_args))
+        ):
+            raise fail("'tls.args' must be a list of strings naming {certfile} (and {keyfile})")
+        for item in tls_args:
+            problem = placeholder_problem(item, (*PLACEHOLDERS, *TLS_PLACEHOLDERS))
+            if problem:
+                raise fail(f"tls.args item {item!r}: {problem}")
         timeouts: dict[str, float] = {}
         for key in ("ready_timeout", "stop_timeout"):
             value = data.get(key, getattr(cls, key))
@@ -235,6 +291,7 @@ class ServerConfig:
             deviation_links=dict(links),
             flaky=dict(flaky),
             rootpath_args=tuple(rootpath_args),
+            tls_args=tuple(tls_args),
             ready_timeout=timeouts["ready_timeout"],
             stop_timeout=timeouts["stop_timeout"],
             env=dict(env),

@@ -8,7 +8,7 @@ from typing import Any
 
 from conformance.harness.outcomes import Result, declared_outcome
 from conformance.harness.server import ServerPool
-from conformance.harness.serverconfig import ROOTPATH_SUFFIX
+from conformance.harness.serverconfig import INSTANCE_SUFFIXES
 
 ASGI_APP_PREFIX = "ASGI-APP-"
 VIOLATIONS_SHOWN = 10
@@ -30,7 +30,7 @@ def collect(
     ``deviation``).
     """
     rows: list[Result] = []
-    for instance in (name, name + ROOTPATH_SUFFIX):
+    for instance in (name, *(name + suffix for suffix in INSTANCE_SUFFIXES)):
         handle = pool.ready(instance)
         if handle is None:
             continue
