@@ -26,7 +26,9 @@ from conformance.harness.serverconfig import INSTANCE_SUFFIXES
 from conformance.harness.verify import ExpectationFailed
 from conformance.harness.violations import ASGI_APP_PREFIX, describe_violations
 
-pytestmark = pytest.mark.h1_only  # every case needs HTTP/1.1 (raw bytes, WebSocket, own instance)
+# Every case needs the HTTP/1.1 column (the sweep fixture, the root-path twin or a private
+# instance): none is generated for h2c/h2 columns (harness/transport.py).
+pytestmark = pytest.mark.h1_only
 
 
 def exercised_rules(server: Server) -> set[str]:

@@ -14,7 +14,9 @@ import pytest
 from conformance.harness import expect_equal, expect_in, not_applicable
 from conformance.harness.server import Server
 
-pytestmark = pytest.mark.h1_only  # every case needs HTTP/1.1 (raw bytes, WebSocket, own instance)
+# Every case needs the HTTP/1.1 column (the sweep fixture, the root-path twin or a private
+# instance): none is generated for h2c/h2 columns (harness/transport.py).
+pytestmark = pytest.mark.h1_only
 
 ROOT = "/mount"
 STATIC_TEXT = b"static file under root_path\n"

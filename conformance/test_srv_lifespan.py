@@ -23,7 +23,9 @@ from conformance.harness.facts import record_fact
 from conformance.harness.process import HOST, ServerError, ServerProcess
 from conformance.harness.server import Server, ServerPool
 
-pytestmark = pytest.mark.h1_only  # every case needs HTTP/1.1 (raw bytes, WebSocket, own instance)
+# Every case needs the HTTP/1.1 column (the sweep fixture, the root-path twin or a private
+# instance): none is generated for h2c/h2 columns (harness/transport.py).
+pytestmark = pytest.mark.h1_only
 
 APPS = {
     "complete": "complete_app",
