@@ -29,17 +29,17 @@ def _forms(server: Server) -> list[tuple[str, dict[str, Any]]]:
     Servers differ: uvicorn prepends the root path (a proxy strips it), the others pass the
     path as sent (a proxy keeps it). Every form that reaches the app must work.
     """
-    if server.name not in _FORMS:
+    if server.column not in _FORMS:
         found = []
         with server.http() as client:
             for prefix in (ROOT, ""):
                 response = client.get(f"{prefix}/rootpath/scope/x")
                 if response.headers.get("content-type") == "application/json":
                     found.append((prefix, response.json()))
-        _FORMS[server.name] = found
-    if not _FORMS[server.name]:
+        _FORMS[server.column] = found
+    if not _FORMS[server.column]:
         not_applicable("no request form reaches the app under the root-path option")
-    return _FORMS[server.name]
+    return _FORMS[server.column]
 
 
 def _get(server: Server, target: str) -> Any:

@@ -126,12 +126,12 @@ _DENIALS: dict[str, tuple[bytes, bool]] = {}
 
 def denial(server: Server) -> tuple[bytes, bool]:
     """The raw answer to a handshake the app denies, and whether the server then closed
-    (one exchange per server, judged by both denial cases)."""
+    (one exchange per report column, judged by both denial cases)."""
     require_offer(server, "websocket")
     requires(server, "websocket.http.response")
-    if server.name not in _DENIALS:
-        _DENIALS[server.name] = _deny(server)
-    return _DENIALS[server.name]
+    if server.column not in _DENIALS:
+        _DENIALS[server.column] = _deny(server)
+    return _DENIALS[server.column]
 
 
 def _deny(server: Server) -> tuple[bytes, bool]:
