@@ -4,7 +4,7 @@
 a measurement that shows it (``bench_breakdown`` under a server, an in-process profile)::
 
     [[explanation]]
-    target = "json-router >= 0.85x raw ASGI"     # a target's name (benchmarks.report.TARGETS)
+    target = "json-router >= 0.85x raw ASGI"     # a target's name, or a list of names
     scenarios = ["json-router"]                   # optional: every scenario of the target
     servers = ["granian"]                         # optional: every server
     text = "What costs the time, with the numbers."
@@ -32,9 +32,9 @@ KEYS = {"target", "scenarios", "servers", "text", "measured"}
 
 @dataclass(frozen=True)
 class Explanation:
-    """The cause of the misses of ``target`` on ``scenarios`` x ``servers`` (empty: any)."""
+    """The cause of the misses of ``targets`` on ``scenarios`` x ``servers`` (empty: any)."""
 
-    target: str
+    targets: tuple[str, ...]
     text: str
     measured: str
     scenarios: tuple[str, ...] = ()
@@ -42,7 +42,7 @@ class Explanation:
 
     def covers(self, verdict: Mapping[str, Any]) -> bool:
         return (
-            verdict["target"] == self.target
+            verdict["target"] in self.targets
             and (not self.scenarios or verdict["scenario"] in self.scenarios)
             and (not self.servers or verdict["server"] in self.servers)
         )
@@ -59,11 +59,13 @@ def load(path: Path = EXPLANATIONS_FILE, targets: Sequence[str] | None = None) -
         missing = {"target", "text", "measured"} - set(entry)
         if unknown or missing:
             raise ValueError(f"{where}: unknown keys {sorted(unknown)}, missing {sorted(missing)}")
-        if targets is not None and entry["target"] not in targets:
-            raise ValueError(f"{where}: no target is named {entry['target']!r}")
+        named = entry["target"] if isinstance(entry["target"], list) else [entry["target"]]
+        for name in named:
+            if targets is not None and name not in targets:
+                raise ValueError(f"{where}: no target is named {name!r}")
         explanations.append(
             Explanation(
-                target=entry["target"],
+                targets=tuple(named),
                 text=" ".join(entry["text"].split()),
                 measured=entry["measured"],
                 scenarios=tuple(entry.get("scenarios", ())),

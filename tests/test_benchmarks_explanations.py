@@ -92,3 +92,15 @@ def test_a_malformed_entry_names_itself(tmp_path: Path, entry: str, message: str
 
 def test_the_shipped_file_is_valid() -> None:
     explanations.load(targets=[t.name for t in report.TARGETS])
+
+
+def test_one_explanation_may_name_several_targets(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        f'[[explanation]]\ntarget = ["{TARGET}", "hello >= 0.95x raw ASGI"]\n'
+        'text = "the server caps everyone"\nmeasured = "m"\n',
+    )
+    other = {**miss("tremolo", "hello"), "target": "hello >= 0.95x raw ASGI"}
+    verdicts = [miss("tremolo", "json-router"), other]
+    explanations.attach(verdicts, explanations.load(path, [t.name for t in report.TARGETS]))
+    assert all(v["explanation"]["text"] == "the server caps everyone" for v in verdicts)

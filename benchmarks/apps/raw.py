@@ -40,6 +40,13 @@ async def _hello(scope: Scope, receive: Receive, send: Send) -> None:
     await _send_whole(send, 200, [(b"content-type", b"text/plain; charset=utf-8")], HELLO)
 
 
+async def _hello_receive_first(scope: Scope, receive: Receive, send: Send) -> None:
+    """``hello`` after one ``await receive()`` (as Falcon does before every answer): the
+    control that shows what that extra suspension alone does to a server's throughput."""
+    await receive()
+    await _hello(scope, receive, send)
+
+
 async def _json_router(scope: Scope, receive: Receive, send: Send) -> None:
     parts = scope["path"].split("/")
     if len(parts) == 3 and parts[1].startswith("route") and parts[2].isdigit():
@@ -136,6 +143,7 @@ async def _websocket(scope: Scope, receive: Receive, send: Send) -> None:
 
 
 hello = with_lifespan(_hello)
+hello_receive_first = with_lifespan(_hello_receive_first)
 json_router = with_lifespan(_json_router)
 file = with_lifespan(_file)
 range_file = with_lifespan(_range_file)
