@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
+from conformance.harness.report_facts import fact_sections
 from conformance.harness.reportgrid import (
     FAILING,
     FLAGGED,
@@ -397,6 +398,12 @@ def render_html(data: dict[str, Any]) -> str:
         out.append("<th>request</th><th>the app saw</th></tr>")
         for fact in fact_rows:
             out.append("<tr>" + "".join(f"<td><code>{_e(c)}</code></td>" for c in fact) + "</tr>")
+        out.append("</table>")
+    for topic, question, rows in fact_sections(data):
+        out.append(f"<h2>Behaviours the spec leaves open: {_e(topic)}</h2>")
+        out.append(f"<p>{_e(question)}</p><table><tr><th>server</th><th>measured</th></tr>")
+        for server, value in rows:
+            out.append(f"<tr><td>{_e(server)}</td><td>{_e(value)}</td></tr>")
         out.append("</table>")
     out.append("</body></html>")
     return "\n".join(out) + "\n"

@@ -8,6 +8,7 @@ import html
 import re
 from typing import Any
 
+from conformance.harness.report_facts import fact_sections
 from conformance.harness.reportgrid import (
     FAILING,
     FLAGGED,
@@ -227,4 +228,13 @@ def render_markdown(data: dict[str, Any]) -> str:
         out += ["", "## Behaviours the spec leaves open: root_path", "", question, ""]
         out += ["| server | option | request | the app saw |", "|---|---|---|---|"]
         out += ["| " + " | ".join(f"`{c}`" if c else "" for c in r) + " |" for r in fact_rows]
+    for topic, question, rows in fact_sections(data):
+        out += ["", f"## Behaviours the spec leaves open: {topic}", "", question, ""]
+        out += ["| server | measured |", "|---|---|"]
+        out += [f"| {server} | {_cell(value)} |" for server, value in rows]
     return "\n".join(out).rstrip() + "\n"
+
+
+def _cell(text: str) -> str:
+    """``text`` safe inside a Markdown table cell."""
+    return text.replace("|", "\\|").replace("\n", " ")
