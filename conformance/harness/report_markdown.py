@@ -231,10 +231,5 @@ def render_markdown(data: dict[str, Any]) -> str:
     for topic, question, rows in fact_sections(data):
         out += ["", f"## Behaviours the spec leaves open: {topic}", "", question, ""]
         out += ["| server | measured |", "|---|---|"]
-        out += [f"| {server} | {_cell(value)} |" for server, value in rows]
+        out += [f"| {server} | {md(value)} |" for server, value in rows]
     return "\n".join(out).rstrip() + "\n"
-
-
-def _cell(text: str) -> str:
-    """``text`` safe inside a Markdown table cell."""
-    return text.replace("|", "\\|").replace("\n", " ")

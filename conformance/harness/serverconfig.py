@@ -244,30 +244,23 @@ class ServerConfig:
             for k, v in known_crashes.items()
         ):
             raise fail("'[known-crashes]' maps a text of the crash log to a one-line reason")
-        rootpath = data.get("rootpath", {})
-        rootpath_args = rootpath.get("args", []) if isinstance(rootpath, dict) else None
-        if (
-            not isinstance(rootpath_args, list)
-            or not all(isinstance(a, str) for a in rootpath_args)
-            or (rootpath_args and not any("{root_path}" in a for a in rootpath_args))
-        ):
-            raise fail("'rootpath.args' must be a list of strings containing {root_path}")
-        for item in rootpath_args:
-            problem = placeholder_problem(item, (*PLACEHOLDERS, ROOTPATH_PLACEHOLDER))
-            if problem:
-                raise fail(f"rootpath.args item {item!r}: {problem}")
-        tls = data.get("tls", {})
-        tls_args = tls.get("args", []) if isinstance(tls, dict) else None
-        if (
-            not isinstance(tls_args, list)
-            or not all(isinstance(a, str) for a in tls_args)
-            or (tls_args and not any("{certfile}" in a for a in tls_args))
-        ):
-            raise fail("'tls.args' must be a list of strings naming {certfile} (and {keyfile})")
-        for item in tls_args:
-            problem = placeholder_problem(item, (*PLACEHOLDERS, *TLS_PLACEHOLDERS))
-            if problem:
-                raise fail(f"tls.args item {item!r}: {problem}")
+        try:
+            rootpath_args = section_args(
+                data,
+                "rootpath",
+                ROOTPATH_PLACEHOLDER,
+                (*PLACEHOLDERS, ROOTPATH_PLACEHOLDER),
+                "a list of strings containing {root_path}",
+            )
+            tls_args = section_args(
+                data,
+                "tls",
+                "certfile",
+                (*PLACEHOLDERS, *TLS_PLACEHOLDERS),
+                "a list of strings naming {certfile} (and {keyfile})",
+            )
+        except ValueError as error:
+            raise fail(str(error)) from None
         timeouts: dict[str, float] = {}
         for key in ("ready_timeout", "stop_timeout"):
             value = data.get(key, getattr(cls, key))
@@ -350,6 +343,33 @@ def unknown_declarations(
             if requirement not in known or (at and transport not in allowed):
                 unknown.append(f"[{table}] {key}")
     return unknown
+
+
+def section_args(
+    data: Mapping[str, Any],
+    section: str,
+    required: str,
+    allowed: Iterable[str],
+    shape: str,
+) -> list[str]:
+    """The ``args`` list of a ``[section]`` table (``[rootpath]``, ``[tls]``): strings, one of
+    them naming ``{required}`` when any is given, every placeholder in ``allowed``.
+
+    :raises ValueError: the message names ``section.args`` and what is wrong.
+    """
+    table = data.get(section, {})
+    args = table.get("args", []) if isinstance(table, dict) else None
+    if (
+        not isinstance(args, list)
+        or not all(isinstance(a, str) for a in args)
+        or (args and not any("{" + required + "}" in a for a in args))
+    ):
+        raise ValueError(f"'{section}.args' must be {shape}")
+    for item in args:
+        problem = placeholder_problem(item, allowed)
+        if problem:
+            raise ValueError(f"{section}.args item {item!r}: {problem}")
+    return args
 
 
 def placeholder_problem(item: str, allowed: Iterable[str]) -> str | None:
