@@ -38,11 +38,10 @@ from typing import Any
 
 import anyio
 
+from benchmarks import peers
 from benchmarks.routing_peers import BUILDERS, FRAMEWORKS, MISSING, Router, installed
 
 COUNTS = (5, 50, 500)
-#: The distributions of the routers compared (their versions head the written table).
-DISTRIBUTIONS = ("starlette", "litestar", "falcon", "fastapi", "blacksheep")
 KINDS = ("static", "dynamic", "varied")
 
 
@@ -214,14 +213,14 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 
 def versions() -> dict[str, str]:
-    """The installed version of each framework's distribution."""
+    """baize's and Starlette's versions, then each routing peer's (:func:`peers.versions`)."""
     found = {}
-    for name in ("baize-reference", *DISTRIBUTIONS):
+    for name in ("baize-reference", "starlette"):
         try:
             found[name] = importlib.metadata.version(name)
         except importlib.metadata.PackageNotFoundError:
-            continue
-    return found
+            found[name] = "not installed"
+    return {**found, **peers.versions([name for name in peers.PEERS if name in FRAMEWORKS])}
 
 
 if __name__ == "__main__":
